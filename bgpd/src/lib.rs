@@ -1,3 +1,6 @@
 //! bgpd: the daemon. Config, per-peer sessions, the RIB owner task, kernel sync glue, the
 //! control socket and the metrics/health endpoints. `bgpd` and `bgpctl` are thin binaries on
 //! top of this library.
+
+pub mod peer;
+pub mod config;

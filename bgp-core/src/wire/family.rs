@@ -49,3 +49,45 @@ impl std::fmt::Display for Family {
         }
     }
 }
+
+/// Parses what [`Family`]'s `Display` prints (`ipv4_unicast`, `ipv6_unicast`, `afi1_safi1`),
+/// plus the short forms `ipv4`, `ipv6`, `ipv4-unicast` and `AFI/SAFI` (e.g. `2/1`).
+impl std::str::FromStr for Family {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase().replace('-', "_");
+        match lower.as_str() {
+            "ipv4" | "ipv4_unicast" => return Ok(Family::IPV4_UNICAST),
+            "ipv6" | "ipv6_unicast" => return Ok(Family::IPV6_UNICAST),
+            _ => {}
+        }
+        let numeric = lower
+            .strip_prefix("afi")
+            .and_then(|rest| rest.split_once("_safi"))
+            .or_else(|| lower.split_once('/'));
+        if let Some((afi, safi)) = numeric {
+            if let (Ok(afi), Ok(safi)) = (afi.parse::<Afi>(), safi.parse::<Safi>()) {
+                return Ok(Family::new(afi, safi));
+            }
+        }
+        Err(format!("unknown address family {s:?} (try ipv4_unicast, ipv6_unicast or AFI/SAFI)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn family_parses_display_and_short_forms() {
+        for f in [Family::IPV4_UNICAST, Family::IPV6_UNICAST, Family::new(25, 70)] {
+            assert_eq!(f.to_string().parse::<Family>(), Ok(f));
+        }
+        assert_eq!("ipv4".parse::<Family>(), Ok(Family::IPV4_UNICAST));
+        assert_eq!("IPv6-Unicast".parse::<Family>(), Ok(Family::IPV6_UNICAST));
+        assert_eq!("2/1".parse::<Family>(), Ok(Family::IPV6_UNICAST));
+        assert!("ipx".parse::<Family>().is_err());
+        assert!("1/300".parse::<Family>().is_err());
+    }
+}

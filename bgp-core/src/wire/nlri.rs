@@ -1,6 +1,30 @@
 //! NLRI: prefixes, optionally with an ADD-PATH path identifier (RFC 4271 §4.3, RFC 7911 §3).
-use ipnet::IpNet;
+//!
+//! ```text
+//! RFC 4271 §4.3                       RFC 7911 §3 (ADD-PATH)
+//! +---------------------------+       +--------------------------------+
+//! |   Length (1 octet)        |       | Path Identifier (4 octets)     |
+//! +---------------------------+       +--------------------------------+
+//! |   Prefix (variable)       |       | Length (1 octet)               |
+//! +---------------------------+       +--------------------------------+
+//!                                     | Prefix (variable)              |
+//!                                     +--------------------------------+
+//! ```
+//! "Length: the Length field indicates the length in bits of the IP address prefix. [...]
+//! Prefix: [...] followed by enough trailing bits to make the end of the field fall on an octet
+//! boundary. Note that the value of trailing bits is irrelevant." (RFC 4271 §4.3)
+//!
+//! This is the hottest code of the project (a full table is millions of these), so decoding is
+//! a hand-written loop over the slice: no allocation per prefix, the output vector is reserved
+//! from an exact count, and an address is read as one big-endian word and masked.
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use bytes::{BufMut, BytesMut};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
+
+use super::error::DecodeError;
+use super::family::{Family, AFI_IPV6};
 
 /// One reachability entry: a prefix and, when ADD-PATH is in force for its family, a path id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -16,5 +40,293 @@ impl Nlri {
     }
     pub fn with_path_id(prefix: IpNet, path_id: u32) -> Self {
         Nlri { prefix, path_id: Some(path_id) }
+    }
+
+    /// Octets this entry takes on the wire (path id, length octet, prefix octets).
+    #[inline]
+    pub fn encoded_len(&self, add_path: bool) -> usize {
+        (if add_path { 4 } else { 0 }) + 1 + prefix_octets(self.prefix.prefix_len())
+    }
+}
+
+/// Octets needed for a prefix of `bits` bits: "enough trailing bits to make the end of the
+/// field fall on an octet boundary".
+#[inline]
+fn prefix_octets(bits: u8) -> usize {
+    (bits as usize).div_ceil(8)
+}
+
+/// Network mask of `len` bits (0..=32) as a word: `0xFFFF_FF00` for 24.
+#[inline]
+fn mask_v4(len: u8) -> u32 {
+    (0xFFFF_FFFF_0000_0000u64 >> len) as u32
+}
+
+/// Network mask of `len` bits (0..=128).
+#[inline]
+fn mask_v6(len: u8) -> u128 {
+    u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0)
+}
+
+/// Decode the NLRI run `buf` of `family` (IPv4 or IPv6 unicast) into `out`.
+///
+/// RFC 7606 §5.3: the field is "syntactically incorrect" when a prefix length exceeds the
+/// family's maximum or the last prefix overruns the field; both are a session reset
+/// ([`DecodeError::InvalidNetworkField`]). Host bits past the prefix length are cleared, so
+/// `10.0.0.1/24` on the wire reads as `10.0.0.0/24` ("the value of trailing bits is
+/// irrelevant").
+pub fn decode_nlri(
+    buf: &[u8],
+    family: Family,
+    add_path: bool,
+    out: &mut Vec<Nlri>,
+) -> Result<(), DecodeError> {
+    if buf.is_empty() {
+        return Ok(());
+    }
+    out.reserve(count_entries(buf, add_path));
+    match (family.afi == AFI_IPV6, add_path) {
+        (false, false) => decode_v4(buf, out),
+        (false, true) => decode_v4_add_path(buf, out),
+        (true, add_path) => decode_v6(buf, add_path, out),
+    }
+    .map_err(|_| DecodeError::InvalidNetworkField)
+}
+
+/// Marker error of the inner loops; mapped to `InvalidNetworkField` once, outside them.
+struct Malformed;
+
+/// Number of entries in `buf`, counting only length octets (used to reserve exactly; a
+/// malformed tail just stops the count, the decoder proper reports it).
+#[inline]
+fn count_entries(buf: &[u8], add_path: bool) -> usize {
+    let skip = if add_path { 4 } else { 0 };
+    let mut at = skip;
+    let mut n = 0;
+    while let Some(&bits) = buf.get(at) {
+        n += 1;
+        at += 1 + prefix_octets(bits) + skip;
+    }
+    n
+}
+
+/// The common case: IPv4 without path ids. Each entry is read as the length octet plus one
+/// 4-octet big-endian load, masked to the prefix length (the octets past the prefix belong to
+/// the next entry and are masked away). Only the last entries of the buffer, where fewer than
+/// four octets follow the length, take the zero-padded slow path.
+fn decode_v4(buf: &[u8], out: &mut Vec<Nlri>) -> Result<(), Malformed> {
+    let mut rest = buf;
+    while let Some((&bits, tail)) = rest.split_first() {
+        let (addr, used) = read_v4(bits, tail)?;
+        let prefix = Ipv4Net::new(addr, bits).map_err(|_| Malformed)?;
+        out.push(Nlri { prefix: IpNet::V4(prefix), path_id: None });
+        rest = tail.get(used..).ok_or(Malformed)?;
+    }
+    Ok(())
+}
+
+/// IPv4 with a 4-octet path identifier before each entry (RFC 7911 §3).
+fn decode_v4_add_path(buf: &[u8], out: &mut Vec<Nlri>) -> Result<(), Malformed> {
+    let mut rest = buf;
+    while !rest.is_empty() {
+        let (id, tail) = rest.split_first_chunk::<4>().ok_or(Malformed)?;
+        let (&bits, tail) = tail.split_first().ok_or(Malformed)?;
+        let (addr, used) = read_v4(bits, tail)?;
+        let prefix = Ipv4Net::new(addr, bits).map_err(|_| Malformed)?;
+        out.push(Nlri { prefix: IpNet::V4(prefix), path_id: Some(u32::from_be_bytes(*id)) });
+        rest = tail.get(used..).ok_or(Malformed)?;
+    }
+    Ok(())
+}
+
+/// Read an IPv4 prefix of `bits` bits from the front of `tail`; returns the masked address and
+/// the octets it occupies.
+#[inline(always)]
+fn read_v4(bits: u8, tail: &[u8]) -> Result<(Ipv4Addr, usize), Malformed> {
+    if bits > 32 {
+        return Err(Malformed);
+    }
+    let used = prefix_octets(bits);
+    let word = match tail.first_chunk::<4>() {
+        Some(w) => u32::from_be_bytes(*w),
+        None => {
+            let src = tail.get(..used).ok_or(Malformed)?;
+            let mut w = [0u8; 4];
+            w[..used].copy_from_slice(src);
+            u32::from_be_bytes(w)
+        }
+    };
+    Ok((Ipv4Addr::from(word & mask_v4(bits)), used))
+}
+
+/// IPv6, with or without path ids; same technique as IPv4 with a 16-octet load.
+fn decode_v6(buf: &[u8], add_path: bool, out: &mut Vec<Nlri>) -> Result<(), Malformed> {
+    let mut rest = buf;
+    while !rest.is_empty() {
+        let path_id = if add_path {
+            let (id, tail) = rest.split_first_chunk::<4>().ok_or(Malformed)?;
+            rest = tail;
+            Some(u32::from_be_bytes(*id))
+        } else {
+            None
+        };
+        let (&bits, tail) = rest.split_first().ok_or(Malformed)?;
+        if bits > 128 {
+            return Err(Malformed);
+        }
+        let used = prefix_octets(bits);
+        let word = match tail.first_chunk::<16>() {
+            Some(w) => u128::from_be_bytes(*w),
+            None => {
+                let src = tail.get(..used).ok_or(Malformed)?;
+                let mut w = [0u8; 16];
+                w[..used].copy_from_slice(src);
+                u128::from_be_bytes(w)
+            }
+        };
+        let addr = Ipv6Addr::from(word & mask_v6(bits));
+        let prefix = Ipv6Net::new(addr, bits).map_err(|_| Malformed)?;
+        out.push(Nlri { prefix: IpNet::V6(prefix), path_id });
+        rest = tail.get(used..).ok_or(Malformed)?;
+    }
+    Ok(())
+}
+
+/// Append one entry. With `add_path`, an entry without a path id is sent with id 0.
+#[inline]
+pub fn encode_nlri(nlri: &Nlri, add_path: bool, out: &mut BytesMut) {
+    if add_path {
+        out.put_u32(nlri.path_id.unwrap_or(0));
+    }
+    let bits = nlri.prefix.prefix_len();
+    let used = prefix_octets(bits);
+    match nlri.prefix {
+        IpNet::V4(p) => {
+            let octets = p.addr().octets();
+            out.put_u8(bits);
+            out.put_slice(&octets[..used.min(4)]);
+        }
+        IpNet::V6(p) => {
+            let octets = p.addr().octets();
+            out.put_u8(bits);
+            out.put_slice(&octets[..used.min(16)]);
+        }
+    }
+}
+
+/// Append every entry of `list`; returns the octets written.
+pub fn encode_nlri_list(list: &[Nlri], add_path: bool, out: &mut BytesMut) -> usize {
+    let start = out.len();
+    out.reserve(list.iter().map(|n| n.encoded_len(add_path)).sum());
+    for n in list {
+        encode_nlri(n, add_path, out);
+    }
+    out.len() - start
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(s: &str) -> Nlri {
+        Nlri::new(s.parse().unwrap())
+    }
+
+    fn decode(buf: &[u8], family: Family, add_path: bool) -> Result<Vec<Nlri>, DecodeError> {
+        let mut out = Vec::new();
+        decode_nlri(buf, family, add_path, &mut out).map(|_| out)
+    }
+
+    #[test]
+    fn ipv4_prefixes_of_every_length_round_trip() {
+        let list: Vec<Nlri> = (0..=32u8)
+            .map(|len| {
+                let addr = Ipv4Addr::from(0xC612_3456u32 & mask_v4(len));
+                Nlri::new(IpNet::V4(Ipv4Net::new(addr, len).unwrap()))
+            })
+            .collect();
+        let mut buf = BytesMut::new();
+        encode_nlri_list(&list, false, &mut buf);
+        assert_eq!(decode(&buf, Family::IPV4_UNICAST, false).unwrap(), list);
+    }
+
+    #[test]
+    fn ipv6_prefixes_of_every_length_round_trip_with_path_ids() {
+        let base: u128 = 0x2001_0db8_1234_5678_9abc_def0_1122_3344;
+        let list: Vec<Nlri> = (0..=128u8)
+            .map(|len| {
+                let p = Ipv6Net::new(Ipv6Addr::from(base & mask_v6(len)), len).unwrap();
+                Nlri::with_path_id(IpNet::V6(p), u32::from(len) * 7)
+            })
+            .collect();
+        let mut buf = BytesMut::new();
+        encode_nlri_list(&list, true, &mut buf);
+        assert_eq!(decode(&buf, Family::IPV6_UNICAST, true).unwrap(), list);
+    }
+
+    #[test]
+    fn known_bytes_decode() {
+        // 198.18.0.0/15, 0.0.0.0/0, 198.18.1.0/24, 198.18.1.1/32
+        let buf = [15, 198, 18, 0, 24, 198, 18, 1, 32, 198, 18, 1, 1];
+        assert_eq!(
+            decode(&buf, Family::IPV4_UNICAST, false).unwrap(),
+            vec![v4("198.18.0.0/15"), v4("0.0.0.0/0"), v4("198.18.1.0/24"), v4("198.18.1.1/32")]
+        );
+    }
+
+    #[test]
+    fn add_path_ids_decode() {
+        let buf = [0, 0, 0, 1, 24, 198, 18, 1, 0, 0, 0, 2, 24, 198, 18, 1];
+        assert_eq!(
+            decode(&buf, Family::IPV4_UNICAST, true).unwrap(),
+            vec![
+                Nlri::with_path_id("198.18.1.0/24".parse().unwrap(), 1),
+                Nlri::with_path_id("198.18.1.0/24".parse().unwrap(), 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn trailing_host_bits_are_cleared() {
+        assert_eq!(
+            decode(&[23, 198, 19, 255], Family::IPV4_UNICAST, false).unwrap(),
+            vec![v4("198.19.254.0/23")]
+        );
+    }
+
+    #[test]
+    fn too_long_prefix_is_invalid_network_field() {
+        for (buf, fam) in [
+            (&[33u8, 1, 2, 3, 4, 5][..], Family::IPV4_UNICAST),
+            (&[129u8; 18][..], Family::IPV6_UNICAST),
+        ] {
+            assert_eq!(decode(buf, fam, false), Err(DecodeError::InvalidNetworkField));
+        }
+    }
+
+    #[test]
+    fn overrun_is_invalid_network_field() {
+        for buf in [&[24u8, 198, 18][..], &[32, 1], &[8], &[24, 198, 18, 1, 9]] {
+            assert_eq!(
+                decode(buf, Family::IPV4_UNICAST, false),
+                Err(DecodeError::InvalidNetworkField),
+                "{buf:?}"
+            );
+        }
+        // A path id cut short, and a path id with no length octet after it.
+        assert!(decode(&[0, 0, 1], Family::IPV4_UNICAST, true).is_err());
+        assert!(decode(&[0, 0, 0, 1], Family::IPV6_UNICAST, true).is_err());
+        assert!(decode(&[64, 0x20, 1, 0xd, 0xb8], Family::IPV6_UNICAST, false).is_err());
+    }
+
+    #[test]
+    fn encoded_len_matches_encoding() {
+        for n in [v4("0.0.0.0/0"), v4("198.18.0.0/15"), v4("198.18.1.1/32")] {
+            for ap in [false, true] {
+                let mut buf = BytesMut::new();
+                encode_nlri(&n, ap, &mut buf);
+                assert_eq!(buf.len(), n.encoded_len(ap));
+            }
+        }
     }
 }

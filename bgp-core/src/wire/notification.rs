@@ -8,8 +8,12 @@
 //! | Error code    | Error subcode |   Data (variable)             |
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! ```
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
+use nom::number::complete::be_u8;
+use nom::Parser;
 use serde::Serialize;
+
+use super::error::DecodeError;
 
 /// Error codes and the subcodes this daemon sends.
 pub mod codes {
@@ -147,6 +151,24 @@ impl Notification {
     pub fn describe(&self) -> &'static str {
         codes::describe(self.code, self.subcode)
     }
+
+    /// Decode a NOTIFICATION body (after the header): Error code, Error subcode, Data
+    /// (RFC 4271 §4.5: "The length of the Data field can be determined from the message
+    /// Length field"). The header check already guaranteed the two octets.
+    pub fn decode(body: &Bytes) -> Result<Notification, DecodeError> {
+        let (data, (code, subcode)) = (be_u8::<_, nom::error::Error<&[u8]>>, be_u8)
+            .parse(body.as_ref())
+            .map_err(|_| DecodeError::BadMessageLength(body.len().saturating_add(19) as u16))?;
+        Ok(Notification { code, subcode, data: body.slice_ref(data) })
+    }
+
+    /// Encode the NOTIFICATION body (without the header).
+    pub fn encode_body(&self, out: &mut BytesMut) {
+        out.reserve(2 + self.data.len());
+        out.put_u8(self.code);
+        out.put_u8(self.subcode);
+        out.put_slice(&self.data);
+    }
 }
 
 impl std::fmt::Display for Notification {
@@ -156,5 +178,71 @@ impl std::fmt::Display for Notification {
             write!(f, ": \"{msg}\"")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::context::WireContext;
+    use crate::wire::header::testing::{frame, hex};
+    use crate::wire::message::{decode_message, Message};
+
+    #[test]
+    fn decode_and_encode_with_data() {
+        let body = Bytes::from(hex("01 02 1001"));
+        let n = Notification::decode(&body).unwrap();
+        assert_eq!(n, Notification { code: 1, subcode: 2, data: Bytes::from(hex("1001")) });
+        let mut out = BytesMut::new();
+        n.encode_body(&mut out);
+        assert_eq!(&out[..], &body[..]);
+        assert_eq!(n.describe(), "Message Header Error / Bad Message Length");
+    }
+
+    #[test]
+    fn hold_timer_expired_has_no_data() {
+        let msg = Message::Notification(Notification::hold_timer_expired());
+        let wire = msg.to_bytes(&WireContext::default()).unwrap();
+        assert_eq!(wire, frame(3, &[4, 0]));
+        assert_eq!(decode_message(wire, &WireContext::default()), Ok(msg));
+    }
+
+    #[test]
+    fn rfc8203_shutdown_message_round_trip() {
+        let n = Notification::cease_with_message(
+            codes::CEASE_ADMIN_SHUTDOWN,
+            "maintenance: node drain ✓",
+        );
+        let wire = Message::Notification(n.clone()).to_bytes(&WireContext::default()).unwrap();
+        // code 6, subcode 2, length octet, UTF-8.
+        assert_eq!(&wire[19..22], &[6, 2, "maintenance: node drain ✓".len() as u8]);
+        let Ok(Message::Notification(back)) = decode_message(wire, &WireContext::default()) else {
+            panic!("not a notification");
+        };
+        assert_eq!(back, n);
+        assert_eq!(back.shutdown_message(), Some("maintenance: node drain ✓"));
+        assert_eq!(
+            back.to_string(),
+            "6/2 Cease / Administrative Shutdown: \"maintenance: node drain ✓\""
+        );
+    }
+
+    #[test]
+    fn shutdown_message_is_cut_at_255_octets_on_a_char_boundary() {
+        let long = "é".repeat(200); // 400 octets
+        let n = Notification::cease_with_message(codes::CEASE_ADMIN_RESET, &long);
+        assert_eq!(n.data[0], 254);
+        assert_eq!(n.shutdown_message().map(str::len), Some(254));
+    }
+
+    #[test]
+    fn malformed_shutdown_communication_is_not_shown() {
+        // Length octet beyond the data, and invalid UTF-8.
+        for data in ["05 6869", "02 ff fe"] {
+            let n = Notification { code: 6, subcode: 2, data: Bytes::from(hex(data)) };
+            assert_eq!(n.shutdown_message(), None, "{data}");
+        }
+        let other = Notification { code: 6, subcode: 3, data: Bytes::from(hex("02 6869")) };
+        assert_eq!(other.shutdown_message(), None, "only subcodes 2 and 4 carry one");
     }
 }

@@ -2,7 +2,15 @@
 //!
 //! MP_REACH_NLRI / MP_UNREACH_NLRI are not here: they carry NLRI, so they live on
 //! [`super::update::Update`]. This struct is what the RIB interns and shares between routes.
+//!
+//! - [`as_path`]: AS_PATH / AS4_PATH segments and the RFC 6793 reconstruction.
+//! - [`decode`]: the attribute walk of an UPDATE and the RFC 7606 action for each error.
+//! - [`encode`]: attributes back to the wire, in type-code order.
 use std::net::Ipv4Addr;
+
+pub mod as_path;
+pub mod decode;
+pub mod encode;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -147,8 +155,9 @@ pub struct LargeCommunity {
     pub local2: u32,
 }
 
-/// An attribute this crate does not interpret, kept as on the wire (flags without the
-/// extended-length bit, which the encoder sets from the length).
+/// An attribute this crate does not interpret, kept as on the wire. `flags` are the received
+/// flags; the encoder keeps the extended-length bit when it was set (byte-exact re-encoding)
+/// and sets it anyway when the value is longer than 255 octets.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct RawAttribute {
     pub flags: u8,
@@ -179,4 +188,77 @@ pub struct PathAttributes {
     /// Unrecognised optional attributes. Transitive ones are passed on with the Partial bit set
     /// (RFC 4271 §5); non-transitive ones are dropped before re-advertisement.
     pub unknown: Vec<RawAttribute>,
+    /// Known optional transitive attributes (bit = type code, codes below 64) that arrived with
+    /// the Partial bit set. RFC 4271 §5: once set, "the Partial bit MUST NOT be unset" by the
+    /// speakers that pass the attribute on, so the encoder sets it again.
+    pub partial: u64,
+    /// On a 2-octet-AS session only: the RFC 6793 attributes exactly as received, kept so that
+    /// the same path re-encodes byte-exact for a 2-octet peer. `None` when no AS4_PATH /
+    /// AS4_AGGREGATOR was received, on 4-octet sessions and for locally built attributes.
+    pub two_octet: Option<Box<TwoOctetAs>>,
+    /// Layout details of the received UPDATE (not part of the route: ignored by `==` and
+    /// `Hash`).
+    #[serde(skip)]
+    pub wire: WireHints,
+}
+
+/// AS_PATH, AS4_PATH, AGGREGATOR and AS4_AGGREGATOR as a 2-octet-AS peer sent them
+/// (RFC 6793 §4.2.3 inputs). `as_path` and `aggregator` hold 2-octet values (AS_TRANS kept).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct TwoOctetAs {
+    pub as_path: Option<AsPath>,
+    pub as4_path: Option<AsPath>,
+    pub aggregator: Option<Aggregator>,
+    pub as4_aggregator: Option<Aggregator>,
+}
+
+/// How the received UPDATE laid its attributes out, so that re-encoding it is byte-exact.
+/// Equal to every other `WireHints` and hashing to nothing: it never splits interned
+/// attribute sets.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WireHints {
+    /// Attributes (bit = type code, codes below 64) sent with the Extended Length bit although
+    /// their value fits 255 octets (RFC 4271 §4.3 allows it for any length).
+    pub extended_length: u64,
+    /// MP_REACH_NLRI / MP_UNREACH_NLRI were not the first attributes. RFC 7606 §5.1 says they
+    /// "SHALL be encoded as the very first path attribute", which the encoder does by
+    /// default; with this set it keeps plain type-code order instead.
+    pub mp_in_type_order: bool,
+}
+
+impl PartialEq for WireHints {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for WireHints {}
+impl std::hash::Hash for WireHints {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+/// Is bit `type_code` set in a per-type mask (`partial`, `WireHints::extended_length`)?
+#[inline]
+pub(crate) fn mask_has(mask: u64, type_code: u8) -> bool {
+    type_code < 64 && mask & (1u64 << type_code) != 0
+}
+
+/// Mask with bit `type_code` set (nothing for codes of 64 and above).
+#[inline]
+pub(crate) fn mask_bit(type_code: u8) -> u64 {
+    1u64.checked_shl(u32::from(type_code)).unwrap_or(0)
+}
+
+impl PathAttributes {
+    /// Prepare attributes received from one peer for advertisement to another (RFC 4271 §5,
+    /// §9.1.3): unrecognised optional non-transitive attributes are dropped; unrecognised
+    /// optional transitive ones are kept with the Partial bit set ("If a path with an
+    /// unrecognized transitive optional attribute is accepted and passed to other BGP peers,
+    /// then the unrecognized transitive optional attribute of that path MUST be passed, along
+    /// with the path, to other BGP peers with the Partial bit in the Attribute Flags set to 1").
+    pub fn prepare_for_export(&mut self) {
+        self.unknown.retain(|a| a.flags & FLAG_TRANSITIVE != 0 && a.flags & FLAG_OPTIONAL != 0);
+        for a in &mut self.unknown {
+            a.flags |= FLAG_PARTIAL;
+        }
+    }
 }

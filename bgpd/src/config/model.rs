@@ -1,0 +1,184 @@
+//! The validated configuration the daemon runs with: every default resolved, every prefix
+//! and rule parsed. Built only by [`super::parse`] / [`super::load`].
+use super::diagnostic::Diagnostic;
+use super::policy::Policy;
+pub use super::raw::LogFormat;
+use bgp_core::wire::Family;
+use ipnet::IpNet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// BGP Identifier (RFC 6286: a non-zero 4-octet value).
+    pub router_id: Ipv4Addr,
+    pub local_as: u32,
+    /// Addresses to accept BGP connections on; empty = do not listen.
+    pub listen: Vec<SocketAddr>,
+    /// RFC 4456 CLUSTER_ID; `router_id` unless set.
+    pub cluster_id: Ipv4Addr,
+    /// ECMP: the most next hops installed for one prefix (>= 1).
+    pub max_paths: u16,
+    /// Prefixes this node advertises (its Pod CIDRs), no host bits set, duplicates removed.
+    pub originate: Vec<IpNet>,
+    /// Sent in the FQDN (hostname) capability when set.
+    pub hostname: Option<String>,
+    pub kernel: KernelConfig,
+    pub graceful_restart: GracefulRestartConfig,
+    pub control_socket: PathBuf,
+    /// `None` = no HTTP endpoint.
+    pub http_listen: Option<SocketAddr>,
+    pub log: LogConfig,
+    pub neighbors: Vec<NeighborConfig>,
+    pub(crate) warnings: Vec<Diagnostic>,
+}
+
+impl Config {
+    /// Warnings found while loading (the configuration is still usable).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The neighbour configured at `address`.
+    pub fn neighbor(&self, address: IpAddr) -> Option<&NeighborConfig> {
+        self.neighbors.iter().find(|neighbor| neighbor.address == address)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelConfig {
+    /// false = touch no kernel routing table.
+    pub enabled: bool,
+    /// rtnetlink protocol number owned by bgpd (186 = "bgp" in /etc/iproute2/rt_protos).
+    pub protocol: u8,
+    pub table: u32,
+    pub metric: u32,
+    /// Install a blackhole route for each `originate` prefix.
+    pub blackhole_originated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GracefulRestartConfig {
+    pub enabled: bool,
+    /// Seconds; RFC 4724 §3: a 12-bit field (0..=4095).
+    pub restart_time: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing `EnvFilter` directive (`info`, `bgpd=debug,info` ...). RUST_LOG wins.
+    pub level: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeighborConfig {
+    pub address: IpAddr,
+    pub remote_as: u32,
+    /// `remote_as == local_as`.
+    pub ibgp: bool,
+    pub description: Option<String>,
+    pub port: u16,
+    /// Only accept connections, never dial.
+    pub passive: bool,
+    /// Proposed hold time: 0 or >= 3 (RFC 4271 §4.2).
+    pub hold_time: u16,
+    /// Seconds between connection attempts (>= 1).
+    pub connect_retry: u16,
+    pub local_address: Option<IpAddr>,
+    /// Families offered in the Multiprotocol capability, in configured order, no duplicates.
+    pub families: Vec<Family>,
+    pub route_reflector_client: bool,
+    pub next_hop_self: bool,
+    /// As configured (hop count); see `ttl` for the value to use.
+    pub multihop: Option<u8>,
+    /// IP TTL for outgoing packets: 255 with `ttl_security`, else `multihop`, else 1 for
+    /// eBGP and 255 for iBGP.
+    pub ttl: u8,
+    /// RFC 5082 GTSM; see [`NeighborConfig::gtsm_min_ttl`].
+    pub ttl_security: bool,
+    /// Graceful restart (RFC 4724) for this session: the neighbour's override, else the
+    /// top-level `graceful_restart.enabled`.
+    pub graceful_restart: bool,
+    /// TCP MD5 key (RFC 2385), from `password` or read from `password_file`.
+    pub password: Option<Password>,
+    pub password_file: Option<PathBuf>,
+    pub max_prefixes: Option<MaxPrefixes>,
+    pub add_path: AddPathConfig,
+    /// Administratively down.
+    pub shutdown: bool,
+    /// Resolved: as configured, else `all` for iBGP and `none` for eBGP (RFC 8212).
+    pub import: Policy,
+    /// Resolved like `import`.
+    pub export: Policy,
+}
+
+impl NeighborConfig {
+    pub fn is_ebgp(&self) -> bool {
+        !self.ibgp
+    }
+
+    /// Where to connect to.
+    pub fn remote(&self) -> SocketAddr {
+        SocketAddr::new(self.address, self.port)
+    }
+
+    /// RFC 5082 §3: with GTSM the sender uses TTL 255 and the receiver discards packets
+    /// whose TTL is below 255 - (hops - 1), i.e. `IP_MINTTL` = 256 - hops.
+    pub fn gtsm_min_ttl(&self) -> Option<u8> {
+        if !self.ttl_security {
+            return None;
+        }
+        let hops = self.multihop.unwrap_or(1).max(1);
+        Some(255 - (hops - 1))
+    }
+}
+
+/// RFC 4486 Cease "Maximum Number of Prefixes Reached" handling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxPrefixes {
+    pub limit: u32,
+    /// Log/metric warning at this percentage of `limit` (default 75).
+    pub warning_percent: u8,
+    /// Seconds after which the session is restarted; `None` = stay down until reset.
+    pub restart_after: Option<u32>,
+}
+
+/// RFC 7911 ADD-PATH per session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AddPathConfig {
+    pub receive: bool,
+    pub send: bool,
+}
+
+/// A TCP MD5 key. Never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(key: String) -> Self {
+        Password(key)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let password = Password::new("hunter2".into());
+        assert_eq!(format!("{password:?}"), "Password(***)");
+        assert_eq!(password.expose(), "hunter2");
+    }
+}

@@ -1,0 +1,588 @@
+//! Loading, defaults, every validation error at its exact line, and reload diffs.
+use super::*;
+use bgp_core::wire::Family;
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+const MINIMAL: &str = "router_id: 198.18.0.1\nlocal_as: 64512\n";
+
+fn ok(text: &str) -> Config {
+    match parse(text, "bgpd.yaml") {
+        Ok(config) => config,
+        Err(errors) => panic!("unexpected errors:\n{errors}"),
+    }
+}
+
+fn errors(text: &str) -> Vec<String> {
+    match parse(text, "bgpd.yaml") {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(errors) => errors.errors.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+fn one_error(text: &str) -> String {
+    let all = errors(text);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    all.into_iter().next().unwrap_or_default()
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+fn net(text: &str) -> IpNet {
+    text.parse().unwrap()
+}
+
+/// MINIMAL plus one neighbour with the given extra lines (indented 4 spaces).
+fn with_neighbor(remote_as: u32, extra: &str) -> String {
+    let mut text = format!("{MINIMAL}neighbors:\n  - address: 198.18.0.2\n    remote_as: {remote_as}\n");
+    for line in extra.lines() {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn minimal_config_gets_every_default() {
+    let config = ok(MINIMAL);
+    assert_eq!(config.router_id, Ipv4Addr::new(198, 18, 0, 1));
+    assert_eq!(config.local_as, 64512);
+    assert_eq!(config.listen, vec!["[::]:179".parse::<SocketAddr>().unwrap()]);
+    assert_eq!(config.cluster_id, config.router_id);
+    assert_eq!(config.max_paths, 1);
+    assert!(config.originate.is_empty());
+    assert_eq!(config.hostname, None);
+    assert_eq!(
+        config.kernel,
+        KernelConfig { enabled: true, protocol: 186, table: 254, metric: 20, blackhole_originated: true }
+    );
+    assert_eq!(config.graceful_restart, GracefulRestartConfig { enabled: true, restart_time: 120 });
+    assert_eq!(config.control_socket, PathBuf::from("/run/bgpd/bgpd.sock"));
+    assert_eq!(config.http_listen, Some("127.0.0.1:9179".parse().unwrap()));
+    assert_eq!(config.log, LogConfig { format: LogFormat::Text, level: "info".into() });
+    assert!(config.neighbors.is_empty());
+    assert!(config.warnings().is_empty());
+}
+
+#[test]
+fn neighbor_defaults_for_ibgp() {
+    let config = ok(&with_neighbor(64512, ""));
+    let n = &config.neighbors[0];
+    assert_eq!(n.address, ip("198.18.0.2"));
+    assert!(n.ibgp && !n.is_ebgp());
+    assert_eq!(n.description, None);
+    assert_eq!(n.port, 179);
+    assert!(!n.passive);
+    assert_eq!(n.hold_time, 90);
+    assert_eq!(n.connect_retry, 5);
+    assert_eq!(n.local_address, None);
+    assert_eq!(n.families, vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
+    assert!(!n.route_reflector_client && !n.next_hop_self);
+    assert_eq!((n.multihop, n.ttl, n.ttl_security), (None, 255, false));
+    assert_eq!(n.gtsm_min_ttl(), None);
+    assert!(n.graceful_restart);
+    assert_eq!(n.password, None);
+    assert_eq!(n.max_prefixes, None);
+    assert_eq!(n.add_path, AddPathConfig { receive: false, send: false });
+    assert!(!n.shutdown);
+    assert_eq!(n.import, Policy::All);
+    assert_eq!(n.export, Policy::All);
+    assert_eq!(n.remote(), "198.18.0.2:179".parse().unwrap());
+    assert!(config.warnings().is_empty());
+}
+
+#[test]
+fn ebgp_defaults_follow_rfc_8212_and_warn() {
+    let config = ok(&with_neighbor(64999, ""));
+    let n = &config.neighbors[0];
+    assert!(n.is_ebgp());
+    assert_eq!(n.ttl, 1);
+    assert_eq!(n.import, Policy::None);
+    assert_eq!(n.export, Policy::None);
+    let warnings: Vec<String> = config.warnings().iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    // No import/export key: the neighbour's mapping (line 4, column 5) is pointed at.
+    assert!(warnings[0].starts_with("bgpd.yaml:4:5: warning: neighbors[0].import: eBGP neighbour without import policy"), "{}", warnings[0]);
+    assert!(warnings[0].contains("RFC 8212"));
+    assert!(warnings[1].starts_with("bgpd.yaml:4:5: warning: neighbors[0].export:"), "{}", warnings[1]);
+    // Explicit `none` is a deliberate choice: no warning.
+    let config = ok(&with_neighbor(64999, "import: none\nexport: none"));
+    assert!(config.warnings().is_empty());
+}
+
+#[test]
+fn every_field_is_read() {
+    let dir = std::env::temp_dir().join(format!("bgpd-config-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("peer.key"), "from-file\n").unwrap();
+    let text = format!(
+        "\
+router_id: 198.18.0.1
+local_as: 64512
+listen: [\"198.18.0.1:179\", \"[2001:db8::1]:1179\"]
+cluster_id: 198.18.0.100
+max_paths: 4
+originate: [10.244.1.0/24, \"2001:db8:1::/64\"]
+hostname: node-1
+kernel:
+  enabled: false
+  protocol: 200
+  table: 100
+  metric: 30
+  blackhole_originated: false
+graceful_restart:
+  enabled: false
+  restart_time: 300
+control_socket: /tmp/x.sock
+http_listen: null
+log:
+  format: json
+  level: bgpd=debug,info
+neighbors:
+  - address: 198.18.0.2
+    remote_as: 64513
+    description: tor-1
+    port: 1179
+    passive: true
+    hold_time: 30
+    connect_retry: 10
+    local_address: 198.18.0.1
+    families: [ipv6_unicast]
+    next_hop_self: true
+    multihop: 2
+    ttl_security: true
+    graceful_restart: true
+    password: secret
+    max_prefixes: {{limit: 1000, warning_percent: 80, restart_after: 60}}
+    add_path: {{receive: true, send: true}}
+    shutdown: true
+    import: all
+    export:
+      - accept 10.244.0.0/16 le 26
+      - reject 0.0.0.0/0
+  - address: 2001:db8::2
+    remote_as: 64512
+    route_reflector_client: true
+    password_file: {}
+    import: [\"accept ::/0 ge 48 le 64\"]
+    max_prefixes: {{limit: 5}}
+",
+        dir.join("peer.key").display()
+    );
+    let config = ok(&text);
+    assert_eq!(config.listen.len(), 2);
+    assert_eq!(config.cluster_id, Ipv4Addr::new(198, 18, 0, 100));
+    assert_eq!(config.max_paths, 4);
+    assert_eq!(config.originate, vec![net("10.244.1.0/24"), net("2001:db8:1::/64")]);
+    assert_eq!(config.hostname.as_deref(), Some("node-1"));
+    assert_eq!(
+        config.kernel,
+        KernelConfig { enabled: false, protocol: 200, table: 100, metric: 30, blackhole_originated: false }
+    );
+    assert_eq!(config.graceful_restart, GracefulRestartConfig { enabled: false, restart_time: 300 });
+    assert_eq!(config.control_socket, PathBuf::from("/tmp/x.sock"));
+    assert_eq!(config.http_listen, None);
+    assert_eq!(config.log, LogConfig { format: LogFormat::Json, level: "bgpd=debug,info".into() });
+
+    let a = &config.neighbors[0];
+    assert_eq!(a.description.as_deref(), Some("tor-1"));
+    assert_eq!((a.port, a.passive, a.hold_time, a.connect_retry), (1179, true, 30, 10));
+    assert_eq!(a.local_address, Some(ip("198.18.0.1")));
+    assert_eq!(a.families, vec![Family::IPV6_UNICAST]);
+    assert!(a.next_hop_self && !a.route_reflector_client);
+    assert_eq!((a.multihop, a.ttl, a.ttl_security), (Some(2), 255, true));
+    assert_eq!(a.gtsm_min_ttl(), Some(254));
+    assert!(a.graceful_restart, "per-neighbour override wins over the global false");
+    assert_eq!(a.password.as_ref().map(|p| p.expose()), Some("secret"));
+    assert_eq!(a.max_prefixes, Some(MaxPrefixes { limit: 1000, warning_percent: 80, restart_after: Some(60) }));
+    assert_eq!(a.add_path, AddPathConfig { receive: true, send: true });
+    assert!(a.shutdown);
+    assert_eq!(a.import, Policy::All);
+    assert_eq!(
+        a.export,
+        Policy::Rules(vec![
+            PolicyRule { action: PolicyAction::Accept, prefix: net("10.244.0.0/16"), ge: None, le: Some(26) },
+            PolicyRule { action: PolicyAction::Reject, prefix: net("0.0.0.0/0"), ge: None, le: None },
+        ])
+    );
+
+    let b = &config.neighbors[1];
+    assert!(b.ibgp && b.route_reflector_client);
+    assert!(!b.graceful_restart, "inherits the global false");
+    assert_eq!(b.password.as_ref().map(|p| p.expose()), Some("from-file"));
+    assert_eq!(b.export, Policy::All);
+    assert_eq!(
+        b.import,
+        Policy::Rules(vec![PolicyRule { action: PolicyAction::Accept, prefix: net("::/0"), ge: Some(48), le: Some(64) }])
+    );
+    assert_eq!(b.max_prefixes, Some(MaxPrefixes { limit: 5, warning_percent: 75, restart_after: None }));
+    assert_eq!(config.neighbor(ip("2001:db8::2")).map(|n| n.remote_as), Some(64512));
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn relative_password_file_is_resolved_next_to_the_config_file() {
+    let dir = std::env::temp_dir().join(format!("bgpd-config-rel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("k"), "abc\r\n").unwrap();
+    let path = dir.join("bgpd.yaml");
+    std::fs::write(&path, with_neighbor(64512, "password_file: k")).unwrap();
+    let config = load(&path).unwrap();
+    assert_eq!(config.neighbors[0].password.as_ref().map(|p| p.expose()), Some("abc"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn load_names_a_missing_file() {
+    let error = load(std::path::Path::new("/nonexistent/bgpd.yaml")).unwrap_err().to_string();
+    assert!(error.starts_with("/nonexistent/bgpd.yaml: cannot read:"), "{error}");
+}
+
+// ---- YAML-level errors carry serde_yaml's position and path ----
+
+#[test]
+fn yaml_syntax_error_has_a_position() {
+    let error = one_error("router_id: 198.18.0.1\nlocal_as: [64512\n");
+    assert!(error.starts_with("bgpd.yaml:3:1: "), "{error}");
+}
+
+#[test]
+fn empty_file_is_reported() {
+    assert_eq!(one_error(""), "bgpd.yaml: the file is empty");
+}
+
+#[test]
+fn missing_required_field() {
+    let error = one_error("router_id: 198.18.0.1\n");
+    assert!(error.starts_with("bgpd.yaml:1:1: missing field `local_as`"), "{error}");
+    let error = one_error(&format!("{MINIMAL}neighbors:\n  - address: 198.18.0.2\n"));
+    assert!(error.starts_with("bgpd.yaml:4:5: neighbors[0]: missing field `remote_as`"), "{error}");
+}
+
+#[test]
+fn unknown_field_is_rejected_with_its_path() {
+    let error = one_error(&with_neighbor(64512, "hold_tme: 30"));
+    assert!(error.starts_with("bgpd.yaml:6:5: neighbors[0]: unknown field `hold_tme`"), "{error}");
+    let error = one_error(&format!("{MINIMAL}kernel:\n  tabel: 5\n"));
+    assert!(error.starts_with("bgpd.yaml:4:3: kernel: unknown field `tabel`"), "{error}");
+}
+
+#[test]
+fn wrong_types_are_rejected_with_their_path() {
+    let error = one_error(&with_neighbor(64512, "hold_time: soon"));
+    assert!(error.starts_with("bgpd.yaml:6:16: neighbors[0].hold_time: invalid type"), "{error}");
+    let error = one_error("router_id: 2001:db8::1\nlocal_as: 1\n");
+    assert!(error.starts_with("bgpd.yaml:1:12: router_id: "), "{error}");
+    let error = one_error(&with_neighbor(64512, "families: [ipv4_multicast]"));
+    assert!(error.contains("neighbors[0].families[0]: unknown variant `ipv4_multicast`"), "{error}");
+    let error = one_error(&format!("{MINIMAL}log:\n  format: xml\n"));
+    assert!(error.starts_with("bgpd.yaml:4:11: log.format: unknown variant `xml`"), "{error}");
+    let error = one_error(&with_neighbor(64512, "import: some"));
+    assert!(error.contains("neighbors[0].import: invalid value"), "{error}");
+}
+
+// ---- semantic errors: each at its exact line ----
+
+#[test]
+fn hold_time_one_or_two_is_rejected() {
+    let text = format!("{MINIMAL}neighbors:\n  - address: 198.18.0.2\n    remote_as: 64512\n  - address: 198.18.0.3\n    remote_as: 64512\n    hold_time: 2\n");
+    assert_eq!(
+        one_error(&text),
+        "bgpd.yaml:8:5: neighbors[1].hold_time: must be 0 or at least 3 (got 2) (RFC 4271 §4.2)"
+    );
+    ok(&with_neighbor(64512, "hold_time: 0"));
+    ok(&with_neighbor(64512, "hold_time: 3"));
+}
+
+#[test]
+fn global_semantic_errors() {
+    let cases: &[(&str, &str)] = &[
+        ("router_id: 0.0.0.0\nlocal_as: 1\n", "bgpd.yaml:1:1: router_id: must not be 0.0.0.0 (RFC 6286)"),
+        ("router_id: 1.1.1.1\nlocal_as: 0\n", "bgpd.yaml:2:1: local_as: AS 0 is reserved (RFC 7607)"),
+        ("router_id: 1.1.1.1\nlocal_as: 23456\n", "bgpd.yaml:2:1: local_as: AS 23456 is AS_TRANS, reserved (RFC 6793)"),
+        ("router_id: 1.1.1.1\nlocal_as: 1\nlisten: [\"[::]:179\", \"[::]:179\"]\n", "bgpd.yaml:3:22: listen[1]: [::]:179 listed twice"),
+        ("router_id: 1.1.1.1\nlocal_as: 1\ncluster_id: 0.0.0.0\n", "bgpd.yaml:3:1: cluster_id: must not be 0.0.0.0"),
+        ("router_id: 1.1.1.1\nlocal_as: 1\nmax_paths: 0\n", "bgpd.yaml:3:1: max_paths: must be at least 1"),
+        ("router_id: 1.1.1.1\nlocal_as: 1\nhostname: \"\"\n", "bgpd.yaml:3:1: hostname: must be 1 to 255 bytes long"),
+        ("router_id: 1.1.1.1\nlocal_as: 1\nkernel:\n  protocol: 2\n", "bgpd.yaml:4:3: kernel.protocol: 2 is reserved by the kernel (0..=4); use e.g. 186"),
+        ("router_id: 1.1.1.1\nlocal_as: 1\nkernel:\n  table: 255\n", "bgpd.yaml:4:3: kernel.table: 255 is not a usable table (0 = unspec, 255 = local)"),
+        ("router_id: 1.1.1.1\nlocal_as: 1\ngraceful_restart:\n  restart_time: 4096\n", "bgpd.yaml:4:3: graceful_restart.restart_time: must be at most 4095 (got 4096)"),
+        ("router_id: 1.1.1.1\nlocal_as: 1\ncontrol_socket: \"\"\n", "bgpd.yaml:3:1: control_socket: must not be empty"),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(one_error(text), *expected, "{text}");
+    }
+    let error = one_error("router_id: 1.1.1.1\nlocal_as: 1\nlog:\n  level: \"=bad=\"\n");
+    assert!(error.starts_with("bgpd.yaml:4:3: log.level: `=bad=`"), "{error}");
+}
+
+#[test]
+fn bad_originate_prefixes_are_all_reported() {
+    let text = format!("{MINIMAL}originate:\n  - 10.244.1.0/24\n  - 10.244.2.1/24\n  - nonsense\n  - 10.244.1.0/24\n");
+    let all = errors(&text);
+    assert_eq!(
+        all,
+        vec![
+            "bgpd.yaml:5:5: originate[1]: `10.244.2.1/24` has host bits set; did you mean 10.244.2.0/24?",
+            "bgpd.yaml:6:5: originate[2]: `nonsense` is not a prefix (e.g. 10.244.0.0/16)",
+        ]
+    );
+    let Err(errors) = parse(&text, "bgpd.yaml") else { panic!() };
+    assert_eq!(errors.warnings.len(), 1);
+    assert_eq!(errors.warnings[0].to_string(), "bgpd.yaml:7:5: warning: originate[3]: 10.244.1.0/24 listed twice");
+}
+
+#[test]
+fn neighbor_semantic_errors() {
+    let cases: &[(u32, &str, &str)] = &[
+        (64512, "port: 0", "bgpd.yaml:6:5: neighbors[0].port: must not be 0"),
+        (0, "", "bgpd.yaml:5:5: neighbors[0].remote_as: AS 0 is reserved (RFC 7607)"),
+        (64512, "connect_retry: 0", "bgpd.yaml:6:5: neighbors[0].connect_retry: must be at least 1 second"),
+        (64512, "local_address: 2001:db8::1", "bgpd.yaml:6:5: neighbors[0].local_address: 2001:db8::1 is not of the same family as address 198.18.0.2"),
+        (64512, "families: []", "bgpd.yaml:6:5: neighbors[0].families: at least one family is needed"),
+        (64999, "route_reflector_client: true\nimport: all\nexport: all", "bgpd.yaml:6:5: neighbors[0].route_reflector_client: only iBGP neighbours (remote_as == local_as) can be route reflector clients"),
+        (64512, "multihop: 0", "bgpd.yaml:6:5: neighbors[0].multihop: must be 1..=255"),
+        (64512, "password: a\npassword_file: /x", "bgpd.yaml:7:5: neighbors[0].password_file: set either password or password_file, not both"),
+        (64512, "password: \"\"", "bgpd.yaml:6:5: neighbors[0].password: the key is empty"),
+        (64512, "max_prefixes:\n  limit: 0", "bgpd.yaml:7:7: neighbors[0].max_prefixes.limit: must be at least 1"),
+        (64512, "max_prefixes: {limit: 9, warning_percent: 101}", "bgpd.yaml:6:5: neighbors[0].max_prefixes.warning_percent: must be 1..=100 (got 101)"),
+    ];
+    for (remote_as, extra, expected) in cases {
+        let text = with_neighbor(*remote_as, extra);
+        assert_eq!(one_error(&text), *expected, "{text}");
+    }
+    let long = "x".repeat(81);
+    assert_eq!(
+        one_error(&with_neighbor(64512, &format!("password: {long}"))),
+        "bgpd.yaml:6:5: neighbors[0].password: the key is 81 bytes; at most 80 are allowed"
+    );
+    let error = one_error(&with_neighbor(64512, "password_file: /nonexistent/key"));
+    assert!(error.starts_with("bgpd.yaml:6:5: neighbors[0].password_file: cannot read /nonexistent/key:"), "{error}");
+    let error = one_error(&format!("{MINIMAL}neighbors:\n  - address: 224.0.0.5\n    remote_as: 1\n    import: none\n    export: none\n"));
+    assert_eq!(error, "bgpd.yaml:4:16: neighbors[0].address: 224.0.0.5 is not a unicast address");
+}
+
+#[test]
+fn max_prefixes_flow_mapping_points_at_the_inner_key() {
+    // Inside a flow mapping the key is found on the same line.
+    let error = one_error(&with_neighbor(64512, "max_prefixes: {limit: 0}"));
+    assert_eq!(error, "bgpd.yaml:6:20: neighbors[0].max_prefixes.limit: must be at least 1");
+}
+
+#[test]
+fn duplicate_neighbor_address_names_the_first() {
+    let text = format!("{MINIMAL}neighbors:\n  - address: 198.18.0.2\n    remote_as: 64512\n  - address: 198.18.0.2\n    remote_as: 64512\n");
+    assert_eq!(
+        one_error(&text),
+        "bgpd.yaml:6:5: neighbors[1].address: 198.18.0.2 is already configured at neighbors[0]"
+    );
+}
+
+#[test]
+fn every_bad_rule_is_reported_at_its_line() {
+    let text = with_neighbor(64512, "export:\n  - accept 10.244.0.0/16 le 26\n  - allow 10.0.0.0/8\n  - reject 10.0.0.0/8 le 4\nimport: [accept 1.0.0.0/8, reject]");
+    assert_eq!(
+        errors(&text),
+        vec![
+            "bgpd.yaml:8:7: neighbors[0].export[1]: `allow 10.0.0.0/8`: rule must start with `accept` or `reject`, not `allow`",
+            "bgpd.yaml:9:7: neighbors[0].export[2]: `reject 10.0.0.0/8 le 4`: `le 4` is shorter than the prefix length /8",
+            "bgpd.yaml:10:32: neighbors[0].import[1]: `reject`: rule needs a prefix, e.g. `accept 10.0.0.0/8`",
+        ]
+    );
+}
+
+#[test]
+fn errors_and_warnings_are_collected_together() {
+    let text = format!("{MINIMAL}max_paths: 0\nneighbors:\n  - address: 198.18.0.2\n    remote_as: 64999\n    hold_time: 1\n");
+    let Err(errors) = parse(&text, "f.yaml") else { panic!("expected errors") };
+    let lines: Vec<String> = errors.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "f.yaml:3:1: max_paths: must be at least 1",
+            "f.yaml:7:5: neighbors[0].hold_time: must be 0 or at least 3 (got 1) (RFC 4271 §4.2)",
+        ]
+    );
+    assert_eq!(errors.warnings.len(), 2, "the RFC 8212 warnings are kept");
+    assert_eq!(errors.to_string(), lines.join("\n"));
+}
+
+#[test]
+fn duplicate_family_warns_and_is_removed() {
+    let config = ok(&with_neighbor(64512, "families: [ipv4_unicast, ipv4_unicast]"));
+    assert_eq!(config.neighbors[0].families, vec![Family::IPV4_UNICAST]);
+    assert_eq!(
+        config.warnings()[0].to_string(),
+        "bgpd.yaml:6:31: warning: neighbors[0].families[1]: ipv4_unicast listed twice"
+    );
+}
+
+#[test]
+fn ttl_resolution() {
+    let n = ok(&with_neighbor(64999, "multihop: 3\nimport: all\nexport: all")).neighbors[0].clone();
+    assert_eq!((n.ttl, n.gtsm_min_ttl()), (3, None));
+    let n = ok(&with_neighbor(64999, "ttl_security: true\nimport: all\nexport: all")).neighbors[0].clone();
+    assert_eq!((n.ttl, n.gtsm_min_ttl()), (255, Some(255)));
+}
+
+// ---- check_command ----
+
+#[test]
+fn check_report_counts_errors_and_warnings() {
+    let dir = std::env::temp_dir().join(format!("bgpd-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, with_neighbor(64999, "")).unwrap();
+    let (report, passed) = check::check_report(&good);
+    assert!(passed);
+    assert_eq!(report.diagnostics.len(), 2);
+    assert!(report.summary.ends_with("OK (1 neighbors, 0 originated prefixes, 2 warnings)"), "{}", report.summary);
+    assert_eq!(check_command(&good), std::process::ExitCode::SUCCESS);
+
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, with_neighbor(64512, "hold_time: 2")).unwrap();
+    let (report, passed) = check::check_report(&bad);
+    assert!(!passed);
+    assert_eq!(report.diagnostics, vec![format!("{}:6:5: neighbors[0].hold_time: must be 0 or at least 3 (got 2) (RFC 4271 §4.2)", bad.display())]);
+    assert_eq!(check_command(&bad), std::process::ExitCode::FAILURE);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- diff ----
+
+fn diff(old: &str, new: &str) -> ConfigDiff {
+    Config::diff(&ok(old), &ok(new))
+}
+
+#[test]
+fn identical_configs_have_an_empty_diff() {
+    let text = with_neighbor(64512, "");
+    let d = diff(&text, &text);
+    assert!(d.is_empty());
+    assert_eq!(d.to_string(), "no changes");
+}
+
+#[test]
+fn neighbors_added_and_removed() {
+    let old = with_neighbor(64512, "");
+    let new = format!("{MINIMAL}neighbors:\n  - address: 198.18.0.3\n    remote_as: 64512\n");
+    let d = diff(&old, &new);
+    assert_eq!(d.neighbors_added, vec![ip("198.18.0.3")]);
+    assert_eq!(d.neighbors_removed, vec![ip("198.18.0.2")]);
+    assert!(d.neighbors_reset.is_empty());
+    assert_eq!(d.to_string(), "neighbors added: 198.18.0.3\nneighbors removed: 198.18.0.2");
+}
+
+#[test]
+fn session_fields_need_a_reset() {
+    let base = with_neighbor(64512, "");
+    let cases: &[(&str, &str)] = &[
+        ("port: 1179", "port"),
+        ("local_address: 198.18.0.1", "local_address"),
+        ("hold_time: 30", "hold_time"),
+        ("families: [ipv4_unicast]", "families"),
+        ("passive: true", "passive"),
+        ("password: x", "password"),
+        ("add_path: {send: true}", "add_path"),
+        ("multihop: 2", "multihop"),
+        ("ttl_security: true", "ttl_security"),
+        ("graceful_restart: false", "graceful_restart"),
+    ];
+    for (extra, field) in cases {
+        let d = diff(&base, &with_neighbor(64512, extra));
+        assert_eq!(d.neighbors_reset, vec![NeighborChange { address: ip("198.18.0.2"), fields: vec![*field] }], "{extra}");
+        assert!(d.neighbors_policy.is_empty());
+    }
+    // remote_as changes iBGP to eBGP: reset, and the resolved policies changed too.
+    let d = diff(&base, &with_neighbor(64999, "import: all\nexport: all"));
+    assert_eq!(d.neighbors_reset[0].fields, vec!["remote_as"]);
+    let d = diff(&base, &with_neighbor(64999, ""));
+    assert_eq!(d.neighbors_reset[0].fields, vec!["remote_as", "import", "export"]);
+}
+
+#[test]
+fn global_graceful_restart_toggle_resets_neighbors_that_inherit_it() {
+    let old = with_neighbor(64512, "");
+    let new = format!("graceful_restart:\n  enabled: false\n{old}");
+    let d = diff(&old, &new);
+    assert_eq!(d.neighbors_reset[0].fields, vec!["graceful_restart"]);
+    let pinned = with_neighbor(64512, "graceful_restart: true");
+    let d = diff(&pinned, &format!("graceful_restart:\n  enabled: false\n{pinned}"));
+    assert!(d.is_empty(), "{d:?}");
+}
+
+#[test]
+fn policy_fields_apply_without_reset() {
+    let base = with_neighbor(64512, "");
+    let cases: &[(&str, &str)] = &[
+        ("import: none", "import"),
+        ("export: [accept 10.0.0.0/8]", "export"),
+        ("route_reflector_client: true", "route_reflector_client"),
+        ("next_hop_self: true", "next_hop_self"),
+        ("max_prefixes: {limit: 10}", "max_prefixes"),
+    ];
+    for (extra, field) in cases {
+        let d = diff(&base, &with_neighbor(64512, extra));
+        assert_eq!(d.neighbors_policy, vec![NeighborChange { address: ip("198.18.0.2"), fields: vec![*field] }], "{extra}");
+        assert!(d.neighbors_reset.is_empty());
+    }
+    // A reset field and a policy field together: one reset listing both.
+    let d = diff(&base, &with_neighbor(64512, "hold_time: 30\nimport: none"));
+    assert_eq!(d.neighbors_reset[0].fields, vec!["hold_time", "import"]);
+    assert!(d.neighbors_policy.is_empty());
+}
+
+#[test]
+fn cosmetic_fields_need_nothing() {
+    let d = diff(&with_neighbor(64512, ""), &with_neighbor(64512, "description: x\nconnect_retry: 9"));
+    assert_eq!(d.neighbors_updated[0].fields, vec!["description", "connect_retry"]);
+    assert!(d.neighbors_reset.is_empty() && d.neighbors_policy.is_empty());
+}
+
+#[test]
+fn shutdown_toggles() {
+    let up = with_neighbor(64512, "");
+    let down = with_neighbor(64512, "shutdown: true\nhold_time: 30");
+    let d = diff(&up, &down);
+    assert_eq!(d.neighbors_shutdown, vec![ip("198.18.0.2")]);
+    assert!(d.neighbors_reset.is_empty(), "shutdown dominates other changes");
+    let d = diff(&down, &up);
+    assert_eq!(d.neighbors_enabled, vec![ip("198.18.0.2")]);
+    assert!(d.neighbors_reset.is_empty());
+}
+
+#[test]
+fn originate_changes() {
+    let d = diff(
+        &format!("{MINIMAL}originate: [10.244.1.0/24, 10.244.2.0/24]\n"),
+        &format!("{MINIMAL}originate: [10.244.2.0/24, \"2001:db8::/64\"]\n"),
+    );
+    assert_eq!(d.originate_added, vec![net("2001:db8::/64")]);
+    assert_eq!(d.originate_removed, vec![net("10.244.1.0/24")]);
+}
+
+#[test]
+fn global_changes_are_classified() {
+    let old = "router_id: 198.18.0.1\nlocal_as: 64512\n";
+    let new = "router_id: 198.18.0.9\nlocal_as: 64513\nlisten: []\ncluster_id: 1.2.3.4\ncontrol_socket: /x\nhttp_listen: null\nlog: {format: json, level: debug}\nmax_paths: 2\nhostname: h\ngraceful_restart: {restart_time: 60}\nkernel: {enabled: false, protocol: 100, table: 10, metric: 1, blackhole_originated: false}\n";
+    let d = diff(old, new);
+    assert_eq!(
+        d.restart_required,
+        vec!["router_id", "local_as", "listen", "cluster_id", "control_socket", "http_listen", "log.format"]
+    );
+    assert_eq!(d.rib_changed, vec!["max_paths"]);
+    assert_eq!(
+        d.kernel_changed,
+        vec!["kernel.enabled", "kernel.protocol", "kernel.table", "kernel.metric", "kernel.blackhole_originated"]
+    );
+    assert!(d.log_level_changed);
+    assert_eq!(d.deferred, vec!["hostname", "graceful_restart.restart_time"]);
+    let text = d.to_string();
+    assert!(text.starts_with("needs a restart to apply: router_id, local_as"), "{text}");
+    assert!(text.contains("applied at next session start: hostname"));
+}

@@ -1,0 +1,376 @@
+//! Semantic validation: raw YAML structs -> [`Config`], collecting every error and warning
+//! with the line it is on.
+use super::diagnostic::{path_string, ConfigErrors, Diagnostic, Seg, Severity};
+use super::locate::locate;
+use super::model::{
+    AddPathConfig, Config, GracefulRestartConfig, KernelConfig, LogConfig, MaxPrefixes,
+    NeighborConfig, Password,
+};
+use super::policy::{parse_prefix, Policy, PolicyRule};
+use super::raw::{FamilyName, RawConfig, RawNeighbor, RawPolicy};
+use bgp_core::wire::Family;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+/// RFC 6793 §9: AS_TRANS, "reserved" as a placeholder for 4-octet AS numbers.
+const AS_TRANS: u32 = 23456;
+/// Linux `TCP_MD5SIG_MAXKEYLEN`.
+const MD5_MAX_KEY_LEN: usize = 80;
+
+/// Collects diagnostics, each located in the source text.
+pub struct Checker<'a> {
+    text: &'a str,
+    origin: &'a str,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(text: &'a str, origin: &'a str) -> Self {
+        Checker { text, origin, errors: Vec::new(), warnings: Vec::new() }
+    }
+
+    fn diagnostic(&self, severity: Severity, path: &[Seg], message: String) -> Diagnostic {
+        let position = locate(self.text, path);
+        Diagnostic {
+            severity,
+            origin: self.origin.to_string(),
+            line: position.map(|(line, _)| line),
+            column: position.map(|(_, column)| column),
+            field: path_string(path),
+            message,
+        }
+    }
+
+    fn error(&mut self, path: &[Seg], message: String) {
+        let diagnostic = self.diagnostic(Severity::Error, path, message);
+        self.errors.push(diagnostic);
+    }
+
+    fn warn(&mut self, path: &[Seg], message: String) {
+        let diagnostic = self.diagnostic(Severity::Warning, path, message);
+        self.warnings.push(diagnostic);
+    }
+
+    /// Validates `raw`; `base_dir` resolves relative `password_file` paths.
+    pub fn finish(mut self, raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, ConfigErrors> {
+        let config = self.check(raw, base_dir);
+        if self.errors.is_empty() {
+            Ok(Config { warnings: self.warnings, ..config })
+        } else {
+            Err(ConfigErrors { errors: self.errors, warnings: self.warnings })
+        }
+    }
+
+    fn check(&mut self, raw: RawConfig, base_dir: Option<&Path>) -> Config {
+        use Seg::Key;
+        // RFC 6286 §2.1: "the BGP Identifier ... a 4-octet, unsigned, non-zero integer".
+        if raw.router_id.is_unspecified() {
+            self.error(&[Key("router_id")], "must not be 0.0.0.0 (RFC 6286)".into());
+        }
+        self.check_as(&[Key("local_as")], raw.local_as);
+        for (index, addr) in raw.listen.iter().enumerate() {
+            if raw.listen[..index].contains(addr) {
+                self.error(&[Key("listen"), Seg::Index(index)], format!("{addr} listed twice"));
+            }
+        }
+        if raw.cluster_id.is_some_and(|id| id.is_unspecified()) {
+            self.error(&[Key("cluster_id")], "must not be 0.0.0.0".into());
+        }
+        if raw.max_paths == 0 {
+            self.error(&[Key("max_paths")], "must be at least 1".into());
+        }
+        let mut originate = Vec::new();
+        for (index, text) in raw.originate.iter().enumerate() {
+            let path = [Key("originate"), Seg::Index(index)];
+            match parse_prefix(text) {
+                Ok(prefix) if originate.contains(&prefix) => {
+                    self.warn(&path, format!("{prefix} listed twice"));
+                }
+                Ok(prefix) => originate.push(prefix),
+                Err(message) => self.error(&path, message),
+            }
+        }
+        // The FQDN capability carries the hostname behind a one-octet length.
+        if let Some(hostname) = &raw.hostname {
+            if hostname.is_empty() || hostname.len() > 255 {
+                self.error(&[Key("hostname")], "must be 1 to 255 bytes long".into());
+            }
+        }
+        let kernel = &raw.kernel;
+        // rtnetlink RTPROT_UNSPEC/REDIRECT/KERNEL/BOOT/STATIC: routes bgpd must never own.
+        if kernel.protocol <= 4 {
+            self.error(
+                &[Key("kernel"), Key("protocol")],
+                format!("{} is reserved by the kernel (0..=4); use e.g. 186", kernel.protocol),
+            );
+        }
+        if kernel.table == 0 || kernel.table == 255 {
+            self.error(
+                &[Key("kernel"), Key("table")],
+                format!("{} is not a usable table (0 = unspec, 255 = local)", kernel.table),
+            );
+        }
+        // RFC 4724 §3: "Restart Time: ... 12 bits".
+        if raw.graceful_restart.restart_time > 4095 {
+            self.error(
+                &[Key("graceful_restart"), Key("restart_time")],
+                format!("must be at most 4095 (got {})", raw.graceful_restart.restart_time),
+            );
+        }
+        if raw.control_socket.as_os_str().is_empty() {
+            self.error(&[Key("control_socket")], "must not be empty".into());
+        }
+        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
+            self.error(&[Key("log"), Key("level")], format!("`{}`: {error}", raw.log.level));
+        }
+
+        let mut first_index: HashMap<IpAddr, usize> = HashMap::new();
+        let mut neighbors = Vec::new();
+        for (index, neighbor) in raw.neighbors.into_iter().enumerate() {
+            if let Some(first) = first_index.get(&neighbor.address) {
+                self.error(
+                    &[Key("neighbors"), Seg::Index(index), Key("address")],
+                    format!("{} is already configured at neighbors[{first}]", neighbor.address),
+                );
+            } else {
+                first_index.insert(neighbor.address, index);
+            }
+            let resolved = self.check_neighbor(
+                index,
+                neighbor,
+                raw.local_as,
+                raw.graceful_restart.enabled,
+                base_dir,
+            );
+            neighbors.push(resolved);
+        }
+
+        Config {
+            router_id: raw.router_id,
+            local_as: raw.local_as,
+            listen: raw.listen,
+            cluster_id: raw.cluster_id.unwrap_or(raw.router_id),
+            max_paths: raw.max_paths,
+            originate,
+            hostname: raw.hostname,
+            kernel: KernelConfig {
+                enabled: kernel.enabled,
+                protocol: kernel.protocol,
+                table: kernel.table,
+                metric: kernel.metric,
+                blackhole_originated: kernel.blackhole_originated,
+            },
+            graceful_restart: GracefulRestartConfig {
+                enabled: raw.graceful_restart.enabled,
+                restart_time: raw.graceful_restart.restart_time,
+            },
+            control_socket: raw.control_socket,
+            http_listen: raw.http_listen,
+            log: LogConfig { format: raw.log.format, level: raw.log.level },
+            neighbors,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn check_as(&mut self, path: &[Seg], asn: u32) {
+        // RFC 7607 §2: AS 0 "MUST NOT" be used in an OPEN; RFC 6793 reserves AS_TRANS.
+        if asn == 0 {
+            self.error(path, "AS 0 is reserved (RFC 7607)".into());
+        } else if asn == AS_TRANS {
+            self.error(path, "AS 23456 is AS_TRANS, reserved (RFC 6793)".into());
+        }
+    }
+
+    fn check_neighbor(
+        &mut self,
+        index: usize,
+        raw: RawNeighbor,
+        local_as: u32,
+        graceful_restart: bool,
+        base_dir: Option<&Path>,
+    ) -> NeighborConfig {
+        let at = |field: &'static str| [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field)];
+        let ibgp = raw.remote_as == local_as;
+        let address = raw.address;
+        if address.is_unspecified() || address.is_multicast() || is_broadcast(address) {
+            self.error(&at("address"), format!("{address} is not a unicast address"));
+        }
+        self.check_as(&at("remote_as"), raw.remote_as);
+        if raw.port == 0 {
+            self.error(&at("port"), "must not be 0".into());
+        }
+        // RFC 4271 §4.2: "Hold Time MUST be either zero or at least three seconds."
+        if raw.hold_time == 1 || raw.hold_time == 2 {
+            self.error(
+                &at("hold_time"),
+                format!("must be 0 or at least 3 (got {}) (RFC 4271 §4.2)", raw.hold_time),
+            );
+        }
+        if raw.connect_retry == 0 {
+            self.error(&at("connect_retry"), "must be at least 1 second".into());
+        }
+        if let Some(local) = raw.local_address {
+            if local.is_ipv4() != address.is_ipv4() {
+                self.error(
+                    &at("local_address"),
+                    format!("{local} is not of the same family as address {address}"),
+                );
+            }
+        }
+        let mut families = Vec::new();
+        if raw.families.is_empty() {
+            self.error(&at("families"), "at least one family is needed".into());
+        }
+        for (family_index, name) in raw.families.iter().enumerate() {
+            let family = match name {
+                FamilyName::Ipv4Unicast => Family::IPV4_UNICAST,
+                FamilyName::Ipv6Unicast => Family::IPV6_UNICAST,
+            };
+            if families.contains(&family) {
+                let mut path = at("families").to_vec();
+                path.push(Seg::Index(family_index));
+                self.warn(&path, format!("{family} listed twice"));
+            } else {
+                families.push(family);
+            }
+        }
+        // RFC 4456 §5: route reflection happens between iBGP peers only.
+        if raw.route_reflector_client && !ibgp {
+            self.error(
+                &at("route_reflector_client"),
+                "only iBGP neighbours (remote_as == local_as) can be route reflector clients"
+                    .into(),
+            );
+        }
+        if raw.multihop == Some(0) {
+            self.error(&at("multihop"), "must be 1..=255".into());
+        }
+        let ttl = if raw.ttl_security {
+            255
+        } else {
+            raw.multihop.unwrap_or(if ibgp { 255 } else { 1 })
+        };
+        let password = self.password(index, &raw, base_dir);
+        let max_prefixes = raw.max_prefixes.as_ref().map(|max| {
+            if max.limit == 0 {
+                self.error(&sub(index, "max_prefixes", "limit"), "must be at least 1".into());
+            }
+            if max.warning_percent == 0 || max.warning_percent > 100 {
+                self.error(
+                    &sub(index, "max_prefixes", "warning_percent"),
+                    format!("must be 1..=100 (got {})", max.warning_percent),
+                );
+            }
+            MaxPrefixes {
+                limit: max.limit,
+                warning_percent: max.warning_percent,
+                restart_after: max.restart_after,
+            }
+        });
+        let import = self.policy(index, "import", raw.import.as_ref(), ibgp);
+        let export = self.policy(index, "export", raw.export.as_ref(), ibgp);
+        NeighborConfig {
+            address,
+            remote_as: raw.remote_as,
+            ibgp,
+            description: raw.description,
+            port: raw.port,
+            passive: raw.passive,
+            hold_time: raw.hold_time,
+            connect_retry: raw.connect_retry,
+            local_address: raw.local_address,
+            families,
+            route_reflector_client: raw.route_reflector_client,
+            next_hop_self: raw.next_hop_self,
+            multihop: raw.multihop,
+            ttl,
+            ttl_security: raw.ttl_security,
+            graceful_restart: raw.graceful_restart.unwrap_or(graceful_restart),
+            password,
+            password_file: raw.password_file,
+            max_prefixes,
+            add_path: AddPathConfig { receive: raw.add_path.receive, send: raw.add_path.send },
+            shutdown: raw.shutdown,
+            import,
+            export,
+        }
+    }
+
+    /// The TCP MD5 key (RFC 2385) from `password` or `password_file` (read now).
+    fn password(&mut self, index: usize, raw: &RawNeighbor, base_dir: Option<&Path>) -> Option<Password> {
+        let at = |field: &'static str| [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field)];
+        let (key, field) = match (&raw.password, &raw.password_file) {
+            (Some(_), Some(_)) => {
+                self.error(&at("password_file"), "set either password or password_file, not both".into());
+                return None;
+            }
+            (None, None) => return None,
+            (Some(key), None) => (key.clone(), "password"),
+            (None, Some(file)) => {
+                let full = match base_dir {
+                    Some(dir) if file.is_relative() => dir.join(file),
+                    _ => file.clone(),
+                };
+                match std::fs::read_to_string(&full) {
+                    Ok(text) => (text.trim_end_matches(['\n', '\r']).to_string(), "password_file"),
+                    Err(error) => {
+                        self.error(&at("password_file"), format!("cannot read {}: {error}", full.display()));
+                        return None;
+                    }
+                }
+            }
+        };
+        if key.is_empty() {
+            self.error(&at(field), "the key is empty".into());
+            return None;
+        }
+        if key.len() > MD5_MAX_KEY_LEN {
+            self.error(&at(field), format!("the key is {} bytes; at most {MD5_MAX_KEY_LEN} are allowed", key.len()));
+            return None;
+        }
+        Some(Password::new(key))
+    }
+
+    /// Resolves an import/export policy. RFC 8212 §4: an eBGP session with no explicit
+    /// policy exchanges nothing ("routes are neither imported nor exported").
+    fn policy(&mut self, index: usize, field: &'static str, raw: Option<&RawPolicy>, ibgp: bool) -> Policy {
+        let path = [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field)];
+        match raw {
+            None if ibgp => Policy::All,
+            None => {
+                let verb = if field == "import" { "accepted from" } else { "advertised to" };
+                self.warn(
+                    &path,
+                    format!("eBGP neighbour without {field} policy: no route will be {verb} it (RFC 8212); set `{field}: all`, `{field}: none` or rules"),
+                );
+                Policy::None
+            }
+            Some(RawPolicy::All) => Policy::All,
+            Some(RawPolicy::None) => Policy::None,
+            Some(RawPolicy::Rules(texts)) => {
+                let mut rules = Vec::new();
+                for (rule_index, text) in texts.iter().enumerate() {
+                    match text.parse::<PolicyRule>() {
+                        Ok(rule) => rules.push(rule),
+                        Err(message) => {
+                            let mut rule_path = path.to_vec();
+                            rule_path.push(Seg::Index(rule_index));
+                            self.error(&rule_path, format!("`{text}`: {message}"));
+                        }
+                    }
+                }
+                Policy::Rules(rules)
+            }
+        }
+    }
+}
+
+fn sub(index: usize, field: &'static str, inner: &'static str) -> [Seg; 4] {
+    [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field), Seg::Key(inner)]
+}
+
+fn is_broadcast(address: IpAddr) -> bool {
+    matches!(address, IpAddr::V4(v4) if v4.is_broadcast())
+}
