@@ -4,3 +4,11 @@
 
 pub mod peer;
 pub mod config;
+pub mod decode;
+pub mod control;
+pub mod ctl;
+pub mod daemon;
+pub mod health;
+pub mod http;
+pub mod metrics;
+pub mod routing;

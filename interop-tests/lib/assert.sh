@@ -14,6 +14,9 @@
 #   assert_no_route NS PREFIX           no kernel route for PREFIX in NS
 #   wait_route_via TIMEOUT NS PREFIX NEXTHOP   wait for assert_route_via to hold
 #   wait_no_route TIMEOUT NS PREFIX
+#   wait_route_via_any TIMEOUT NS PREFIX NH...  wait for PREFIX via one of NH (IPv6: global or fe80)
+#   wait_multipath TIMEOUT NS PREFIX NH...      wait until PREFIX has exactly these next hops
+#   holds_for SECONDS CMD...            CMD must keep succeeding (polled every 0.5 s) for SECONDS
 #   assert_ping NS ADDRESS [COUNT]      ping from NS succeeds
 #   fail MESSAGE                        fail the test now
 #   skip MESSAGE                        end the test as skipped (exit 77)
@@ -109,4 +112,41 @@ assert_ping() {
   local n=$1 addr=$2 count=${3:-2}
   ip netns exec "$n" ping -q -n -c "$count" -i 0.2 -W 2 "$addr" >/dev/null 2>&1 ||
     fail "ping from $n to $addr failed"
+}
+
+_route_via_any() {
+  local n=$1 p=$2 nh; shift 2
+  for nh in "$@"; do route_has_nexthop "$n" "$p" "$nh" && return 0; done
+  return 1
+}
+
+wait_route_via_any() {
+  local t=$1 n=$2 p=$3; shift 3
+  eventually "$t" _route_via_any "$n" "$p" "$@" && return 0
+  local fam=-4
+  case $p in *:*) fam=-6 ;; esac
+  fail "route $p in $n: expected via one of [$*], kernel has: $(ip -n "$n" "$fam" route show exact "$p" 2>&1 | tr '\n' ';')"
+}
+
+# _route_nexthops_are NS PREFIX NH...: the sorted gateway set equals the given set.
+_route_nexthops_are() {
+  local n=$1 p=$2; shift 2
+  [ "$(kernel_route_gateways "$n" "$p" | sort -u | tr '\n' ' ')" = "$(printf '%s\n' "$@" | sort -u | tr '\n' ' ')" ]
+}
+
+wait_multipath() {
+  local t=$1 n=$2 p=$3; shift 3
+  eventually "$t" _route_nexthops_are "$n" "$p" "$@" && return 0
+  local fam=-4
+  case $p in *:*) fam=-6 ;; esac
+  fail "route $p in $n: expected next hops [$*], kernel has: $(ip -n "$n" "$fam" route show exact "$p" 2>&1 | tr '\n' ';')"
+}
+
+holds_for() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  while [ "$SECONDS" -lt "$end" ]; do
+    "$@" >/dev/null 2>&1 || fail "stopped holding after $((secs - (end - SECONDS)))s: $*"
+    sleep 0.5
+  done
 }

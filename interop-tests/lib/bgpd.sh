@@ -5,18 +5,28 @@
 #                     [--neighbor "SPEC"]... [--originate PREFIX]... [--kernel true|false]
 #                     [--control-socket PATH] [--http-listen ADDR:PORT|null] [--hostname NAME]
 #                     [--cluster-id ID] [--gr true|false] [--extra "raw yaml lines"]
-#                     [--default-policy]
-#       writes a YAML config (schema: /work/notes/config-schema.md). Neighbour SPEC as in
+#                     [--default-policy] [--max-paths N]
+#       writes a YAML config (schema: bgpd/src/config/raw.rs). Neighbour SPEC as in
 #       neighbor.sh ("ADDRESS AS [passive] [hold=N] [local=ADDR] [families=ipv4,ipv6]
-#       [rr_client] [addpath[=rx|tx|both]] [gr] [password=P] [multihop=N]").
+#       [rr_client] [addpath[=rx|tx|both]] [gr] [password=P] [multihop=N] [maxpfx=N]").
 #       control_socket defaults to $TEST_DIR/<NS>/bgpd.sock when FILE is $TEST_DIR/<NS>/...,
 #       else to the directory of FILE + /bgpd.sock. http_listen defaults to null.
-#       Every neighbour gets `import: all` and an export accepting every prefix, so tests see
-#       what was exchanged; --default-policy leaves import/export out (the schema's defaults).
+#       Every neighbour gets `import: all` and `export: all`, so tests see what was
+#       exchanged; --default-policy leaves import/export out (the schema's defaults).
 #   start_bgpd NS CONFIG_FILE           runs "$BGPD_BIN --config FILE" in NS, logs to
 #                                        $TEST_DIR/NS/bgpd.log, waits for the control socket
 #   stop_bgpd NS [SIGNAL]               SIGTERM (or SIGNAL) and wait up to 10 s
+#   bgpd_restart NS                      start_bgpd again on the config it last ran with
 #   bgpctl_in NS ARGS...                 "$BGPCTL_BIN --socket SOCK ARGS..." in NS
+#   bgpd_state NS PEER                   the session state `bgpctl show neighbors --json` reports
+#   bgpd_established NS PEER             0 if Established
+#   bgpd_nbr_field NS PEER FIELD         one field of the neighbour's object (jq path, e.g. .uptime_secs)
+#   bgpd_route_json NS PREFIX            `show routes PREFIX --json` (an array)
+#   bgpd_has_route NS PREFIX             0 if bgpd's RIB has a path for PREFIX
+#   bgpd_route_paths NS PREFIX           number of paths for PREFIX
+#   bgpd_kernel_route NS PREFIX NEXTHOP  0 if the kernel has PREFIX via NEXTHOP with bgpd's protocol
+#   wait_bgpd_route TIMEOUT NS PREFIX NEXTHOP   wait for it (fails with what the kernel has)
+#   bgpd_log_has NS REGEX                0 if bgpd's log has a line matching REGEX (grep -E)
 #   bgpd_socket NS                      the control socket path used for NS
 #   bgpd_pid NS
 # BGPD_BIN defaults to target/release/bgpd, BGPCTL_BIN to target/release/bgpctl (repo root);
@@ -38,7 +48,7 @@ bgpd_write_config() {
   local file=$1 rid=$2 as=$3
   shift 3
   local listens=() no_listen=0 nbrs=() origs=() kernel=true sock="" http=null hostname=""
-  local cluster="" gr="" extra="" spec open_policy=1
+  local cluster="" gr="" extra="" spec open_policy=1 max_paths=""
   while [ $# -gt 0 ]; do
     case $1 in
       --listen) listens+=("$2"); shift 2 ;;
@@ -53,6 +63,7 @@ bgpd_write_config() {
       --gr) gr=$2; shift 2 ;;
       --extra) extra+="$2"$'\n'; shift 2 ;;
       --default-policy) open_policy=0; shift ;;
+      --max-paths) max_paths=$2; shift 2 ;;
       *) echo "bgpd_write_config: unknown option $1" >&2; return 1 ;;
     esac
   done
@@ -69,6 +80,7 @@ bgpd_write_config() {
       echo "listen: [$out]"
     fi
     [ -n "$cluster" ] && echo "cluster_id: $cluster"
+    [ -n "$max_paths" ] && echo "max_paths: $max_paths"
     [ -n "$hostname" ] && echo "hostname: $hostname"
     if [ ${#origs[@]} -gt 0 ]; then
       local p out=""
@@ -93,6 +105,7 @@ bgpd_write_config() {
         nbr_parse "$spec" || return 1
         echo "  - address: \"$NBR_ADDR\""
         echo "    remote_as: $NBR_AS"
+        [ -n "$NBR_DESC" ] && echo "    description: \"$NBR_DESC\""
         [ "$NBR_PASSIVE" = 1 ] && echo "    passive: true"
         [ -n "$NBR_HOLD" ] && echo "    hold_time: $NBR_HOLD"
         [ -n "$NBR_LOCAL" ] && echo "    local_address: \"$NBR_LOCAL\""
@@ -101,6 +114,7 @@ bgpd_write_config() {
         [ -n "$NBR_MULTIHOP" ] && echo "    multihop: $NBR_MULTIHOP"
         [ "$NBR_GR" = 1 ] && echo "    graceful_restart: true"
         [ -n "$NBR_PASSWORD" ] && echo "    password: \"$NBR_PASSWORD\""
+        [ -n "$NBR_MAXPFX" ] && echo "    max_prefixes: {limit: $NBR_MAXPFX}"
         case $NBR_ADDPATH in
           both) echo "    add_path: {receive: true, send: true}" ;;
           rx) echo "    add_path: {receive: true, send: false}" ;;
@@ -108,7 +122,7 @@ bgpd_write_config() {
         esac
         if [ "$open_policy" = 1 ]; then
           echo "    import: all"
-          echo "    export: [\"accept 0.0.0.0/0 le 32\", \"accept ::/0 le 128\"]"
+          echo "    export: all"
         fi
       done
     else
@@ -132,6 +146,8 @@ start_bgpd() {
   sock=$(sed -n 's/^control_socket:[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$/\1/p' "$conf" | head -n1)
   [ -n "$sock" ] || sock="$dir/bgpd.sock"
   echo "$sock" >"$dir/bgpd.sockpath"
+  echo "$conf" >"$dir/bgpd.confpath"
+  rm -f "$sock"
   ip netns exec "$n" "$BGPD_BIN" --config "$conf" >>"$dir/bgpd.log" 2>&1 &
   pid=$!
   track_pid "$pid"
@@ -153,7 +169,7 @@ start_bgpd() {
 stop_bgpd() {
   local pid i
   pid=$(bgpd_pid "$1") || return 0
-  kill "-${2:-TERM}" "$pid" 2>/dev/null
+  kill "-${2:-TERM}" "$pid" 2>/dev/null || true
   for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   echo "stop_bgpd: bgpd (pid $pid) still running after 10 s" >&2
   return 1
@@ -163,3 +179,45 @@ bgpctl_in() {
   local n=$1; shift
   ip netns exec "$n" "$BGPCTL_BIN" "$BGPCTL_SOCKET_FLAG" "$(bgpd_socket "$n")" "$@"
 }
+
+bgpd_restart() { start_bgpd "$1" "$(cat "$TEST_DIR/$1/bgpd.confpath")"; }
+
+bgpd_neighbors_json() { bgpctl_in "$1" show neighbors --json 2>/dev/null; }
+
+bgpd_nbr_field() {
+  bgpd_neighbors_json "$1" | jq -r --arg a "$2" ".[] | select(.address == \$a) | $3 // empty"
+}
+
+bgpd_state() { bgpd_nbr_field "$1" "$2" .state; }
+
+bgpd_established() { [ "$(bgpd_state "$1" "$2")" = Established ]; }
+
+bgpd_route_json() { bgpctl_in "$1" show routes "$2" --json 2>/dev/null; }
+
+bgpd_route_paths() {
+  bgpd_route_json "$1" "$2" | jq -r --arg p "$2" '[.[] | select(.prefix == $p) | .paths[]] | length'
+}
+
+bgpd_has_route() { [ "$(bgpd_route_paths "$1" "$2" 2>/dev/null || echo 0)" -gt 0 ] 2>/dev/null; }
+
+# bgpd's kernel protocol: 186, which iproute2 names "bgp" (/etc/iproute2/rt_protos).
+BGPD_KERNEL_PROTOS="186 bgp"
+
+bgpd_kernel_route() {
+  route_has_nexthop "$1" "$2" "$3" || return 1
+  case " $BGPD_KERNEL_PROTOS " in *" $(kernel_route_protocol "$1" "$2") "*) return 0 ;; esac
+  return 1
+}
+
+wait_bgpd_route() {
+  local t=$1; shift
+  eventually "$t" bgpd_kernel_route "$@" && return 0
+  local fam=-4
+  case $2 in *:*) fam=-6 ;; esac
+  fail "route $2 in $1: expected via $3 with protocol 186 (bgp), kernel has: $(ip -n "$1" "$fam" route show exact "$2" 2>&1 | tr '\n' ';')"
+}
+
+bgpd_log_has() { grep -qE "$2" "$TEST_DIR/$1/bgpd.log" 2>/dev/null; }
+
+# bgpd_alive NS: 0 if the bgpd process started in NS still runs.
+bgpd_alive() { local pid; pid=$(bgpd_pid "$1") && kill -0 "$pid" 2>/dev/null; }

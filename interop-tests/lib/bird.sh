@@ -8,6 +8,9 @@
 #   bird_has_route NS PREFIX              # 0 if PREFIX is in BIRD's table (any path)
 #   bird_route_nexthops NS PREFIX         # next hops of PREFIX's paths, one a line
 #   bird_route_count NS PREFIX            # number of paths BIRD holds for PREFIX
+#   bird_since NS PEER_ADDR               # "Since" of the session (unchanged = no flap)
+#   bird_route_from NS PREFIX PEER_ADDR   # 0 if BIRD holds PREFIX as learned from PEER_ADDR
+#   bird_restart NS [ARGS] / bird_kill NS  # restart on the same config / SIGKILL
 #   birdc_in NS ARGS...                   # raw birdc
 #   bird_stop NS
 # Neighbour SPEC: see neighbor.sh. Every route BIRD selects goes into the namespace's kernel
@@ -40,8 +43,11 @@ bird_start() {
     echo "router id $rid;"
     echo "protocol device { scan time 10; }"
     if [ "$kernel" = 1 ]; then
-      echo "protocol kernel kernel4 { ipv4 { import none; export all; }; learn off; merge paths on; }"
-      echo "protocol kernel kernel6 { ipv6 { import none; export all; }; learn off; merge paths on; }"
+      # With --gr the kernel tables are kept through a restart with `bird -R` (synchronised
+      # only once the BGP sessions have recovered).
+      local kgr=""; [ "$gr" = 1 ] && kgr=" graceful restart on;"
+      echo "protocol kernel kernel4 { ipv4 { import none; export all; }; learn off; merge paths on;$kgr }"
+      echo "protocol kernel kernel6 { ipv6 { import none; export all; }; learn off; merge paths on;$kgr }"
     fi
     echo "protocol static static4 { ipv4;"
     for p in "${origs[@]}"; do [ "$(_prefix_family "$p")" = ipv4 ] && echo "  route $p blackhole;"; done
@@ -86,7 +92,15 @@ bird_start() {
     printf '%s' "$extra"
   } >"$conf"
   bird -p -c "$conf" >"$dir/bird.check" 2>&1 || { cat "$dir/bird.check" >&2; return 1; }
-  ip netns exec "$n" bird -f -c "$conf" -s "$(bird_ctl "$n")" >>"$dir/bird.out" 2>&1 &
+  _bird_launch "$n"
+}
+
+# _bird_launch NS [BIRD_ARGS...]: starts BIRD on $TEST_DIR/NS/bird.conf, waits for its socket.
+_bird_launch() {
+  local n=$1 dir="$TEST_DIR/$1"
+  shift
+  rm -f "$(bird_ctl "$n")"
+  ip netns exec "$n" bird -f -c "$dir/bird.conf" -s "$(bird_ctl "$n")" "$@" >>"$dir/bird.out" 2>&1 &
   local pid=$! i
   track_pid "$pid"
   echo "$pid" >"$dir/bird.pid"
@@ -100,23 +114,51 @@ bird_start() {
   return 1
 }
 
-bird_stop() {
+# bird_restart NS [BIRD_ARGS...]: stop BIRD (SIGTERM) and start it again on the same config.
+bird_restart() { bird_stop "$1"; _bird_launch "$@"; }
+
+# bird_kill NS: SIGKILL, no NOTIFICATION sent (the kernel closes the TCP sessions).
+bird_kill() {
   local pid
   pid=$(cat "$TEST_DIR/$1/bird.pid" 2>/dev/null) || return 0
-  kill "$pid" 2>/dev/null
+  kill -KILL "$pid" 2>/dev/null || true
   _wait_pid_gone "$pid" 5
 }
 
-# _wait_pid_gone PID SECONDS
-_wait_pid_gone() {
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  return 1
+# bird_set_password NS PEER_ADDR PASSWORD: rewrite the session's password in bird.conf
+# (takes effect at the next bird_restart).
+bird_set_password() {
+  local conf="$TEST_DIR/$1/bird.conf" p
+  p=$(_peer_proto_name "$2")
+  awk -v p="$p" -v pw="$3" '
+    $1 == "protocol" && $2 == "bgp" { inp = ($3 == p) }
+    inp && $1 == "password" { sub(/password "[^"]*"/, "password \"" pw "\"") }
+    { print }' "$conf" >"$conf.new" && mv "$conf.new" "$conf"
+}
+
+bird_stop() {
+  local pid
+  pid=$(cat "$TEST_DIR/$1/bird.pid" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || true
+  _wait_pid_gone "$pid" 5
 }
 
 bird_state() {
+  birdc_in "$1" show protocols all "$(_peer_proto_name "$2")" 2>/dev/null |
+    awk '$1 == "BGP" && $2 == "state:" { print $3; exit }'
+}
+
+# bird_since NS PEER_ADDR: the "Since" column of the session (changes at every state change).
+bird_since() {
   birdc_in "$1" show protocols "$(_peer_proto_name "$2")" 2>/dev/null |
-    awk -v p="$(_peer_proto_name "$2")" '$1 == p { print $NF }'
+    awk -v p="$(_peer_proto_name "$2")" '$1 == p { print $5 }'
+}
+
+# bird_route_from NS PREFIX PEER_ADDR: 0 if BIRD holds a route for PREFIX learned from PEER_ADDR
+# (while that session is down, such a route is one kept stale by graceful restart).
+bird_route_from() {
+  birdc_in "$1" show route "$2" protocol "$(_peer_proto_name "$3")" 2>/dev/null |
+    grep -q " unicast \[\| blackhole \["
 }
 
 bird_established() { [ "$(bird_state "$1" "$2")" = Established ]; }

@@ -9,8 +9,11 @@
 #   frr_has_route NS PREFIX             # 0 if PREFIX is in the BGP table
 #   frr_route_nexthops NS PREFIX        # BGP next hops of PREFIX's paths, one a line
 #   frr_route_json NS PREFIX            # `show bgp ipv4|ipv6 unicast PREFIX json`
+#   frr_uptime_epoch NS PEER_ADDR       # peerUptimeEstablishedEpoch (unchanged = no flap)
+#   frr_connections NS PEER_ADDR        # connectionsEstablished
+#   frr_route_stale NS PREFIX           # 0 if the path is marked stale (graceful restart)
 #   vtysh_in NS ARGS...                 # raw vtysh (-c 'cmd' ...)
-#   frr_stop NS
+#   frr_stop NS / frr_restart NS / frr_kill_bgpd NS
 # Without --no-zebra, zebra installs the selected routes into the namespace's kernel
 # (`proto bgp`); with it, bgpd runs with -Z (no zebra, no kernel routes).
 source "$(dirname "${BASH_SOURCE[0]}")/neighbor.sh"
@@ -18,7 +21,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/neighbor.sh"
 FRR_DIR=${FRR_DIR:-/usr/lib/frr}
 FRR_RUN=${FRR_RUN:-/var/run/frr}
 
-vtysh_in() { local n=$1; shift; ip netns exec "$n" vtysh -N "$n" "$@"; }
+# vtysh warns on stderr that the pathspace has no vtysh.conf: drop that line, keep the rest.
+vtysh_in() {
+  local n=$1 rc; shift
+  { ip netns exec "$n" vtysh -N "$n" "$@" 2>&1 1>&3 3>&- | { grep -v 'vtysh.conf' >&2 || true; }
+    rc=${PIPESTATUS[0]}; } 3>&1
+  return "$rc"
+}
 
 _frr_bgp_config() {
   local as=$1 rid=$2 gr=$3 cluster=$4 extra=$5 spec fam
@@ -118,6 +127,15 @@ frr_start() {
     _frr_bgp_config "$as" "$rid" "$gr" "$cluster" "$extra" nbrs origs af4 af6 || return 1
   } >"$dir/bgpd.conf"
   : >"$dir/vtysh.conf"
+  echo "$zebra" >"$dir/zebra-enabled"
+  _frr_launch "$n"
+}
+
+# _frr_launch NS: starts the FRR daemons on the configs in $TEST_DIR/NS/frr, waits for vtysh.
+_frr_launch() {
+  local n=$1 dir="$TEST_DIR/$1/frr" run="$FRR_RUN/$1" d zebra
+  zebra=$(cat "$dir/zebra-enabled")
+  mkdir -p "$run"
   chown -R frr:frr "$dir" "$run"
   chmod 755 "$TEST_DIR" "$TEST_DIR/$n"
   local daemons=(bgpd)
@@ -137,6 +155,7 @@ frr_start() {
     [ -n "$pid" ] || { echo "frr_start: $d wrote no pid file in $n" >&2; return 1; }
     track_pid "$pid"
     echo "$pid" >>"$dir/pids"
+    [ "$d" = bgpd ] && echo "$pid" >"$dir/bgpd.pid"
   done
   # Ready when vtysh answers bgpd.
   local i
@@ -148,14 +167,50 @@ frr_start() {
   return 1
 }
 
+# frr_restart NS: stop every FRR daemon of NS and start them again on the same configs.
+frr_restart() { frr_stop "$1"; _frr_launch "$1"; }
+
+# frr_kill_bgpd NS: SIGKILL FRR's bgpd only (zebra keeps its kernel routes); no NOTIFICATION.
+frr_kill_bgpd() {
+  local pid
+  pid=$(cat "$TEST_DIR/$1/frr/bgpd.pid" 2>/dev/null) || return 0
+  kill -KILL "$pid" 2>/dev/null || true
+  _frr_wait_gone "$pid"
+}
+
+# frr_set_password NS PEER_ADDR PASSWORD: change the session's TCP MD5 password live.
+frr_set_password() {
+  local as
+  as=$(vtysh_in "$1" -c 'show bgp summary json' 2>/dev/null | jq -r '[.[]?.as] | map(select(.)) | .[0]')
+  vtysh_in "$1" -c 'configure terminal' -c "router bgp $as" -c "neighbor $2 password $3" >/dev/null
+}
+
+# _frr_peer_summary NS PEER_ADDR -> the peer's object from `show bgp summary json` (any family).
+_frr_peer_summary() {
+  vtysh_in "$1" -c 'show bgp summary json' 2>/dev/null |
+    jq -c --arg p "$2" '[.[]? | objects | .peers[$p]? | select(.)] | .[0] // empty'
+}
+
+# frr_uptime_epoch NS PEER_ADDR: when the session was established. FRR computes it as now minus
+# the uptime, so it can move by a second between two calls: compare with a tolerance.
+frr_uptime_epoch() { _frr_peer_summary "$1" "$2" | jq -r '.peerUptimeEstablishedEpoch // empty'; }
+
+# frr_connections NS PEER_ADDR: how many times the session was established.
+frr_connections() { _frr_peer_summary "$1" "$2" | jq -r '.connectionsEstablished // empty'; }
+
+# frr_route_stale NS PREFIX: 0 if FRR's path for PREFIX is marked stale (graceful restart).
+frr_route_stale() {
+  frr_route_json "$1" "$2" | jq -e '[.paths[]? | select(.stale == true)] | length > 0' >/dev/null
+}
+
 frr_stop() {
   local pid
   [ -f "$TEST_DIR/$1/frr/pids" ] || return 0
-  while read -r pid; do kill "$pid" 2>/dev/null; _frr_wait_gone "$pid"; done \
+  while read -r pid; do kill "$pid" 2>/dev/null || true; _frr_wait_gone "$pid"; done \
     < <(tac "$TEST_DIR/$1/frr/pids")
   rm -f "$TEST_DIR/$1/frr/pids"
 }
-_frr_wait_gone() { local i; for i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
+_frr_wait_gone() { _wait_pid_gone "$1" 5; }
 
 frr_state() {
   vtysh_in "$1" -c "show bgp neighbors $2 json" 2>/dev/null |

@@ -7,8 +7,10 @@
 #   gobgp_state NS PEER_ADDR            # session state as gobgp prints it (e.g. "established")
 #   gobgp_has_route NS PREFIX           # 0 if PREFIX is in the global RIB
 #   gobgp_route_nexthops NS PREFIX      # next hops of PREFIX's paths, one a line
+#   gobgp_uptime NS PEER_ADDR           # when the session came up (unchanged = no flap)
+#   gobgp_announce NS PREFIX...         # originate more prefixes
 #   gobgp_in NS ARGS...                 # raw `gobgp` client
-#   gobgp_stop NS
+#   gobgp_stop NS / gobgp_restart NS
 source "$(dirname "${BASH_SOURCE[0]}")/neighbor.sh"
 
 GOBGP_API=${GOBGP_API:-127.0.0.1:50051}
@@ -91,7 +93,16 @@ gobgp_start() {
     done
     printf '%s' "$extra"
   } >"$conf"
-  ip netns exec "$n" gobgpd -f "$conf" --api-hosts "$GOBGP_API" --log-plain \
+  printf '%s\n' "${nbrs[@]}" >"$dir/gobgp.neighbors"
+  printf '%s\n' "${origs[@]}" >"$dir/gobgp.originate"
+  _gobgp_launch "$n"
+}
+
+# _gobgp_launch NS: starts gobgpd on $TEST_DIR/NS/gobgp.toml, waits for its neighbours, then
+# injects the originated prefixes (GoBGP keeps them only in memory).
+_gobgp_launch() {
+  local n=$1 dir="$TEST_DIR/$1" spec p
+  ip netns exec "$n" gobgpd -f "$dir/gobgp.toml" --api-hosts "$GOBGP_API" --log-plain \
     >>"$dir/gobgpd.log" 2>&1 &
   local pid=$! i ok=0
   track_pid "$pid"
@@ -107,21 +118,44 @@ gobgp_start() {
     return 1
   fi
   # The config is applied asynchronously: wait until every neighbour is known.
-  for spec in "${nbrs[@]}"; do
+  while read -r spec; do
+    [ -n "$spec" ] || continue
     nbr_parse "$spec"
     for i in $(seq 1 50); do gobgp_in "$n" neighbor "$NBR_ADDR" >/dev/null 2>&1 && break; sleep 0.1; done
-  done
-  local p
-  for p in "${origs[@]}"; do
+  done <"$dir/gobgp.neighbors"
+  while read -r p; do
+    [ -n "$p" ] || continue
     gobgp_in "$n" global rib -a "$(_prefix_family "$p")" add "$p" >/dev/null || return 1
-  done
+  done <"$dir/gobgp.originate"
+}
+
+# gobgp_restart NS: stop gobgpd and start it again on the same config and prefixes.
+gobgp_restart() { gobgp_stop "$1"; _gobgp_launch "$1"; }
+
+# gobgp_uptime NS PEER_ADDR: when the session was established (unchanged = no flap).
+gobgp_uptime() {
+  gobgp_in "$1" neighbor "$2" -j 2>/dev/null | jq -r '.timers.state.uptime.seconds // empty'
+}
+
+# gobgp_announce NS PREFIX...: originate more prefixes now.
+gobgp_announce() {
+  local n=$1 p; shift
+  for p in "$@"; do gobgp_in "$n" global rib -a "$(_prefix_family "$p")" add "$p" >/dev/null || return 1; done
 }
 
 gobgp_stop() {
   local pid i
   pid=$(cat "$TEST_DIR/$1/gobgpd.pid" 2>/dev/null) || return 0
-  kill "$pid" 2>/dev/null
-  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill "$pid" 2>/dev/null || true
+  _wait_pid_gone "$pid" 5
+}
+
+# gobgp_kill NS: SIGKILL gobgpd (no NOTIFICATION; the kernel closes its sessions).
+gobgp_kill() {
+  local pid
+  pid=$(cat "$TEST_DIR/$1/gobgpd.pid" 2>/dev/null) || return 0
+  kill -KILL "$pid" 2>/dev/null || true
+  _wait_pid_gone "$pid" 5
 }
 
 gobgp_state() {
@@ -140,7 +174,7 @@ gobgp_route_json() {
 
 gobgp_route_nexthops() {
   gobgp_route_json "$1" "$2" |
-    jq -r '.[]?[]? | .attrs[]? | select(.type == 3 or .type == 14) | (.nexthop // .value // empty)' 2>/dev/null
+    jq -r '.[]?[]? | .attrs[]? | select(.type == 3 or .type == 14) | (.nexthop // empty)' 2>/dev/null
 }
 
 gobgp_has_route() {

@@ -2,11 +2,11 @@
 # Installs what the interop tests need from Debian packages, only when something is missing.
 # Source it and call `install_deps` (idempotent: a second call does nothing).
 
-INTEROP_PACKAGES=(bird2 frr gobgpd exabgp iproute2 tcpdump jq iputils-ping procps python3)
+INTEROP_PACKAGES=(bird2 frr gobgpd exabgp iproute2 tcpdump jq iputils-ping procps python3 curl)
 # A command each package provides, to notice a package removed without dpkg knowing.
 declare -A INTEROP_PACKAGE_CMD=(
   [bird2]=bird [frr]=vtysh [gobgpd]=gobgpd [exabgp]=exabgp [iproute2]=ip
-  [tcpdump]=tcpdump [jq]=jq [iputils-ping]=ping [procps]=ps [python3]=python3
+  [tcpdump]=tcpdump [jq]=jq [iputils-ping]=ping [procps]=ps [python3]=python3 [curl]=curl
 )
 
 install_deps() {
@@ -25,6 +25,10 @@ install_deps() {
   fi
   echo "install_deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2 || return 1
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || return 1
+  local log
+  log=$(mktemp /tmp/interop-apt.XXXXXX)
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    echo "install_deps: apt-get failed:" >&2; tail -n 20 "$log" >&2; rm -f "$log"; return 1
+  fi
+  rm -f "$log"
 }

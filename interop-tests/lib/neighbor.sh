@@ -15,9 +15,12 @@
 #           extnh              extended next hop (RFC 8950: IPv4 NLRI over an IPv6 session)
 #           iface=IF           interface (for fe80:: neighbours)
 #           nh6=ADDR           IPv6 next hop to send for ipv6 over an IPv4 session (BIRD)
+#           maxpfx=N           bgpd only: max_prefixes.limit (Cease/1 when exceeded)
+#           desc=TEXT          bgpd only: description (no spaces)
 #
 # nbr_parse SPEC sets NBR_ADDR NBR_AS NBR_PASSIVE NBR_MULTIHOP NBR_RR_CLIENT NBR_ADDPATH NBR_GR
-# NBR_PASSWORD NBR_FAMILIES NBR_LOCAL NBR_HOLD NBR_EXTNH NBR_IFACE NBR_NH6 NBR_IS_V6.
+# NBR_PASSWORD NBR_FAMILIES NBR_LOCAL NBR_HOLD NBR_EXTNH NBR_IFACE NBR_NH6 NBR_IS_V6 NBR_MAXPFX
+# NBR_DESC.
 nbr_parse() {
   local opt
   # shellcheck disable=SC2086
@@ -26,6 +29,7 @@ nbr_parse() {
   shift 2 || { echo "nbr_parse: need 'ADDRESS AS [options]'" >&2; return 1; }
   NBR_PASSIVE=0 NBR_MULTIHOP="" NBR_RR_CLIENT=0 NBR_ADDPATH="" NBR_GR=0 NBR_PASSWORD=""
   NBR_FAMILIES="" NBR_LOCAL="" NBR_HOLD="" NBR_EXTNH=0 NBR_IFACE="" NBR_NH6=""
+  NBR_MAXPFX="" NBR_DESC=""
   case $NBR_ADDR in *:*) NBR_IS_V6=1 ;; *) NBR_IS_V6=0 ;; esac
   for opt in "$@"; do
     case $opt in
@@ -43,6 +47,8 @@ nbr_parse() {
       extnh) NBR_EXTNH=1 ;;
       iface=*) NBR_IFACE=${opt#*=} ;;
       nh6=*) NBR_NH6=${opt#*=} ;;
+      maxpfx=*) NBR_MAXPFX=${opt#*=} ;;
+      desc=*) NBR_DESC=${opt#*=} ;;
       *) echo "nbr_parse: unknown option '$opt' in '$*'" >&2; return 1 ;;
     esac
   done

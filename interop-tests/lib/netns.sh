@@ -36,6 +36,9 @@ harness_init() {
   echo 0 >"$TEST_DIR/link-count"
   export TEST_NAME TEST_DIR NS_PREFIX
   trap 'harness_cleanup' EXIT
+  # With `set -e`, say which command ended the test instead of exiting silently.
+  set -o errtrace
+  trap 'echo "error: command failed (exit $?) at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
   trap 'exit 143' TERM
   trap 'exit 130' INT
   [ "$(id -u)" = 0 ] || { echo "interop tests need root (network namespaces)" >&2; exit 77; }
@@ -43,6 +46,14 @@ harness_init() {
 
 # track_pid PID: kill this process at cleanup.
 track_pid() { echo "$1" >>"$TEST_DIR/pids"; }
+
+# _wait_pid_gone PID SECONDS: wait for PID to exit; SIGKILL it after SECONDS.
+_wait_pid_gone() {
+  local i
+  for i in $(seq 1 $(( $2 * 10 ))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+  sleep 0.2
+}
 
 # track_dir DIR: remove this directory at cleanup (outside TEST_DIR, e.g. FRR's pathspace).
 track_dir() { echo "$1" >>"$TEST_DIR/cleanup-dirs"; }
@@ -52,7 +63,7 @@ track_dir() { echo "$1" >>"$TEST_DIR/cleanup-dirs"; }
 harness_cleanup() {
   local rc=$?
   set +e
-  trap - EXIT TERM INT
+  trap - EXIT TERM INT ERR
   [ -n "${TEST_DIR:-}" ] && [ -d "$TEST_DIR" ] || return "$rc"
   if [ -n "${INTEROP_KEEP:-}" ]; then
     harness_log "INTEROP_KEEP set: leaving namespaces and processes of $TEST_DIR"
@@ -220,3 +231,33 @@ kernel_route_protocol() {
   case $2 in *:*) fam=-6 ;; esac
   ip -n "$1" -j "$fam" route show exact "$2" 2>/dev/null | jq -r '.[0].protocol // empty'
 }
+
+# lan_add NS... -> prints the LAN number L. A shared segment (a bridge in its own "switch"
+# namespace), like the L2 network of a rack: the I-th namespace given gets 198.18.L.(10+I)/24
+# and 2001:db8:L::(10+I)/64 on interface "lanL". Next hops learned through a route reflector
+# are then directly reachable, as between the nodes of a real cluster.
+#   lan_addr4 L NS / lan_addr6 L NS / lan_if L -> NS's address on LAN L / the interface name
+lan_add() {
+  local k sw i=0 n ifn
+  k=$(( $(cat "$TEST_DIR/link-count") + 1 ))
+  echo "$k" >"$TEST_DIR/link-count"
+  sw=$(node_add "sw$k") || return 1
+  ip -n "$sw" link add br0 type bridge || return 1
+  ip -n "$sw" link set br0 up
+  for n in "$@"; do
+    i=$((i + 1))
+    ifn="lan$k"
+    ip link add "$ifn" netns "$n" type veth peer name "p$i" netns "$sw" || return 1
+    ip -n "$sw" link set "p$i" master br0
+    ip -n "$sw" link set "p$i" up
+    ip -n "$n" addr add "198.18.$k.$((10 + i))/24" dev "$ifn"
+    ip -n "$n" addr add "2001:db8:$k::$((10 + i))/64" dev "$ifn" nodad
+    ip -n "$n" link set "$ifn" up
+    echo "$k $n $ifn 198.18.$k.$((10 + i)) 2001:db8:$k::$((10 + i))" >>"$TEST_DIR/lans"
+  done
+  echo "$k"
+}
+_lan_field() { awk -v k="$1" -v me="$2" -v f="$3" '$1 == k && $2 == me { print $f; exit }' "$TEST_DIR/lans"; }
+lan_addr4() { _lan_field "$1" "$2" 4; }
+lan_addr6() { _lan_field "$1" "$2" 5; }
+lan_if() { echo "lan$1"; }

@@ -2,34 +2,61 @@
 
 use std::time::Duration;
 
-/// How the routes bgpd installs are marked and where they go.
+/// How the routes bgpd installs are marked and where they go (`kernel:` in bgpd's config;
+/// `enabled` and `blackhole_originated` are handled by the daemon, which simply does not start
+/// or call [`crate::RouteSync`] when they are off).
 ///
-/// Defaults: enabled, protocol 186 (`RTPROT_BGP`, shown by `ip route` as `proto bgp`),
-/// table 254 (`main`), metric 20. The metric is what tells our routes apart from others for
-/// the same prefix: a static or DHCP route with a lower metric wins without any fight, and a
-/// foreign route with exactly our metric is reported as a conflict and left alone. 20 matches
-/// the usual eBGP administrative distance and stays below the kernel's IPv6 default (1024).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Defaults: protocol 186 (`RTPROT_BGP`, `ip route` shows `proto bgp`), table 254 (`main`),
+/// metric 20. Protocol, table and metric together identify our routes: we only ever replace or
+/// delete routes carrying all three. A foreign route in the same slot (same prefix, table and
+/// metric) is reported and left alone; one with another metric simply coexists with ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelConfig {
-    /// `false` turns the sink into a no-op (pure route server): nothing is read or written.
-    pub enabled: bool,
     /// `rtm_protocol` of every route and nexthop object we own. We never touch others.
     pub protocol: u8,
     /// Routing table (`RTA_TABLE`), 254 = main.
     pub table: u32,
     /// Route metric (`RTA_PRIORITY`).
     pub metric: u32,
-    /// Use Linux nexthop objects (`RTA_NH_ID`) when the kernel has them (probed at start);
-    /// otherwise, or when `false`, routes carry their gateways inline.
-    pub nexthop_objects: bool,
-    /// Kind of route installed by `set_blackholes` (the node's own Pod CIDRs).
-    pub blackhole_kind: BlackholeKind,
-    /// First nexthop object id we allocate (ids are global in a namespace; pick a range no
-    /// other daemon uses). Default `0x0BA0_0000`.
-    pub nexthop_id_base: u32,
 }
 
-/// Route type used for `set_blackholes`.
+impl Default for KernelConfig {
+    fn default() -> Self {
+        KernelConfig { protocol: 186, table: 254, metric: 20 }
+    }
+}
+
+/// Tuning knobs with sensible defaults; most deployments never change them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Use Linux nexthop objects (`RTA_NH_ID`) when the kernel has them (probed at start);
+    /// otherwise, or when `false`, routes carry their gateways inline (`RTA_GATEWAY` /
+    /// `RTA_MULTIPATH`).
+    pub nexthop_objects: bool,
+    /// First nexthop object id we allocate (ids are global in a namespace; ids already used by
+    /// anybody else are skipped). Default `0x0BA0_0000`.
+    pub nexthop_id_base: u32,
+    /// Kind of route installed by `set_blackhole` (the node's own Pod CIDRs).
+    pub blackhole_kind: BlackholeKind,
+    /// Bytes of requests packed into one `send()` (~60 KB: one socket buffer's worth).
+    pub batch_bytes: usize,
+    /// Longest wait between two retries of routes the kernel refused.
+    pub max_retry_interval: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            nexthop_objects: true,
+            nexthop_id_base: 0x0BA0_0000,
+            blackhole_kind: BlackholeKind::Blackhole,
+            batch_bytes: 60 * 1024,
+            max_retry_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Route type used for `set_blackhole`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlackholeKind {
     /// `RTN_BLACKHOLE`: drop silently (what Calico installs for its own blocks).
@@ -38,26 +65,17 @@ pub enum BlackholeKind {
     Unreachable,
 }
 
-impl Default for KernelConfig {
-    fn default() -> Self {
-        KernelConfig {
-            enabled: true,
-            protocol: 186,
-            table: 254,
-            metric: 20,
-            nexthop_objects: true,
-            blackhole_kind: BlackholeKind::Blackhole,
-            nexthop_id_base: 0x0BA0_0000,
-        }
-    }
-}
-
-/// What happens at start to routes of our protocol that a previous run left in the kernel.
+/// When routes of our protocol that a previous run left in the kernel, and that the RIB does
+/// not (yet) hold, are removed ("stale purge"). Until then they keep forwarding; a stale prefix
+/// the RIB sets again is simply taken over (replaced in place, no flap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reconcile {
-    /// Remove stale routes as soon as the table has been read (cold start).
-    Immediate,
-    /// Graceful restart: keep stale routes forwarding until `finish_initial_sync()` is called
-    /// (End-of-RIB from all peers) or this much time has passed, whichever comes first.
+    /// Purge as soon as [`crate::RouteSync::initial_sync_done`] is called (the daemon calls
+    /// it when the first full desired state has been pushed; right away if it has nothing to
+    /// wait for).
+    Now,
+    /// Graceful restart (RFC 4724 §4.2 "Procedures for the Restarting Speaker"): keep stale
+    /// routes until `initial_sync_done()` is called (End-of-RIB from every peer) or this much
+    /// time has passed since `start`, whichever comes FIRST (the selection deferral timer).
     AfterGrace(Duration),
 }

@@ -10,12 +10,13 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use netlink_packet_core::Parseable;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkFlags, LinkHeader};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkHeader, LinkMessage};
 
 /// Links (up or not) and the subnets configured on them.
 #[derive(Debug, Default, Clone)]
 pub struct Interfaces {
     up: HashMap<u32, bool>,
+    names: HashMap<u32, String>,
     /// (interface, subnet of the address, the address itself)
     addresses: Vec<(u32, IpNet, IpAddr)>,
 }
@@ -26,7 +27,15 @@ impl Interfaces {
         let Ok(header) = LinkHeader::parse(payload) else { return false };
         if deleted {
             self.addresses.retain(|(ifindex, _, _)| *ifindex != header.index);
+            self.names.remove(&header.index);
             return self.up.remove(&header.index).is_some();
+        }
+        if let Ok(msg) = LinkMessage::parse(payload) {
+            for attr in msg.attributes {
+                if let LinkAttribute::IfName(name) = attr {
+                    self.names.insert(header.index, name);
+                }
+            }
         }
         let up = header.flags.contains(LinkFlags::Up) && header.flags.contains(LinkFlags::LowerUp);
         self.up.insert(header.index, up) != Some(up)
@@ -56,6 +65,11 @@ impl Interfaces {
         }
         self.addresses.push(entry);
         self.addresses.len() != before
+    }
+
+    /// The name of interface `ifindex` (empty when unknown).
+    pub fn name(&self, ifindex: u32) -> &str {
+        self.names.get(&ifindex).map(String::as_str).unwrap_or("")
     }
 
     /// The interface through which `next_hop` is directly reachable: the most specific
@@ -90,6 +104,7 @@ mod tests {
     fn with(addresses: &[(u32, &str, &str)], up: &[(u32, bool)]) -> Interfaces {
         Interfaces {
             up: up.iter().copied().collect(),
+            names: HashMap::new(),
             addresses: addresses
                 .iter()
                 .map(|(i, n, a)| (*i, n.parse().unwrap(), a.parse().unwrap()))

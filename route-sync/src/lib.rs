@@ -1,1 +1,203 @@
-//! Kernel FIB sync over rtnetlink.
+//! Kernel FIB sync over rtnetlink: turns the Loc-RIB into Linux kernel routes.
+//!
+//! The daemon says what it wants ([`RouteSync::set`], [`RouteSync::remove`],
+//! [`RouteSync::set_blackhole`]); a task owned by this crate makes the kernel match and keeps
+//! it matching:
+//! - routes carry our protocol number, table and metric ([`KernelConfig`]); routes of another
+//!   protocol are never modified or deleted, a foreign route in our slot is reported
+//!   ([`KernelEvent::ForeignRoute`]) and left alone;
+//! - requests are pipelined: packed ~60 KB per `send()`, no per-route ACK (the kernel answers
+//!   only errors, all queued before `send()` returns);
+//! - routes point at Linux nexthop objects where the kernel has them (one per gateway and
+//!   interface, one group per ECMP set), inline gateways / RTA_MULTIPATH otherwise; routes
+//!   whose object has no other user are removed by deleting the object (one request);
+//! - next hops resolve to the interface whose connected subnet contains them
+//!   (`10.244.2.0/24 via 198.18.0.2 dev eth0`); unresolvable ones are left out of the route
+//!   and reported ([`KernelEvent::NextHopsUnreachable`]);
+//! - at start the table is read: our routes from a previous run keep forwarding and are taken
+//!   over, stale ones are purged per [`Reconcile`];
+//! - a monitor socket watches links, addresses and routes: a route of ours deleted or changed
+//!   by someone else is put back ([`Stats::repaired`]), interface changes re-resolve
+//!   everything; requests the kernel refuses are retried with backoff until it matches.
+//!
+//! The sockets are opened by [`RouteSync::start`] in the network namespace of the calling
+//! thread.
+
+pub mod config;
+mod dump;
+pub mod events;
+mod fib;
+pub mod interfaces;
+pub mod nexthop_msg;
+mod nexthops;
+pub mod route_msg;
+pub mod socket;
+mod task;
+
+use std::io;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+
+use ipnet::IpNet;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+pub use config::{BlackholeKind, KernelConfig, Reconcile, SyncOptions};
+pub use events::{KernelEvent, KernelNextHop, KernelRoute, Stats};
+
+use crate::fib::Fib;
+use crate::interfaces::Interfaces;
+use crate::socket::{
+    NlSocket, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE,
+    RTNLGRP_LINK, RTNLGRP_NEXTHOP,
+};
+use crate::task::{Command, Task};
+
+/// Socket buffer of the request socket: holds the error replies of a whole batch.
+const REQUEST_SOCKET_BUFFER: i32 = 8 << 20;
+/// Socket buffer of the monitor socket: bursts of foreign route changes.
+const MONITOR_SOCKET_BUFFER: i32 = 32 << 20;
+const EVENT_QUEUE: usize = 1024;
+
+/// Handle to the sync task; cheap to clone. Dropping every handle stops the task and leaves
+/// the routes in place (like `shutdown(false)`).
+#[derive(Clone)]
+pub struct RouteSync {
+    tx: mpsc::UnboundedSender<Command>,
+    stats: Arc<Stats>,
+    ifs: Arc<RwLock<Interfaces>>,
+    found_at_start: usize,
+}
+
+impl RouteSync {
+    /// Spawns the sync task on the current tokio runtime, with sockets in the current thread's
+    /// network namespace, after reading the kernel's interfaces, nexthop objects and routes.
+    /// See [`Reconcile`] for when stale routes of a previous run are removed.
+    pub async fn start(
+        cfg: KernelConfig,
+        reconcile: Reconcile,
+    ) -> io::Result<(RouteSync, mpsc::Receiver<KernelEvent>)> {
+        Self::start_with(cfg, reconcile, SyncOptions::default()).await
+    }
+
+    /// [`RouteSync::start`] with tuning options.
+    pub async fn start_with(
+        cfg: KernelConfig,
+        reconcile: Reconcile,
+        opts: SyncOptions,
+    ) -> io::Result<(RouteSync, mpsc::Receiver<KernelEvent>)> {
+        let req = NlSocket::open(&[], REQUEST_SOCKET_BUFFER)?;
+        let groups = [
+            RTNLGRP_LINK,
+            RTNLGRP_IPV4_IFADDR,
+            RTNLGRP_IPV6_IFADDR,
+            RTNLGRP_IPV4_ROUTE,
+            RTNLGRP_IPV6_ROUTE,
+        ];
+        // The monitor is open before the first dump so that no change falls in between.
+        let mon = NlSocket::open(&groups, MONITOR_SOCKET_BUFFER)?;
+        if let Err(e) = mon.join(RTNLGRP_NEXTHOP) {
+            tracing::debug!(error = %e, "no nexthop notifications on this kernel");
+        }
+        mon.drop_echoes_of(req.port_id()?)?;
+        let stats = Arc::new(Stats::default());
+        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+        let shared_ifs = Arc::new(RwLock::new(Interfaces::default()));
+        let mut task = Task {
+            fib: Fib::new(&cfg, &opts, stats.clone()),
+            req,
+            mon,
+            ifs: Interfaces::default(),
+            shared_ifs: shared_ifs.clone(),
+            events: events_tx,
+            stats: stats.clone(),
+            purge_at: match reconcile {
+                Reconcile::Now => None,
+                Reconcile::AfterGrace(grace) => Some(Instant::now() + grace),
+            },
+            opts,
+            retry_at: None,
+            retry_interval: std::time::Duration::from_millis(500),
+            resync_at: None,
+            last_in_sync: None,
+            last_command: Instant::now(),
+            removals_since: None,
+        };
+        task.resync().await?;
+        let found_at_start = task.fib.len();
+        tracing::info!(
+            protocol = cfg.protocol,
+            table = cfg.table,
+            metric = cfg.metric,
+            nexthop_objects = task.fib.uses_objects(),
+            existing = found_at_start,
+            "route-sync started"
+        );
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(task.run(rx));
+        Ok((RouteSync { tx, stats, ifs: shared_ifs, found_at_start }, events_rx))
+    }
+
+    fn send(&self, cmd: Command) {
+        if self.tx.send(cmd).is_err() {
+            tracing::warn!("route-sync task is gone, command dropped");
+        }
+    }
+
+    /// Desired state: `prefix` via `next_hops` (ECMP when more than one, duplicates ignored);
+    /// replaces the previous next hops. An empty list is `remove`.
+    pub fn set(&self, prefix: IpNet, next_hops: Vec<IpAddr>) {
+        self.send(Command::Set(prefix, next_hops));
+    }
+
+    /// The RIB no longer has `prefix`: our route goes (a blackhole set for it stays).
+    pub fn remove(&self, prefix: IpNet) {
+        self.send(Command::Remove(prefix));
+    }
+
+    /// Blackhole route for `prefix` (the node's own Pod CIDR, as Calico does). While on, it
+    /// takes precedence over next hops `set` for the same prefix.
+    pub fn set_blackhole(&self, prefix: IpNet, on: bool) {
+        self.send(Command::Blackhole(prefix, on));
+    }
+
+    /// The RIB has converged after start (End-of-RIB from the peers): stale routes of a
+    /// previous run that the RIB did not set again are removed now.
+    pub fn initial_sync_done(&self) {
+        self.send(Command::InitialSyncDone);
+    }
+
+    /// Routes of ours (protocol, table, metric) found in the kernel at start: left by a
+    /// previous run, kept until the stale purge ([`Reconcile`]).
+    pub fn found_at_start(&self) -> usize {
+        self.found_at_start
+    }
+
+    /// Counters, updated by the task.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
+    /// Whether `addr` is directly reachable now: inside a connected subnet of an interface that
+    /// is up (and not one of our own addresses). This is the test route-sync itself applies to
+    /// next hops; link-local IPv6 next hops are never reachable this way.
+    pub fn is_reachable(&self, addr: IpAddr) -> bool {
+        self.ifs.read().map(|ifs| ifs.resolve(addr).is_some()).unwrap_or(false)
+    }
+
+    /// Our routes as the kernel has them right now (a fresh dump), sorted by prefix.
+    pub async fn snapshot(&self) -> Vec<KernelRoute> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Command::Snapshot(reply));
+        wait.await.unwrap_or_default()
+    }
+
+    /// Stops the task once the commands sent before have been applied. `flush = true` removes
+    /// every route (and nexthop object) of ours first; `false` leaves them forwarding
+    /// (graceful restart: the next run takes them over).
+    pub async fn shutdown(self, flush: bool) {
+        let (done, wait) = oneshot::channel();
+        self.send(Command::Shutdown { flush, done });
+        let _ = wait.await;
+    }
+}

@@ -9,8 +9,8 @@ use netlink_packet_core::{
     NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteNextHop, RouteProtocol,
-    RouteScope, RouteType, RouteVia,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteNextHop,
+    RouteProtocol, RouteScope, RouteType, RouteVia,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
@@ -58,13 +58,15 @@ fn family_of(prefix: &IpNet) -> AddressFamily {
 }
 
 fn base_message(id: &RouteIdentity, prefix: &IpNet, kind: RouteType) -> RouteMessage {
-    let mut header = RouteHeader::default();
-    header.address_family = family_of(prefix);
-    header.destination_prefix_length = prefix.prefix_len();
-    header.table = u8::try_from(id.table).unwrap_or(RT_TABLE_COMPAT);
-    header.protocol = RouteProtocol::from(id.protocol);
-    header.scope = RouteScope::Universe;
-    header.kind = kind;
+    let header = RouteHeader {
+        address_family: family_of(prefix),
+        destination_prefix_length: prefix.prefix_len(),
+        table: u8::try_from(id.table).unwrap_or(RT_TABLE_COMPAT),
+        protocol: RouteProtocol::from(id.protocol),
+        scope: RouteScope::Universe,
+        kind,
+        ..RouteHeader::default()
+    };
     let mut msg = RouteMessage::default();
     msg.header = header;
     msg.attributes = vec![
@@ -143,6 +145,18 @@ pub fn emit_route_dump(id: &RouteIdentity, family: AddressFamily, seq: u32, out:
     msg.header.protocol = RouteProtocol::from(id.protocol);
     msg.attributes = vec![RouteAttribute::Table(id.table)];
     emit(RouteNetlinkMessage::GetRoute(msg), NLM_F_REQUEST | NLM_F_DUMP, seq, out);
+}
+
+/// Appends an `RTM_GETROUTE` with `RTM_F_FIB_MATCH` for the network address of `prefix`
+/// (`ip route get fibmatch`): the kernel answers with the FIB entry that matches, which tells
+/// who holds a slot that refused our route with EEXIST.
+pub fn emit_fib_match(prefix: &IpNet, seq: u32, out: &mut Vec<u8>) {
+    let mut msg = RouteMessage::default();
+    msg.header.address_family = family_of(prefix);
+    msg.header.destination_prefix_length = prefix.max_prefix_len();
+    msg.header.flags = RouteFlags::FibMatch;
+    msg.attributes = vec![RouteAttribute::Destination(RouteAddress::from(prefix.network()))];
+    emit(RouteNetlinkMessage::GetRoute(msg), NLM_F_REQUEST, seq, out);
 }
 
 /// Serialises any rtnetlink message (header + payload) onto `out`.
@@ -273,7 +287,10 @@ mod tests {
 
     #[test]
     fn object_and_blackhole_round_trip() {
-        assert_eq!(round_trip("10.0.0.0/8", RouteTarget::Object(99)).target, RouteTarget::Object(99));
+        assert_eq!(
+            round_trip("10.0.0.0/8", RouteTarget::Object(99)).target,
+            RouteTarget::Object(99)
+        );
         assert_eq!(round_trip("10.0.0.0/8", RouteTarget::Blackhole).target, RouteTarget::Blackhole);
     }
 

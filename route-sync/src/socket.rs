@@ -14,6 +14,7 @@ pub const RTNLGRP_IPV4_IFADDR: u32 = 5;
 pub const RTNLGRP_IPV4_ROUTE: u32 = 7;
 pub const RTNLGRP_IPV6_IFADDR: u32 = 9;
 pub const RTNLGRP_IPV6_ROUTE: u32 = 11;
+pub const RTNLGRP_NEXTHOP: u32 = 32;
 
 /// Message types (`linux/rtnetlink.h`).
 pub const RTM_NEWLINK: u16 = 16;
@@ -22,6 +23,7 @@ pub const RTM_NEWADDR: u16 = 20;
 pub const RTM_DELADDR: u16 = 21;
 pub const RTM_NEWROUTE: u16 = 24;
 pub const RTM_DELROUTE: u16 = 25;
+pub const RTM_GETLINK: u16 = 18;
 pub const NLMSG_ERROR: u16 = 2;
 pub const NLMSG_DONE: u16 = 3;
 
@@ -70,29 +72,41 @@ impl NlSocket {
             sock.add_membership(*group)?;
         }
         sock.set_non_blocking(true)?;
-        Ok(NlSocket { fd: AsyncFd::new(sock)?, buf: Vec::with_capacity(RECV_BUFFER) })
+        // SAFETY: `Socket` owns its descriptor and closes it only when dropped, which happens
+        // when the `AsyncFd` holding it is dropped; `as_raw_fd` always returns that descriptor.
+        let fd = unsafe { AsyncFd::register(sock) }.map_err(io::Error::from)?;
+        Ok(NlSocket { fd, buf: Vec::with_capacity(RECV_BUFFER) })
     }
 
-    /// Drops, in the kernel, every `RTM_NEWROUTE` notification that carries `protocol`: those are
-    /// the echo of our own installs (up to a million per burst) and would only overflow the
-    /// monitor socket. Classic BPF, one message per multicast skb.
-    pub fn drop_own_route_additions(&self, protocol: u8) -> io::Result<()> {
-        // nlmsg_type sits at offset 4 in host order; BPF_H loads big-endian.
-        let new_route = if cfg!(target_endian = "little") {
-            u32::from(RTM_NEWROUTE.swap_bytes())
-        } else {
-            u32::from(RTM_NEWROUTE)
-        };
-        let proto_offset = (16 + crate::route_msg::RTM_PROTOCOL_OFFSET) as u32;
+    /// Joins one more multicast group.
+    pub fn join(&self, group: u32) -> io::Result<()> {
+        self.fd.get_ref().add_membership(group)
+    }
+
+    /// The netlink port id the kernel gave this socket (`nlmsg_pid` of the notifications our
+    /// requests cause).
+    pub fn port_id(&self) -> io::Result<u32> {
+        let mut addr = SocketAddr::new(0, 0);
+        self.fd.get_ref().get_address(&mut addr)?;
+        Ok(addr.port_number())
+    }
+
+    /// Drops, in the kernel, every notification whose `nlmsg_pid` is `port_id`: the echo of
+    /// the requests sent on our request socket (up to a million per burst), which would only
+    /// overflow this monitor socket. Changes made by anybody else (other pid, or the kernel
+    /// itself with pid 0) still arrive, so a route of ours that someone else replaces is seen.
+    /// Classic BPF, one message per multicast skb.
+    pub fn drop_echoes_of(&self, port_id: u32) -> io::Result<()> {
+        // nlmsg_pid sits at offset 12 in host order; BPF_W loads big-endian.
+        let pid = if cfg!(target_endian = "little") { port_id.swap_bytes() } else { port_id };
         let filter = [
-            bpf(libc::BPF_LD | libc::BPF_H | libc::BPF_ABS, 0, 0, 4),
-            bpf(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 3, new_route),
-            bpf(libc::BPF_LD | libc::BPF_B | libc::BPF_ABS, 0, 0, proto_offset),
-            bpf(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 1, u32::from(protocol)),
+            bpf(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 12),
+            bpf(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 1, pid),
             bpf(libc::BPF_RET | libc::BPF_K, 0, 0, 0),
             bpf(libc::BPF_RET | libc::BPF_K, 0, 0, u32::MAX),
         ];
-        let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr().cast_mut() };
+        let prog =
+            libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr().cast_mut() };
         // SAFETY: `prog` points at `filter`, both alive during the call; the kernel copies them.
         let rc = unsafe {
             libc::setsockopt(
@@ -193,13 +207,17 @@ pub fn messages(datagram: &[u8]) -> impl Iterator<Item = Message<'_>> {
     std::iter::from_fn(move || {
         let buf = NetlinkBuffer::new_checked(rest).ok()?;
         let len = buf.length() as usize;
+        if len < 16 {
+            return None;
+        }
         let msg = Message {
             message_type: buf.message_type(),
             flags: buf.flags(),
             seq: buf.sequence_number(),
             payload: rest.get(16..len)?,
         };
-        let aligned = (len + NLMSG_ALIGNTO - 1) & !(NLMSG_ALIGNTO - 1);
+        let align = usize::from(NLMSG_ALIGNTO);
+        let aligned = (len + align - 1) & !(align - 1);
         rest = rest.get(aligned.min(rest.len())..).unwrap_or(&[]);
         Some(msg)
     })

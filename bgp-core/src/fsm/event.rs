@@ -50,10 +50,12 @@ pub enum Event {
     ErrorForgetTimerExpires,
 
     // --- TCP connection-based events (RFC 4271 §8.1.4) ---
-    /// Event 16: the connection we dialed is up.
+    /// Event 16: the connection we dialed is up. In Connect/Active with a connection already
+    /// up (DelayOpen running), the new one replaces it; in later states it is ignored (a
+    /// second connection is tracked by the runtime, RFC 4271 §6.8).
     TcpCrAcked,
     /// Event 17: the connection the peer dialed is accepted (runtime asked
-    /// [`super::Fsm::incoming_connection`] first).
+    /// [`super::Fsm::incoming_connection`] first). Same rules as [`Event::TcpCrAcked`].
     TcpConnectionConfirmed,
     /// Event 18: the dial failed, or the established connection closed or failed. `None` =
     /// closed by the peer (EOF); `Some(kind)` = the I/O error ("connection refused", ...).

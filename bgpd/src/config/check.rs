@@ -30,7 +30,8 @@ pub(crate) fn check_report(path: &Path) -> (CheckReport, bool) {
     let name = path.display();
     match load(path) {
         Ok(config) => {
-            let diagnostics: Vec<String> = config.warnings().iter().map(|w| w.to_string()).collect();
+            let diagnostics: Vec<String> =
+                config.warnings().iter().map(|w| w.to_string()).collect();
             let summary = format!(
                 "{name}: OK ({} neighbors, {} originated prefixes, {} warnings)",
                 config.neighbors.len(),
@@ -40,8 +41,8 @@ pub(crate) fn check_report(path: &Path) -> (CheckReport, bool) {
             (CheckReport { diagnostics, summary }, true)
         }
         Err(errors) => {
-            let mut diagnostics: Vec<String> = errors.errors.iter().map(|e| e.to_string()).collect();
-            diagnostics.extend(errors.warnings.iter().map(|w| w.to_string()));
+            let diagnostics: Vec<String> =
+                errors.all_in_file_order().iter().map(|d| d.to_string()).collect();
             let summary = format!(
                 "{name}: {} errors, {} warnings",
                 errors.errors.len(),

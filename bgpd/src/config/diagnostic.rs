@@ -98,6 +98,25 @@ impl ConfigErrors {
     }
 }
 
+impl ConfigErrors {
+    /// Errors and warnings together, in file order (for `bgpd --check`).
+    pub fn all_in_file_order(&self) -> Vec<&Diagnostic> {
+        let mut all: Vec<&Diagnostic> = self.errors.iter().chain(&self.warnings).collect();
+        all.sort_by_key(|d| position_key(d));
+        all
+    }
+}
+
+/// Sorts diagnostics by line, then column; whole-file ones (no position) first. Stable, so
+/// several diagnostics at one position keep the order they were found in.
+pub fn sort_by_position(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by_key(position_key);
+}
+
+fn position_key(diagnostic: &Diagnostic) -> (usize, usize) {
+    (diagnostic.line.unwrap_or(0), diagnostic.column.unwrap_or(0))
+}
+
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (index, error) in self.errors.iter().enumerate() {

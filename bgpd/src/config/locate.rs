@@ -48,7 +48,9 @@ impl<'de> Visitor<'de> for Walk<'_> {
         let Some((Seg::Key(wanted), rest)) = self.path.split_first() else {
             return Err(de::Error::custom(FOUND));
         };
-        while let Some(matched) = map.next_key_seed(KeyProbe { wanted, is_target: rest.is_empty() })? {
+        while let Some(matched) =
+            map.next_key_seed(KeyProbe { wanted, is_target: rest.is_empty() })?
+        {
             if matched {
                 return map.next_value_seed(Walk { path: rest });
             }
@@ -211,8 +213,9 @@ neighbors:
     }
 
     #[test]
-    fn non_yaml_gives_the_parse_error_position_or_none() {
-        assert_eq!(locate("", &[Seg::Key("a")]), None);
+    fn empty_or_broken_yaml_gives_the_document_or_error_position() {
+        // An empty document is a null at 1:1.
+        assert_eq!(locate("", &[Seg::Key("a")]), Some((1, 1)));
         assert!(locate("a: [1, 2", &[Seg::Key("a")]).is_some());
     }
 }

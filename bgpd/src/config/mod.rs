@@ -10,14 +10,16 @@ mod raw;
 mod validate;
 
 #[cfg(test)]
+mod diff_tests;
+#[cfg(test)]
 mod tests;
 
 pub use check::check_command;
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity};
 pub use diff::{ConfigDiff, NeighborChange};
 pub use model::{
-    AddPathConfig, Config, GracefulRestartConfig, KernelConfig, LogConfig, LogFormat,
-    MaxPrefixes, NeighborConfig, Password,
+    AddPathConfig, Config, GracefulRestartConfig, KernelConfig, LogConfig, LogFormat, MaxPrefixes,
+    NeighborConfig, Password,
 };
 pub use policy::{parse_prefix, Policy, PolicyAction, PolicyRule};
 
@@ -38,30 +40,45 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
 }
 
 fn parse_in(text: &str, origin: &str, base_dir: Option<&Path>) -> Result<Config, ConfigErrors> {
+    // Parse the whole document first: serde_yaml reads lazily, so deserializing straight
+    // into the structs would report `local_as: [64512` (unclosed) as a type error on
+    // `local_as` instead of the syntax error it is. This pass also tells an empty file
+    // (nothing but comments) from one that lacks fields.
+    match serde_yaml::from_str::<serde_yaml::Value>(text) {
+        Err(error) => return Err(yaml_error(origin, &error)),
+        Ok(serde_yaml::Value::Null) => {
+            return Err(ConfigErrors::single(
+                origin,
+                "",
+                "the file is empty (at least router_id and local_as are needed)".to_string(),
+            ))
+        }
+        Ok(_) => {}
+    }
+    // Deserialize from the text again (not from the Value) so that errors keep positions.
     let raw: raw::RawConfig =
         serde_yaml::from_str(text).map_err(|error| yaml_error(origin, &error))?;
     validate::Checker::new(text, origin).finish(raw, base_dir)
 }
 
 /// Turns a serde_yaml error into a diagnostic. Its text reads `path: message at line L
-/// column C`; the position is taken from the error's location and the path split off.
+/// column C` (libyaml syntax errors: `problem at line L column C, while parsing ...`); the
+/// position is taken from the error's location and removed from the text, and the field
+/// path split off.
 fn yaml_error(origin: &str, error: &serde_yaml::Error) -> ConfigErrors {
     let mut text = error.to_string();
     let location = error.location();
     if let Some(location) = &location {
-        let suffix = format!(" at line {} column {}", location.line(), location.column());
-        if let Some(stripped) = text.strip_suffix(&suffix) {
-            text = stripped.to_string();
+        let at = format!(" at line {} column {}", location.line(), location.column());
+        if let Some(start) = text.find(&at) {
+            text.replace_range(start..start + at.len(), "");
         }
     }
     let (field, message) = match text.split_once(": ") {
-        Some((field, message)) if looks_like_path(field) => (field.to_string(), message.to_string()),
+        Some((field, message)) if looks_like_path(field) => {
+            (field.to_string(), message.to_string())
+        }
         _ => (String::new(), text),
-    };
-    let message = if message == "EOF while parsing a value" {
-        "the file is empty".to_string()
-    } else {
-        message
     };
     ConfigErrors {
         errors: vec![Diagnostic {
@@ -79,5 +96,7 @@ fn yaml_error(origin: &str, error: &serde_yaml::Error) -> ConfigErrors {
 /// serde_yaml paths look like `neighbors[1].hold_time`: no spaces, identifier characters.
 fn looks_like_path(text: &str) -> bool {
     !text.is_empty()
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '-'))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '-'))
 }

@@ -5,9 +5,9 @@ use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-const MINIMAL: &str = "router_id: 198.18.0.1\nlocal_as: 64512\n";
+pub(super) const MINIMAL: &str = "router_id: 198.18.0.1\nlocal_as: 64512\n";
 
-fn ok(text: &str) -> Config {
+pub(super) fn ok(text: &str) -> Config {
     match parse(text, "bgpd.yaml") {
         Ok(config) => config,
         Err(errors) => panic!("unexpected errors:\n{errors}"),
@@ -27,17 +27,23 @@ fn one_error(text: &str) -> String {
     all.into_iter().next().unwrap_or_default()
 }
 
-fn ip(text: &str) -> IpAddr {
+pub(super) fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+pub(super) fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
 }
 
-fn net(text: &str) -> IpNet {
+pub(super) fn net(text: &str) -> IpNet {
     text.parse().unwrap()
 }
 
 /// MINIMAL plus one neighbour with the given extra lines (indented 4 spaces).
-fn with_neighbor(remote_as: u32, extra: &str) -> String {
-    let mut text = format!("{MINIMAL}neighbors:\n  - address: 198.18.0.2\n    remote_as: {remote_as}\n");
+pub(super) fn with_neighbor(remote_as: u32, extra: &str) -> String {
+    let mut text =
+        format!("{MINIMAL}neighbors:\n  - address: 198.18.0.2\n    remote_as: {remote_as}\n");
     for line in extra.lines() {
         text.push_str("    ");
         text.push_str(line);
@@ -58,7 +64,13 @@ fn minimal_config_gets_every_default() {
     assert_eq!(config.hostname, None);
     assert_eq!(
         config.kernel,
-        KernelConfig { enabled: true, protocol: 186, table: 254, metric: 20, blackhole_originated: true }
+        KernelConfig {
+            enabled: true,
+            protocol: 186,
+            table: 254,
+            metric: 20,
+            blackhole_originated: true
+        }
     );
     assert_eq!(config.graceful_restart, GracefulRestartConfig { enabled: true, restart_time: 120 });
     assert_eq!(config.control_socket, PathBuf::from("/run/bgpd/bgpd.sock"));
@@ -106,9 +118,19 @@ fn ebgp_defaults_follow_rfc_8212_and_warn() {
     let warnings: Vec<String> = config.warnings().iter().map(|w| w.to_string()).collect();
     assert_eq!(warnings.len(), 2, "{warnings:#?}");
     // No import/export key: the neighbour's mapping (line 4, column 5) is pointed at.
-    assert!(warnings[0].starts_with("bgpd.yaml:4:5: warning: neighbors[0].import: eBGP neighbour without import policy"), "{}", warnings[0]);
+    assert!(
+        warnings[0].starts_with(
+            "bgpd.yaml:4:5: warning: neighbors[0].import: eBGP neighbour without import policy"
+        ),
+        "{}",
+        warnings[0]
+    );
     assert!(warnings[0].contains("RFC 8212"));
-    assert!(warnings[1].starts_with("bgpd.yaml:4:5: warning: neighbors[0].export:"), "{}", warnings[1]);
+    assert!(
+        warnings[1].starts_with("bgpd.yaml:4:5: warning: neighbors[0].export:"),
+        "{}",
+        warnings[1]
+    );
     // Explicit `none` is a deliberate choice: no warning.
     let config = ok(&with_neighbor(64999, "import: none\nexport: none"));
     assert!(config.warnings().is_empty());
@@ -119,6 +141,7 @@ fn every_field_is_read() {
     let dir = std::env::temp_dir().join(format!("bgpd-config-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("peer.key"), "from-file\n").unwrap();
+    set_mode(&dir.join("peer.key"), 0o600);
     let text = format!(
         "\
 router_id: 198.18.0.1
@@ -181,9 +204,18 @@ neighbors:
     assert_eq!(config.hostname.as_deref(), Some("node-1"));
     assert_eq!(
         config.kernel,
-        KernelConfig { enabled: false, protocol: 200, table: 100, metric: 30, blackhole_originated: false }
+        KernelConfig {
+            enabled: false,
+            protocol: 200,
+            table: 100,
+            metric: 30,
+            blackhole_originated: false
+        }
     );
-    assert_eq!(config.graceful_restart, GracefulRestartConfig { enabled: false, restart_time: 300 });
+    assert_eq!(
+        config.graceful_restart,
+        GracefulRestartConfig { enabled: false, restart_time: 300 }
+    );
     assert_eq!(config.control_socket, PathBuf::from("/tmp/x.sock"));
     assert_eq!(config.http_listen, None);
     assert_eq!(config.log, LogConfig { format: LogFormat::Json, level: "bgpd=debug,info".into() });
@@ -198,15 +230,28 @@ neighbors:
     assert_eq!(a.gtsm_min_ttl(), Some(254));
     assert!(a.graceful_restart, "per-neighbour override wins over the global false");
     assert_eq!(a.password.as_ref().map(|p| p.expose()), Some("secret"));
-    assert_eq!(a.max_prefixes, Some(MaxPrefixes { limit: 1000, warning_percent: 80, restart_after: Some(60) }));
+    assert_eq!(
+        a.max_prefixes,
+        Some(MaxPrefixes { limit: 1000, warning_percent: 80, restart_after: Some(60) })
+    );
     assert_eq!(a.add_path, AddPathConfig { receive: true, send: true });
     assert!(a.shutdown);
     assert_eq!(a.import, Policy::All);
     assert_eq!(
         a.export,
         Policy::Rules(vec![
-            PolicyRule { action: PolicyAction::Accept, prefix: net("10.244.0.0/16"), ge: None, le: Some(26) },
-            PolicyRule { action: PolicyAction::Reject, prefix: net("0.0.0.0/0"), ge: None, le: None },
+            PolicyRule {
+                action: PolicyAction::Accept,
+                prefix: net("10.244.0.0/16"),
+                ge: None,
+                le: Some(26)
+            },
+            PolicyRule {
+                action: PolicyAction::Reject,
+                prefix: net("0.0.0.0/0"),
+                ge: None,
+                le: None
+            },
         ])
     );
 
@@ -217,9 +262,17 @@ neighbors:
     assert_eq!(b.export, Policy::All);
     assert_eq!(
         b.import,
-        Policy::Rules(vec![PolicyRule { action: PolicyAction::Accept, prefix: net("::/0"), ge: Some(48), le: Some(64) }])
+        Policy::Rules(vec![PolicyRule {
+            action: PolicyAction::Accept,
+            prefix: net("::/0"),
+            ge: Some(48),
+            le: Some(64)
+        }])
     );
-    assert_eq!(b.max_prefixes, Some(MaxPrefixes { limit: 5, warning_percent: 75, restart_after: None }));
+    assert_eq!(
+        b.max_prefixes,
+        Some(MaxPrefixes { limit: 5, warning_percent: 75, restart_after: None })
+    );
     assert_eq!(config.neighbor(ip("2001:db8::2")).map(|n| n.remote_as), Some(64512));
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
     let _ = std::fs::remove_dir_all(&dir);
@@ -230,10 +283,23 @@ fn relative_password_file_is_resolved_next_to_the_config_file() {
     let dir = std::env::temp_dir().join(format!("bgpd-config-rel-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("k"), "abc\r\n").unwrap();
+    set_mode(&dir.join("k"), 0o400);
     let path = dir.join("bgpd.yaml");
     std::fs::write(&path, with_neighbor(64512, "password_file: k")).unwrap();
     let config = load(&path).unwrap();
     assert_eq!(config.neighbors[0].password.as_ref().map(|p| p.expose()), Some("abc"));
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    // A key others can read still works, with a warning.
+    set_mode(&dir.join("k"), 0o644);
+    let config = load(&path).unwrap();
+    assert_eq!(config.neighbors[0].password.as_ref().map(|p| p.expose()), Some("abc"));
+    let warning = config.warnings()[0].to_string();
+    assert!(
+        warning
+            .starts_with(&format!("{}:6:5: warning: neighbors[0].password_file: ", path.display())),
+        "{warning}"
+    );
+    assert!(warning.ends_with("/k is readable by other users; chmod 600 it"), "{warning}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -243,17 +309,36 @@ fn load_names_a_missing_file() {
     assert!(error.starts_with("/nonexistent/bgpd.yaml: cannot read:"), "{error}");
 }
 
+#[test]
+fn unquoted_ipv6_values_parse_where_the_docs_say_so() {
+    let config = ok(&format!(
+        "{MINIMAL}originate: [2001:db8:1::/64, 10.244.1.0/24]\nneighbors:\n  - address: 2001:db8::2\n    remote_as: 64512\n    import: [accept ::/0 le 64]\n    export:\n      - accept 2001:db8::/32 le 64\n"
+    ));
+    assert_eq!(config.originate, vec![net("2001:db8:1::/64"), net("10.244.1.0/24")]);
+    assert_eq!(config.neighbors[0].address, ip("2001:db8::2"));
+    // A flow-sequence entry starting with `::` is a YAML syntax error: quote it.
+    let error = one_error(&format!("{MINIMAL}originate: [::/0]\n"));
+    assert!(error.starts_with("bgpd.yaml:3:13: "), "{error}");
+    assert_eq!(ok(&format!("{MINIMAL}originate: [\"::/0\"]\n")).originate, vec![net("::/0")]);
+}
+
 // ---- YAML-level errors carry serde_yaml's position and path ----
 
 #[test]
 fn yaml_syntax_error_has_a_position() {
+    // An unclosed flow sequence: reported where libyaml gave up, not as a type error.
     let error = one_error("router_id: 198.18.0.1\nlocal_as: [64512\n");
-    assert!(error.starts_with("bgpd.yaml:3:1: "), "{error}");
+    assert!(error.starts_with("bgpd.yaml:3:1: did not find expected ',' or ']'"), "{error}");
+    assert!(!error.contains("at line 3 column 1"), "position given once: {error}");
+    let error = one_error("router_id: 198.18.0.1\n  local_as: 1\n");
+    assert!(error.starts_with("bgpd.yaml:2:11: mapping values are not allowed"), "{error}");
 }
 
 #[test]
 fn empty_file_is_reported() {
-    assert_eq!(one_error(""), "bgpd.yaml: the file is empty");
+    let expected = "bgpd.yaml: the file is empty (at least router_id and local_as are needed)";
+    assert_eq!(one_error(""), expected);
+    assert_eq!(one_error("# only a comment\n\n"), expected);
 }
 
 #[test]
@@ -279,7 +364,10 @@ fn wrong_types_are_rejected_with_their_path() {
     let error = one_error("router_id: 2001:db8::1\nlocal_as: 1\n");
     assert!(error.starts_with("bgpd.yaml:1:12: router_id: "), "{error}");
     let error = one_error(&with_neighbor(64512, "families: [ipv4_multicast]"));
-    assert!(error.contains("neighbors[0].families[0]: unknown variant `ipv4_multicast`"), "{error}");
+    assert!(
+        error.contains("neighbors[0].families[0]: unknown variant `ipv4_multicast`"),
+        "{error}"
+    );
     let error = one_error(&format!("{MINIMAL}log:\n  format: xml\n"));
     assert!(error.starts_with("bgpd.yaml:4:11: log.format: unknown variant `xml`"), "{error}");
     let error = one_error(&with_neighbor(64512, "import: some"));
@@ -302,17 +390,50 @@ fn hold_time_one_or_two_is_rejected() {
 #[test]
 fn global_semantic_errors() {
     let cases: &[(&str, &str)] = &[
-        ("router_id: 0.0.0.0\nlocal_as: 1\n", "bgpd.yaml:1:1: router_id: must not be 0.0.0.0 (RFC 6286)"),
-        ("router_id: 1.1.1.1\nlocal_as: 0\n", "bgpd.yaml:2:1: local_as: AS 0 is reserved (RFC 7607)"),
-        ("router_id: 1.1.1.1\nlocal_as: 23456\n", "bgpd.yaml:2:1: local_as: AS 23456 is AS_TRANS, reserved (RFC 6793)"),
-        ("router_id: 1.1.1.1\nlocal_as: 1\nlisten: [\"[::]:179\", \"[::]:179\"]\n", "bgpd.yaml:3:22: listen[1]: [::]:179 listed twice"),
-        ("router_id: 1.1.1.1\nlocal_as: 1\ncluster_id: 0.0.0.0\n", "bgpd.yaml:3:1: cluster_id: must not be 0.0.0.0"),
-        ("router_id: 1.1.1.1\nlocal_as: 1\nmax_paths: 0\n", "bgpd.yaml:3:1: max_paths: must be at least 1"),
-        ("router_id: 1.1.1.1\nlocal_as: 1\nhostname: \"\"\n", "bgpd.yaml:3:1: hostname: must be 1 to 255 bytes long"),
-        ("router_id: 1.1.1.1\nlocal_as: 1\nkernel:\n  protocol: 2\n", "bgpd.yaml:4:3: kernel.protocol: 2 is reserved by the kernel (0..=4); use e.g. 186"),
-        ("router_id: 1.1.1.1\nlocal_as: 1\nkernel:\n  table: 255\n", "bgpd.yaml:4:3: kernel.table: 255 is not a usable table (0 = unspec, 255 = local)"),
-        ("router_id: 1.1.1.1\nlocal_as: 1\ngraceful_restart:\n  restart_time: 4096\n", "bgpd.yaml:4:3: graceful_restart.restart_time: must be at most 4095 (got 4096)"),
-        ("router_id: 1.1.1.1\nlocal_as: 1\ncontrol_socket: \"\"\n", "bgpd.yaml:3:1: control_socket: must not be empty"),
+        (
+            "router_id: 0.0.0.0\nlocal_as: 1\n",
+            "bgpd.yaml:1:1: router_id: must not be 0.0.0.0 (RFC 6286)",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 0\n",
+            "bgpd.yaml:2:1: local_as: AS 0 is reserved (RFC 7607)",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 23456\n",
+            "bgpd.yaml:2:1: local_as: AS 23456 is AS_TRANS, reserved (RFC 6793)",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\nlisten: [\"[::]:179\", \"[::]:179\"]\n",
+            "bgpd.yaml:3:22: listen[1]: [::]:179 listed twice",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\ncluster_id: 0.0.0.0\n",
+            "bgpd.yaml:3:1: cluster_id: must not be 0.0.0.0",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\nmax_paths: 0\n",
+            "bgpd.yaml:3:1: max_paths: must be at least 1",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\nhostname: \"\"\n",
+            "bgpd.yaml:3:1: hostname: must be 1 to 255 bytes long",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\nkernel:\n  protocol: 2\n",
+            "bgpd.yaml:4:3: kernel.protocol: 2 is reserved by the kernel (0..=4); use e.g. 186",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\nkernel:\n  table: 255\n",
+            "bgpd.yaml:4:3: kernel.table: 255 is not a usable table (0 = unspec, 255 = local)",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\ngraceful_restart:\n  restart_time: 4096\n",
+            "bgpd.yaml:4:3: graceful_restart.restart_time: must be at most 4095 (got 4096)",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\ncontrol_socket: \"\"\n",
+            "bgpd.yaml:3:1: control_socket: must not be empty",
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(one_error(text), *expected, "{text}");
@@ -334,7 +455,10 @@ fn bad_originate_prefixes_are_all_reported() {
     );
     let Err(errors) = parse(&text, "bgpd.yaml") else { panic!() };
     assert_eq!(errors.warnings.len(), 1);
-    assert_eq!(errors.warnings[0].to_string(), "bgpd.yaml:7:5: warning: originate[3]: 10.244.1.0/24 listed twice");
+    assert_eq!(
+        errors.warnings[0].to_string(),
+        "bgpd.yaml:7:5: warning: originate[3]: 10.244.1.0/24 listed twice"
+    );
 }
 
 #[test]
@@ -350,7 +474,7 @@ fn neighbor_semantic_errors() {
         (64512, "password: a\npassword_file: /x", "bgpd.yaml:7:5: neighbors[0].password_file: set either password or password_file, not both"),
         (64512, "password: \"\"", "bgpd.yaml:6:5: neighbors[0].password: the key is empty"),
         (64512, "max_prefixes:\n  limit: 0", "bgpd.yaml:7:7: neighbors[0].max_prefixes.limit: must be at least 1"),
-        (64512, "max_prefixes: {limit: 9, warning_percent: 101}", "bgpd.yaml:6:5: neighbors[0].max_prefixes.warning_percent: must be 1..=100 (got 101)"),
+        (64512, "max_prefixes: {limit: 9, warning_percent: 101}", "bgpd.yaml:6:30: neighbors[0].max_prefixes.warning_percent: must be 1..=100 (got 101)"),
     ];
     for (remote_as, extra, expected) in cases {
         let text = with_neighbor(*remote_as, extra);
@@ -362,9 +486,14 @@ fn neighbor_semantic_errors() {
         "bgpd.yaml:6:5: neighbors[0].password: the key is 81 bytes; at most 80 are allowed"
     );
     let error = one_error(&with_neighbor(64512, "password_file: /nonexistent/key"));
-    assert!(error.starts_with("bgpd.yaml:6:5: neighbors[0].password_file: cannot read /nonexistent/key:"), "{error}");
+    assert!(
+        error.starts_with(
+            "bgpd.yaml:6:5: neighbors[0].password_file: cannot read /nonexistent/key:"
+        ),
+        "{error}"
+    );
     let error = one_error(&format!("{MINIMAL}neighbors:\n  - address: 224.0.0.5\n    remote_as: 1\n    import: none\n    export: none\n"));
-    assert_eq!(error, "bgpd.yaml:4:16: neighbors[0].address: 224.0.0.5 is not a unicast address");
+    assert_eq!(error, "bgpd.yaml:4:5: neighbors[0].address: 224.0.0.5 is not a unicast address");
 }
 
 #[test]
@@ -389,8 +518,8 @@ fn every_bad_rule_is_reported_at_its_line() {
     assert_eq!(
         errors(&text),
         vec![
-            "bgpd.yaml:8:7: neighbors[0].export[1]: `allow 10.0.0.0/8`: rule must start with `accept` or `reject`, not `allow`",
-            "bgpd.yaml:9:7: neighbors[0].export[2]: `reject 10.0.0.0/8 le 4`: `le 4` is shorter than the prefix length /8",
+            "bgpd.yaml:8:9: neighbors[0].export[1]: `allow 10.0.0.0/8`: rule must start with `accept` or `reject`, not `allow`",
+            "bgpd.yaml:9:9: neighbors[0].export[2]: `reject 10.0.0.0/8 le 4`: `le 4` is shorter than the prefix length /8",
             "bgpd.yaml:10:32: neighbors[0].import[1]: `reject`: rule needs a prefix, e.g. `accept 10.0.0.0/8`",
         ]
     );
@@ -418,7 +547,7 @@ fn duplicate_family_warns_and_is_removed() {
     assert_eq!(config.neighbors[0].families, vec![Family::IPV4_UNICAST]);
     assert_eq!(
         config.warnings()[0].to_string(),
-        "bgpd.yaml:6:31: warning: neighbors[0].families[1]: ipv4_unicast listed twice"
+        "bgpd.yaml:6:30: warning: neighbors[0].families[1]: ipv4_unicast listed twice"
     );
 }
 
@@ -426,8 +555,51 @@ fn duplicate_family_warns_and_is_removed() {
 fn ttl_resolution() {
     let n = ok(&with_neighbor(64999, "multihop: 3\nimport: all\nexport: all")).neighbors[0].clone();
     assert_eq!((n.ttl, n.gtsm_min_ttl()), (3, None));
-    let n = ok(&with_neighbor(64999, "ttl_security: true\nimport: all\nexport: all")).neighbors[0].clone();
+    let n = ok(&with_neighbor(64999, "ttl_security: true\nimport: all\nexport: all")).neighbors[0]
+        .clone();
     assert_eq!((n.ttl, n.gtsm_min_ttl()), (255, Some(255)));
+}
+
+#[test]
+fn diagnostics_come_in_file_order() {
+    // Globals are checked before neighbours, but here the neighbours come first in the file.
+    let text = "router_id: 198.18.0.1\nlocal_as: 64512\nneighbors:\n  - address: 198.18.0.2\n    remote_as: 64999\n    hold_time: 1\nmax_paths: 0\noriginate: [10.0.0.0/8, 10.0.0.0/8]\n";
+    let Err(errors) = parse(text, "f.yaml") else { panic!("expected errors") };
+    let lines: Vec<String> = errors.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "f.yaml:6:5: neighbors[0].hold_time: must be 0 or at least 3 (got 1) (RFC 4271 §4.2)",
+            "f.yaml:7:1: max_paths: must be at least 1",
+        ]
+    );
+    let all: Vec<String> = errors.all_in_file_order().iter().map(|d| d.to_string()).collect();
+    assert_eq!(all.len(), 5, "{all:#?}");
+    assert!(all[0].starts_with("f.yaml:4:5: warning: neighbors[0].import:"), "{all:#?}");
+    assert!(all[1].starts_with("f.yaml:4:5: warning: neighbors[0].export:"), "{all:#?}");
+    assert_eq!(all[2], lines[0]);
+    assert_eq!(all[3], lines[1]);
+    assert_eq!(all[4], "f.yaml:8:25: warning: originate[1]: 10.0.0.0/8 listed twice");
+}
+
+#[test]
+fn passive_neighbor_without_listen_warns() {
+    let text = format!("listen: []\n{}", with_neighbor(64512, "passive: true"));
+    let config = ok(&text);
+    assert_eq!(config.listen, vec![]);
+    let warnings: Vec<String> = config.warnings().iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        vec!["bgpd.yaml:7:5: warning: neighbors[0].passive: passive, but `listen` is empty: this session can never come up"]
+    );
+}
+
+#[test]
+fn max_prefixes_restart_after_zero_is_rejected() {
+    assert_eq!(
+        one_error(&with_neighbor(64512, "max_prefixes:\n  limit: 10\n  restart_after: 0")),
+        "bgpd.yaml:8:7: neighbors[0].max_prefixes.restart_after: must be at least 1 second (leave it out to stay down until reset)"
+    );
 }
 
 // ---- check_command ----
@@ -441,148 +613,48 @@ fn check_report_counts_errors_and_warnings() {
     let (report, passed) = check::check_report(&good);
     assert!(passed);
     assert_eq!(report.diagnostics.len(), 2);
-    assert!(report.summary.ends_with("OK (1 neighbors, 0 originated prefixes, 2 warnings)"), "{}", report.summary);
+    assert!(
+        report.summary.ends_with("OK (1 neighbors, 0 originated prefixes, 2 warnings)"),
+        "{}",
+        report.summary
+    );
     assert_eq!(check_command(&good), std::process::ExitCode::SUCCESS);
 
     let bad = dir.join("bad.yaml");
     std::fs::write(&bad, with_neighbor(64512, "hold_time: 2")).unwrap();
     let (report, passed) = check::check_report(&bad);
     assert!(!passed);
-    assert_eq!(report.diagnostics, vec![format!("{}:6:5: neighbors[0].hold_time: must be 0 or at least 3 (got 2) (RFC 4271 §4.2)", bad.display())]);
+    assert_eq!(
+        report.diagnostics,
+        vec![format!(
+            "{}:6:5: neighbors[0].hold_time: must be 0 or at least 3 (got 2) (RFC 4271 §4.2)",
+            bad.display()
+        )]
+    );
     assert_eq!(check_command(&bad), std::process::ExitCode::FAILURE);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-// ---- diff ----
-
-fn diff(old: &str, new: &str) -> ConfigDiff {
-    Config::diff(&ok(old), &ok(new))
-}
+// ---- examples/*.yaml must stay valid ----
 
 #[test]
-fn identical_configs_have_an_empty_diff() {
-    let text = with_neighbor(64512, "");
-    let d = diff(&text, &text);
-    assert!(d.is_empty());
-    assert_eq!(d.to_string(), "no changes");
-}
-
-#[test]
-fn neighbors_added_and_removed() {
-    let old = with_neighbor(64512, "");
-    let new = format!("{MINIMAL}neighbors:\n  - address: 198.18.0.3\n    remote_as: 64512\n");
-    let d = diff(&old, &new);
-    assert_eq!(d.neighbors_added, vec![ip("198.18.0.3")]);
-    assert_eq!(d.neighbors_removed, vec![ip("198.18.0.2")]);
-    assert!(d.neighbors_reset.is_empty());
-    assert_eq!(d.to_string(), "neighbors added: 198.18.0.3\nneighbors removed: 198.18.0.2");
-}
-
-#[test]
-fn session_fields_need_a_reset() {
-    let base = with_neighbor(64512, "");
-    let cases: &[(&str, &str)] = &[
-        ("port: 1179", "port"),
-        ("local_address: 198.18.0.1", "local_address"),
-        ("hold_time: 30", "hold_time"),
-        ("families: [ipv4_unicast]", "families"),
-        ("passive: true", "passive"),
-        ("password: x", "password"),
-        ("add_path: {send: true}", "add_path"),
-        ("multihop: 2", "multihop"),
-        ("ttl_security: true", "ttl_security"),
-        ("graceful_restart: false", "graceful_restart"),
-    ];
-    for (extra, field) in cases {
-        let d = diff(&base, &with_neighbor(64512, extra));
-        assert_eq!(d.neighbors_reset, vec![NeighborChange { address: ip("198.18.0.2"), fields: vec![*field] }], "{extra}");
-        assert!(d.neighbors_policy.is_empty());
+fn every_example_config_loads_without_errors_or_warnings() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 4, "expected the example configs in {}: {paths:?}", dir.display());
+    for path in &paths {
+        match load(path) {
+            Ok(config) => {
+                let warnings: Vec<String> =
+                    config.warnings().iter().map(|w| w.to_string()).collect();
+                assert!(warnings.is_empty(), "{}:\n{}", path.display(), warnings.join("\n"));
+            }
+            Err(errors) => panic!("{}:\n{errors}", path.display()),
+        }
     }
-    // remote_as changes iBGP to eBGP: reset, and the resolved policies changed too.
-    let d = diff(&base, &with_neighbor(64999, "import: all\nexport: all"));
-    assert_eq!(d.neighbors_reset[0].fields, vec!["remote_as"]);
-    let d = diff(&base, &with_neighbor(64999, ""));
-    assert_eq!(d.neighbors_reset[0].fields, vec!["remote_as", "import", "export"]);
-}
-
-#[test]
-fn global_graceful_restart_toggle_resets_neighbors_that_inherit_it() {
-    let old = with_neighbor(64512, "");
-    let new = format!("graceful_restart:\n  enabled: false\n{old}");
-    let d = diff(&old, &new);
-    assert_eq!(d.neighbors_reset[0].fields, vec!["graceful_restart"]);
-    let pinned = with_neighbor(64512, "graceful_restart: true");
-    let d = diff(&pinned, &format!("graceful_restart:\n  enabled: false\n{pinned}"));
-    assert!(d.is_empty(), "{d:?}");
-}
-
-#[test]
-fn policy_fields_apply_without_reset() {
-    let base = with_neighbor(64512, "");
-    let cases: &[(&str, &str)] = &[
-        ("import: none", "import"),
-        ("export: [accept 10.0.0.0/8]", "export"),
-        ("route_reflector_client: true", "route_reflector_client"),
-        ("next_hop_self: true", "next_hop_self"),
-        ("max_prefixes: {limit: 10}", "max_prefixes"),
-    ];
-    for (extra, field) in cases {
-        let d = diff(&base, &with_neighbor(64512, extra));
-        assert_eq!(d.neighbors_policy, vec![NeighborChange { address: ip("198.18.0.2"), fields: vec![*field] }], "{extra}");
-        assert!(d.neighbors_reset.is_empty());
-    }
-    // A reset field and a policy field together: one reset listing both.
-    let d = diff(&base, &with_neighbor(64512, "hold_time: 30\nimport: none"));
-    assert_eq!(d.neighbors_reset[0].fields, vec!["hold_time", "import"]);
-    assert!(d.neighbors_policy.is_empty());
-}
-
-#[test]
-fn cosmetic_fields_need_nothing() {
-    let d = diff(&with_neighbor(64512, ""), &with_neighbor(64512, "description: x\nconnect_retry: 9"));
-    assert_eq!(d.neighbors_updated[0].fields, vec!["description", "connect_retry"]);
-    assert!(d.neighbors_reset.is_empty() && d.neighbors_policy.is_empty());
-}
-
-#[test]
-fn shutdown_toggles() {
-    let up = with_neighbor(64512, "");
-    let down = with_neighbor(64512, "shutdown: true\nhold_time: 30");
-    let d = diff(&up, &down);
-    assert_eq!(d.neighbors_shutdown, vec![ip("198.18.0.2")]);
-    assert!(d.neighbors_reset.is_empty(), "shutdown dominates other changes");
-    let d = diff(&down, &up);
-    assert_eq!(d.neighbors_enabled, vec![ip("198.18.0.2")]);
-    assert!(d.neighbors_reset.is_empty());
-}
-
-#[test]
-fn originate_changes() {
-    let d = diff(
-        &format!("{MINIMAL}originate: [10.244.1.0/24, 10.244.2.0/24]\n"),
-        &format!("{MINIMAL}originate: [10.244.2.0/24, \"2001:db8::/64\"]\n"),
-    );
-    assert_eq!(d.originate_added, vec![net("2001:db8::/64")]);
-    assert_eq!(d.originate_removed, vec![net("10.244.1.0/24")]);
-}
-
-#[test]
-fn global_changes_are_classified() {
-    let old = "router_id: 198.18.0.1\nlocal_as: 64512\n";
-    let new = "router_id: 198.18.0.9\nlocal_as: 64513\nlisten: []\ncluster_id: 1.2.3.4\ncontrol_socket: /x\nhttp_listen: null\nlog: {format: json, level: debug}\nmax_paths: 2\nhostname: h\ngraceful_restart: {restart_time: 60}\nkernel: {enabled: false, protocol: 100, table: 10, metric: 1, blackhole_originated: false}\n";
-    let d = diff(old, new);
-    assert_eq!(
-        d.restart_required,
-        vec!["router_id", "local_as", "listen", "cluster_id", "control_socket", "http_listen", "log.format"]
-    );
-    assert_eq!(d.rib_changed, vec!["max_paths"]);
-    assert_eq!(
-        d.kernel_changed,
-        vec!["kernel.enabled", "kernel.protocol", "kernel.table", "kernel.metric", "kernel.blackhole_originated"]
-    );
-    assert!(d.log_level_changed);
-    assert_eq!(d.deferred, vec!["hostname", "graceful_restart.restart_time"]);
-    let text = d.to_string();
-    assert!(text.starts_with("needs a restart to apply: router_id, local_as"), "{text}");
-    assert!(text.contains("applied at next session start: hostname"));
 }

@@ -1,6 +1,6 @@
 //! Semantic validation: raw YAML structs -> [`Config`], collecting every error and warning
 //! with the line it is on.
-use super::diagnostic::{path_string, ConfigErrors, Diagnostic, Seg, Severity};
+use super::diagnostic::{path_string, sort_by_position, ConfigErrors, Diagnostic, Seg, Severity};
 use super::locate::locate;
 use super::model::{
     AddPathConfig, Config, GracefulRestartConfig, KernelConfig, LogConfig, MaxPrefixes,
@@ -54,8 +54,15 @@ impl<'a> Checker<'a> {
     }
 
     /// Validates `raw`; `base_dir` resolves relative `password_file` paths.
-    pub fn finish(mut self, raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, ConfigErrors> {
+    pub fn finish(
+        mut self,
+        raw: RawConfig,
+        base_dir: Option<&Path>,
+    ) -> Result<Config, ConfigErrors> {
         let config = self.check(raw, base_dir);
+        // Checks run field by field, not in file order: report in file order.
+        sort_by_position(&mut self.errors);
+        sort_by_position(&mut self.warnings);
         if self.errors.is_empty() {
             Ok(Config { warnings: self.warnings, ..config })
         } else {
@@ -126,6 +133,11 @@ impl<'a> Checker<'a> {
             self.error(&[Key("log"), Key("level")], format!("`{}`: {error}", raw.log.level));
         }
 
+        let globals = Globals {
+            local_as: raw.local_as,
+            graceful_restart: raw.graceful_restart.enabled,
+            listening: !raw.listen.is_empty(),
+        };
         let mut first_index: HashMap<IpAddr, usize> = HashMap::new();
         let mut neighbors = Vec::new();
         for (index, neighbor) in raw.neighbors.into_iter().enumerate() {
@@ -137,13 +149,7 @@ impl<'a> Checker<'a> {
             } else {
                 first_index.insert(neighbor.address, index);
             }
-            let resolved = self.check_neighbor(
-                index,
-                neighbor,
-                raw.local_as,
-                raw.graceful_restart.enabled,
-                base_dir,
-            );
+            let resolved = self.check_neighbor(index, neighbor, &globals, base_dir);
             neighbors.push(resolved);
         }
 
@@ -187,12 +193,11 @@ impl<'a> Checker<'a> {
         &mut self,
         index: usize,
         raw: RawNeighbor,
-        local_as: u32,
-        graceful_restart: bool,
+        globals: &Globals,
         base_dir: Option<&Path>,
     ) -> NeighborConfig {
         let at = |field: &'static str| [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field)];
-        let ibgp = raw.remote_as == local_as;
+        let ibgp = raw.remote_as == globals.local_as;
         let address = raw.address;
         if address.is_unspecified() || address.is_multicast() || is_broadcast(address) {
             self.error(&at("address"), format!("{address} is not a unicast address"));
@@ -206,6 +211,12 @@ impl<'a> Checker<'a> {
             self.error(
                 &at("hold_time"),
                 format!("must be 0 or at least 3 (got {}) (RFC 4271 §4.2)", raw.hold_time),
+            );
+        }
+        if raw.passive && !globals.listening {
+            self.warn(
+                &at("passive"),
+                "passive, but `listen` is empty: this session can never come up".into(),
             );
         }
         if raw.connect_retry == 0 {
@@ -247,11 +258,8 @@ impl<'a> Checker<'a> {
         if raw.multihop == Some(0) {
             self.error(&at("multihop"), "must be 1..=255".into());
         }
-        let ttl = if raw.ttl_security {
-            255
-        } else {
-            raw.multihop.unwrap_or(if ibgp { 255 } else { 1 })
-        };
+        let ttl =
+            if raw.ttl_security { 255 } else { raw.multihop.unwrap_or(if ibgp { 255 } else { 1 }) };
         let password = self.password(index, &raw, base_dir);
         let max_prefixes = raw.max_prefixes.as_ref().map(|max| {
             if max.limit == 0 {
@@ -261,6 +269,12 @@ impl<'a> Checker<'a> {
                 self.error(
                     &sub(index, "max_prefixes", "warning_percent"),
                     format!("must be 1..=100 (got {})", max.warning_percent),
+                );
+            }
+            if max.restart_after == Some(0) {
+                self.error(
+                    &sub(index, "max_prefixes", "restart_after"),
+                    "must be at least 1 second (leave it out to stay down until reset)".into(),
                 );
             }
             MaxPrefixes {
@@ -287,7 +301,7 @@ impl<'a> Checker<'a> {
             multihop: raw.multihop,
             ttl,
             ttl_security: raw.ttl_security,
-            graceful_restart: raw.graceful_restart.unwrap_or(graceful_restart),
+            graceful_restart: raw.graceful_restart.unwrap_or(globals.graceful_restart),
             password,
             password_file: raw.password_file,
             max_prefixes,
@@ -299,11 +313,19 @@ impl<'a> Checker<'a> {
     }
 
     /// The TCP MD5 key (RFC 2385) from `password` or `password_file` (read now).
-    fn password(&mut self, index: usize, raw: &RawNeighbor, base_dir: Option<&Path>) -> Option<Password> {
+    fn password(
+        &mut self,
+        index: usize,
+        raw: &RawNeighbor,
+        base_dir: Option<&Path>,
+    ) -> Option<Password> {
         let at = |field: &'static str| [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field)];
         let (key, field) = match (&raw.password, &raw.password_file) {
             (Some(_), Some(_)) => {
-                self.error(&at("password_file"), "set either password or password_file, not both".into());
+                self.error(
+                    &at("password_file"),
+                    "set either password or password_file, not both".into(),
+                );
                 return None;
             }
             (None, None) => return None,
@@ -313,10 +335,19 @@ impl<'a> Checker<'a> {
                     Some(dir) if file.is_relative() => dir.join(file),
                     _ => file.clone(),
                 };
+                if readable_by_others(&full) {
+                    self.warn(
+                        &at("password_file"),
+                        format!("{} is readable by other users; chmod 600 it", full.display()),
+                    );
+                }
                 match std::fs::read_to_string(&full) {
                     Ok(text) => (text.trim_end_matches(['\n', '\r']).to_string(), "password_file"),
                     Err(error) => {
-                        self.error(&at("password_file"), format!("cannot read {}: {error}", full.display()));
+                        self.error(
+                            &at("password_file"),
+                            format!("cannot read {}: {error}", full.display()),
+                        );
                         return None;
                     }
                 }
@@ -327,7 +358,10 @@ impl<'a> Checker<'a> {
             return None;
         }
         if key.len() > MD5_MAX_KEY_LEN {
-            self.error(&at(field), format!("the key is {} bytes; at most {MD5_MAX_KEY_LEN} are allowed", key.len()));
+            self.error(
+                &at(field),
+                format!("the key is {} bytes; at most {MD5_MAX_KEY_LEN} are allowed", key.len()),
+            );
             return None;
         }
         Some(Password::new(key))
@@ -335,7 +369,13 @@ impl<'a> Checker<'a> {
 
     /// Resolves an import/export policy. RFC 8212 §4: an eBGP session with no explicit
     /// policy exchanges nothing ("routes are neither imported nor exported").
-    fn policy(&mut self, index: usize, field: &'static str, raw: Option<&RawPolicy>, ibgp: bool) -> Policy {
+    fn policy(
+        &mut self,
+        index: usize,
+        field: &'static str,
+        raw: Option<&RawPolicy>,
+        ibgp: bool,
+    ) -> Policy {
         let path = [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field)];
         match raw {
             None if ibgp => Policy::All,
@@ -367,8 +407,23 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Top-level settings a neighbour's resolution depends on.
+struct Globals {
+    local_as: u32,
+    /// `graceful_restart.enabled`, the default of each neighbour's `graceful_restart`.
+    graceful_restart: bool,
+    /// `listen` is not empty.
+    listening: bool,
+}
+
 fn sub(index: usize, field: &'static str, inner: &'static str) -> [Seg; 4] {
     [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field), Seg::Key(inner)]
+}
+
+/// The file's mode grants group or other users any access (a TCP MD5 key should be 0600).
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
 }
 
 fn is_broadcast(address: IpAddr) -> bool {

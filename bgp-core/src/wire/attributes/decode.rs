@@ -87,7 +87,11 @@ pub(crate) fn decode_attributes(
     let mut seen = [0u64; 4];
     let mut as4 = As4Seen::default();
     let mut at = start;
+    // No attribute other than MP_REACH_NLRI / MP_UNREACH_NLRI seen yet.
     let mut first = true;
+    // Type codes in wire order (first occurrences), for `WireHints::order`.
+    let mut order = [0u8; AttrOrder::CAPACITY + 1];
+    let mut order_len = 0usize;
     while at < end {
         // RFC 7606 §4: "fewer than three octets remain (or fewer than four octets, if the
         // Attribute Flags field has the Extended Length bit set) when beginning to parse the
@@ -148,6 +152,10 @@ pub(crate) fn decode_attributes(
             continue;
         }
         seen[word] |= bit;
+        if let Some(slot) = order.get_mut(order_len) {
+            *slot = type_code;
+        }
+        order_len += 1;
 
         if extended && len <= 255 {
             update.attributes.wire.extended_length |= mask_bit(type_code);
@@ -206,7 +214,8 @@ pub(crate) fn decode_attributes(
                     "attribute flags conflict with the type",
                 );
             }
-            first = false;
+            // `first` stays set: MP_UNREACH_NLRI right after MP_REACH_NLRI (or the other way
+            // round) at the front is still the RFC 7606 §5.1 layout.
             continue;
         }
         first = false;
@@ -225,8 +234,17 @@ pub(crate) fn decode_attributes(
             push_issue(update, type_code, malformed_action(type_code), reason);
         }
     }
+    if let Some(codes) = order.get(..order_len) {
+        update.attributes.wire.order = AttrOrder::from_received(codes);
+    }
     if !ctx.four_octet_as {
         merge_as4(&mut update.attributes, as4);
+    }
+    // Unrecognised attributes are kept in type-code order whatever order they came in
+    // (RFC 4271 §5 only says the sender SHOULD sort them): the same attribute set compares and
+    // interns equal, and is re-encoded in the order the encoder writes.
+    if update.attributes.unknown.len() > 1 {
+        update.attributes.unknown.sort_by_key(|a| a.type_code);
     }
     Ok(())
 }

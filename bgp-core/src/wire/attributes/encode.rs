@@ -123,6 +123,11 @@ fn put_raw_header(
 }
 
 /// Write every attribute of `src` for a session described by `ctx`.
+///
+/// Order: with a recorded received order ([`WireHints::order`]), that order first (MP
+/// attributes missing from it go before it), then whatever else in canonical order. Without:
+/// MP_REACH_NLRI / MP_UNREACH_NLRI first (unless received in type order), then ascending type
+/// codes with the unrecognised attributes merged in.
 pub(crate) fn encode_attributes(
     src: &AttributeSource<'_>,
     ctx: &WireContext,
@@ -130,23 +135,43 @@ pub(crate) fn encode_attributes(
 ) -> Result<(), EncodeError> {
     let attrs = src.attrs;
     let plan = AsPlan::new(attrs, ctx.four_octet_as);
-    let mp_first = !attrs.wire.mp_in_type_order;
-    if mp_first {
-        encode_known(ATTR_MP_REACH_NLRI, src, &plan, ctx, out)?;
-        encode_known(ATTR_MP_UNREACH_NLRI, src, &plan, ctx, out)?;
+    let received = attrs.wire.order.codes().unwrap_or(&[]);
+    // Type codes already written: known attributes, and raw (unrecognised or
+    // unsupported-family MP) attributes, kept apart as both can carry codes 14 and 15.
+    let mut known_done = [0u64; 4];
+    let mut raw_done = [0u64; 4];
+    let mark = |set: &mut [u64; 4], t: u8| set[usize::from(t / 64)] |= 1u64 << (t % 64);
+    let has = |set: &[u64; 4], t: u8| set[usize::from(t / 64)] & (1u64 << (t % 64)) != 0;
+    if !attrs.wire.mp_in_type_order {
+        for t in [ATTR_MP_REACH_NLRI, ATTR_MP_UNREACH_NLRI] {
+            if !received.contains(&t) {
+                encode_known(t, src, &plan, ctx, out)?;
+                mark(&mut known_done, t);
+            }
+        }
     }
-    // Unknown attributes in type-code order (they normally arrive sorted already).
-    let mut unknown: Vec<&RawAttribute> = attrs.unknown.iter().collect();
+    for &t in received {
+        if TYPE_ORDER.contains(&t) {
+            encode_known(t, src, &plan, ctx, out)?;
+            mark(&mut known_done, t);
+        }
+        if let Some(raw) = attrs.unknown.iter().find(|a| a.type_code == t) {
+            encode_raw(raw, out)?;
+            mark(&mut raw_done, t);
+        }
+    }
+    // Unknown attributes in type-code order (the decoder keeps them sorted).
+    let mut unknown: Vec<&RawAttribute> =
+        attrs.unknown.iter().filter(|a| !has(&raw_done, a.type_code)).collect();
     unknown.sort_by_key(|a| a.type_code);
     let mut unknown = unknown.into_iter().peekable();
     for t in TYPE_ORDER {
         while let Some(raw) = unknown.next_if(|a| a.type_code < t) {
             encode_raw(raw, out)?;
         }
-        if mp_first && matches!(t, ATTR_MP_REACH_NLRI | ATTR_MP_UNREACH_NLRI) {
-            continue;
+        if !has(&known_done, t) {
+            encode_known(t, src, &plan, ctx, out)?;
         }
-        encode_known(t, src, &plan, ctx, out)?;
     }
     for raw in unknown {
         encode_raw(raw, out)?;

@@ -224,6 +224,46 @@ pub struct WireHints {
     /// "SHALL be encoded as the very first path attribute", which the encoder does by
     /// default; with this set it keeps plain type-code order instead.
     pub mp_in_type_order: bool,
+    /// The received attribute order, recorded only when it is not the encoder's own (MP
+    /// attributes first, then ascending type codes). GoBGP, for one, writes AS4_PATH after
+    /// LARGE_COMMUNITIES and FRR LARGE_COMMUNITIES before EXTENDED_COMMUNITIES; keeping the
+    /// order makes their UPDATEs re-encode byte-exact.
+    pub order: AttrOrder,
+}
+
+/// Up to [`AttrOrder::CAPACITY`] attribute type codes in wire order (empty = none recorded).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AttrOrder {
+    len: u8,
+    codes: [u8; AttrOrder::CAPACITY],
+}
+
+impl AttrOrder {
+    pub const CAPACITY: usize = 22;
+
+    /// Record `codes`, the type codes in the order they were received, if that is not the
+    /// canonical order. Orders longer than the capacity are not recorded.
+    pub fn from_received(codes: &[u8]) -> Self {
+        let mp = |t: u8| t == ATTR_MP_REACH_NLRI || t == ATTR_MP_UNREACH_NLRI;
+        let lead = codes.iter().take_while(|&&t| mp(t)).count();
+        let (head, rest) = codes.split_at(lead);
+        let canonical_head = head.windows(2).all(|w| w[0] < w[1]);
+        let ascending = rest.windows(2).all(|w| w[0] < w[1]);
+        // MP attributes after others in plain type order are `mp_in_type_order`, not this.
+        let type_order = codes.windows(2).all(|w| w[0] < w[1]);
+        if (canonical_head && ascending) || type_order || codes.len() > Self::CAPACITY {
+            return AttrOrder::default();
+        }
+        let mut order = AttrOrder { len: codes.len() as u8, ..Default::default() };
+        order.codes[..codes.len()].copy_from_slice(codes);
+        order
+    }
+
+    /// The recorded order, if any.
+    pub fn codes(&self) -> Option<&[u8]> {
+        let codes = self.codes.get(..usize::from(self.len))?;
+        (!codes.is_empty()).then_some(codes)
+    }
 }
 
 impl PartialEq for WireHints {

@@ -1,0 +1,162 @@
+//! FSM tests: each drives an [`Fsm`] event by event and checks the outputs.
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use crate::fsm::{Event, Fsm, FsmConfig, Output, State, TimerKind};
+use crate::wire::capability::Capability;
+use crate::wire::{Family, Message, Open};
+
+mod backoff;
+mod collision;
+mod connecting;
+mod established;
+mod idle;
+mod invariants;
+mod negotiation;
+mod open_check;
+mod open_confirm;
+mod open_sent;
+mod pair;
+
+pub(super) const LOCAL_ID: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+pub(super) const PEER_ID: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+pub(super) const LOCAL_AS: u32 = 65001;
+pub(super) const PEER_AS: u32 = 65002;
+
+/// eBGP 65001 -> 65002, defaults otherwise.
+pub(super) fn config() -> FsmConfig {
+    FsmConfig::new(LOCAL_AS, LOCAL_ID, PEER_AS)
+}
+
+/// What a modern peer (BIRD/FRR-like) sends.
+pub(super) fn peer_caps() -> Vec<Capability> {
+    vec![
+        Capability::Multiprotocol(Family::IPV4_UNICAST),
+        Capability::Multiprotocol(Family::IPV6_UNICAST),
+        Capability::RouteRefresh,
+        Capability::FourOctetAs(PEER_AS),
+        Capability::EnhancedRouteRefresh,
+    ]
+}
+
+pub(super) fn peer_open() -> Open {
+    Open::new(PEER_AS, 90, PEER_ID, peer_caps())
+}
+
+pub(super) fn peer_open_with(hold: u16, caps: Vec<Capability>) -> Open {
+    Open::new(PEER_AS, hold, PEER_ID, caps)
+}
+
+/// ManualStart: Connect, dialing.
+pub(super) fn connect(cfg: FsmConfig) -> Fsm {
+    let mut fsm = Fsm::new(cfg);
+    fsm.handle(Event::ManualStart);
+    assert_eq!(fsm.state(), State::Connect);
+    fsm
+}
+
+/// Our dial succeeded: OpenSent.
+pub(super) fn open_sent(cfg: FsmConfig) -> Fsm {
+    let mut fsm = connect(cfg);
+    fsm.handle(Event::TcpCrAcked);
+    assert_eq!(fsm.state(), State::OpenSent);
+    fsm
+}
+
+pub(super) fn open_confirm(cfg: FsmConfig) -> Fsm {
+    let mut fsm = open_sent(cfg);
+    fsm.handle(Event::BgpOpen(peer_open()));
+    assert_eq!(fsm.state(), State::OpenConfirm);
+    fsm
+}
+
+pub(super) fn established(cfg: FsmConfig) -> Fsm {
+    let mut fsm = open_confirm(cfg);
+    fsm.handle(Event::KeepAliveMsg);
+    assert_eq!(fsm.state(), State::Established);
+    fsm
+}
+
+/// The messages sent, in order.
+pub(super) fn sent(out: &[Output]) -> Vec<&Message> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Send(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+/// (code, subcode) of the NOTIFICATION sent, if any.
+pub(super) fn notification(out: &[Output]) -> Option<(u8, u8)> {
+    sent(out).into_iter().find_map(|m| match m {
+        Message::Notification(n) => Some((n.code, n.subcode)),
+        _ => None,
+    })
+}
+
+pub(super) fn started(out: &[Output], kind: TimerKind) -> Option<Duration> {
+    out.iter().find_map(|o| match o {
+        Output::StartTimer(k, d) if *k == kind => Some(*d),
+        _ => None,
+    })
+}
+
+pub(super) fn stopped(out: &[Output], kind: TimerKind) -> bool {
+    out.contains(&Output::StopTimer(kind))
+}
+
+pub(super) fn closes(out: &[Output]) -> bool {
+    out.contains(&Output::CloseConnection)
+}
+
+pub(super) fn state_change(out: &[Output]) -> Option<(State, State)> {
+    out.iter().find_map(|o| match o {
+        Output::StateChanged { from, to, .. } => Some((*from, *to)),
+        _ => None,
+    })
+}
+
+pub(super) fn session_down(out: &[Output]) -> Option<&crate::fsm::DownReason> {
+    out.iter().find_map(|o| match o {
+        Output::SessionDown(r) => Some(r),
+        _ => None,
+    })
+}
+
+/// Every Send comes before the CloseConnection, and StateChanged (if any) is last.
+pub(super) fn check_order(out: &[Output]) {
+    if let Some(close) = out.iter().position(|o| *o == Output::CloseConnection) {
+        assert!(
+            !out[close..].iter().any(|o| matches!(o, Output::Send(_))),
+            "Send after CloseConnection: {out:?}"
+        );
+    }
+    if let Some(i) = out.iter().position(|o| matches!(o, Output::StateChanged { .. })) {
+        assert_eq!(i, out.len() - 1, "StateChanged not last: {out:?}");
+    }
+}
+
+/// The event tears the session down with NOTIFICATION `code/subcode` (or none), the FSM goes
+/// Idle and asks for the IdleHold back-off.
+pub(super) fn expect_error_to_idle(fsm: &mut Fsm, event: Event, notif: Option<(u8, u8)>) {
+    let from = fsm.state();
+    let name = event.name();
+    let out = fsm.handle(event);
+    check_order(&out);
+    assert_eq!(notification(&out), notif, "{from} + {name}: {out:?}");
+    assert_eq!(fsm.state(), State::Idle, "{from} + {name}");
+    assert!(started(&out, TimerKind::IdleHold).is_some(), "{from} + {name}: {out:?}");
+    assert!(fsm.last_error().is_some());
+    assert!(fsm.negotiated().is_none());
+    assert!(!fsm.timer_running(TimerKind::Hold));
+}
+
+/// The event changes nothing and produces nothing.
+pub(super) fn expect_ignored(fsm: &mut Fsm, event: Event) {
+    let from = fsm.state();
+    let name = event.name();
+    let out = fsm.handle(event);
+    assert_eq!(out, vec![], "{from} + {name}");
+    assert_eq!(fsm.state(), from, "{from} + {name}");
+}

@@ -1,0 +1,255 @@
+//! The change machinery every operation goes through: snapshot a destination, change its
+//! paths, run the decision process, then report what changed for the kernel (the ECMP
+//! next-hop set) and for each peer (the best path, hence the advertisement).
+use std::collections::hash_map::Entry;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::attrs::Attrs;
+use super::decision::{self, Context};
+use super::export::exportable;
+use super::path::{Dest, Path, REJECTED, SELECTED, STALE};
+use super::prefix::{PrefixMap, SeededState};
+use super::{Changes, FamilyKey, FibChange, Shared};
+
+/// One address family's destinations.
+pub(crate) struct Table<K> {
+    pub(crate) dests: PrefixMap<K, Dest>,
+}
+
+impl<K: FamilyKey> Table<K> {
+    pub(crate) fn new(hasher: SeededState) -> Self {
+        Table { dests: PrefixMap::with_hasher(hasher) }
+    }
+
+    pub(crate) fn maybe_shrink(&mut self) {
+        let (len, capacity) = (self.dests.len(), self.dests.capacity());
+        if capacity > 4096 && len * 4 < capacity {
+            self.dests.shrink_to(len * 2);
+        }
+    }
+}
+
+/// The best path of a destination before a change (kernel set is in `Shared::old_fib`).
+pub(crate) struct Before {
+    best: Option<(u16, u32, Arc<Attrs>)>,
+}
+
+impl Shared {
+    /// Record the state of `dest` before changing it.
+    pub(crate) fn before(&mut self, dest: Option<&Dest>) -> Before {
+        self.old_fib.clear();
+        let Some(dest) = dest else { return Before { best: None } };
+        for p in dest.paths() {
+            if p.has(SELECTED) {
+                self.old_fib.push(p.attrs.next_hop_addr());
+            }
+        }
+        Before { best: dest.best().map(|p| (p.slot, p.path_id, p.attrs.clone())) }
+    }
+
+    /// Run the decision on `dest` (`None`: the destination is gone) and report the changes.
+    pub(crate) fn after<K: FamilyKey>(
+        &mut self,
+        key: K,
+        dest: Option<&mut Dest>,
+        before: Before,
+        out: &mut Changes,
+    ) {
+        let dest = dest.map(|d| {
+            let ctx = Context {
+                peers: &self.peers,
+                resolver: &*self.resolver,
+                max_paths: usize::from(self.config.max_paths),
+            };
+            decision::run(d.paths_mut(), &ctx, &mut self.cands);
+            &*d
+        });
+
+        // The kernel's view: the next hops of the selected paths.
+        self.new_fib.clear();
+        if let Some(d) = dest {
+            for p in d.paths() {
+                if p.has(SELECTED) {
+                    self.new_fib.push(p.attrs.next_hop_addr());
+                }
+            }
+        }
+        if self.new_fib != self.old_fib {
+            self.new_fib.sort_unstable();
+            self.new_fib.dedup();
+            self.old_fib.sort_unstable();
+            self.old_fib.dedup();
+            if self.new_fib != self.old_fib {
+                out.fib.push(FibChange { prefix: key.net(), next_hops: self.new_fib.clone() });
+            }
+        }
+
+        // The peers' view: the best path.
+        let new_best = dest.and_then(Dest::best);
+        let same = match (&before.best, new_best) {
+            (None, None) => true,
+            (Some((slot, id, attrs)), Some(b)) => {
+                *slot == b.slot && *id == b.path_id && Arc::ptr_eq(attrs, &b.attrs)
+            }
+            _ => false,
+        };
+        if same || self.up.is_empty() {
+            return;
+        }
+        let net = key.net();
+        for i in 0..self.up.len() {
+            let dst = self.up[i];
+            let Some(dst_info) = self.peer(dst).map(|p| &p.info) else { continue };
+            let old_ok = before
+                .best
+                .as_ref()
+                .is_some_and(|b| exportable(&self.peers, b.0, dst, dst_info, K::FAMILY, &net));
+            let new_ok = new_best
+                .is_some_and(|b| exportable(&self.peers, b.slot, dst, dst_info, K::FAMILY, &net));
+            if !(old_ok || new_ok) {
+                continue;
+            }
+            if let Some(p) = self.peer_mut(dst) {
+                K::dirty(p).insert(key);
+                if new_ok && !old_ok {
+                    p.counts.advertised += 1;
+                } else if old_ok && !new_ok {
+                    p.counts.advertised = p.counts.advertised.saturating_sub(1);
+                }
+            }
+        }
+    }
+
+    /// Counters for a path entering a peer's Adj-RIB-In.
+    pub(crate) fn count_in(&mut self, path: &Path) {
+        if let Some(p) = self.peer_mut(path.slot) {
+            p.counts.received += 1;
+            p.counts.accepted += u64::from(!path.has(REJECTED));
+            p.counts.stale += u64::from(path.has(STALE));
+        }
+    }
+
+    /// Counters for a path leaving a peer's Adj-RIB-In.
+    pub(crate) fn count_out(&mut self, path: &Path) {
+        if let Some(p) = self.peer_mut(path.slot) {
+            let c = &mut p.counts;
+            c.received = c.received.saturating_sub(1);
+            c.accepted = c.accepted.saturating_sub(u64::from(!path.has(REJECTED)));
+            c.stale = c.stale.saturating_sub(u64::from(path.has(STALE)));
+        }
+    }
+
+    /// A path removed from the RIB: counters, and its attributes to the interner.
+    pub(crate) fn gone(&mut self, path: Path) {
+        self.count_out(&path);
+        self.graveyard.push(path.attrs);
+    }
+
+    /// End of an operation: release dropped attribute sets, list the peers with work.
+    pub(crate) fn finish(&mut self, out: &mut Changes) {
+        for attrs in std::mem::take(&mut self.graveyard) {
+            self.interner.release(attrs);
+        }
+        self.interner.maybe_sweep();
+        out.pending_peers.clear();
+        for &slot in &self.up {
+            if let Some(p) = self.peer(slot) {
+                if p.has_pending() {
+                    out.pending_peers.push(p.id);
+                }
+            }
+        }
+    }
+}
+
+/// Add or replace (same peer slot and path id) a path: RFC 4271 §9: "If the UPDATE message
+/// contains a feasible route, the Adj-RIB-In will be updated with this route as follows: if
+/// the NLRI of the new route is identical to the one of a route currently stored in the
+/// Adj-RIB-In, then the new route SHALL replace the older route in the Adj-RIB-In".
+pub(crate) fn upsert<K: FamilyKey>(
+    table: &mut Table<K>,
+    sh: &mut Shared,
+    out: &mut Changes,
+    key: K,
+    new: Path,
+) {
+    match table.dests.entry(key) {
+        Entry::Vacant(v) => {
+            sh.count_in(&new);
+            let before = sh.before(None);
+            let dest = v.insert(Dest::One(new));
+            sh.after(key, Some(dest), before, out);
+        }
+        Entry::Occupied(mut o) => {
+            let dest = o.get_mut();
+            let kept = STALE | REJECTED;
+            if let Some(i) = dest.find(new.slot, new.path_id) {
+                let old = &dest.paths()[i];
+                if Arc::ptr_eq(&old.attrs, &new.attrs) && old.flags & kept == new.flags & kept {
+                    return; // a duplicate announcement changes nothing
+                }
+                let before = sh.before(Some(dest));
+                let old = &mut dest.paths_mut()[i];
+                let replaced = std::mem::replace(old, new);
+                sh.count_in(old);
+                sh.gone(replaced);
+                sh.after(key, Some(dest), before, out);
+            } else {
+                let before = sh.before(Some(dest));
+                sh.count_in(&new);
+                dest.push(new);
+                sh.after(key, Some(dest), before, out);
+            }
+        }
+    }
+}
+
+/// Remove the path of `slot` with `path_id`, if stored.
+pub(crate) fn remove<K: FamilyKey>(
+    table: &mut Table<K>,
+    sh: &mut Shared,
+    out: &mut Changes,
+    key: K,
+    slot: u16,
+    path_id: u32,
+) {
+    let Entry::Occupied(mut o) = table.dests.entry(key) else { return };
+    if o.get().find(slot, path_id).is_none() {
+        return;
+    }
+    let before = sh.before(Some(o.get()));
+    let keep = o.get_mut().remove_where(|p| p.slot == slot && p.path_id == path_id, |p| sh.gone(p));
+    if keep {
+        sh.after(key, Some(o.get_mut()), before, out);
+    } else {
+        o.remove();
+        sh.after(key, None, before, out);
+    }
+}
+
+/// Visit every destination for which `touch` says so: `change` alters its paths (returning
+/// whether any remain), then the decision runs and changes are reported. Destinations left
+/// without paths are dropped. One pass over the table.
+pub(crate) fn walk<K: FamilyKey>(
+    table: &mut Table<K>,
+    sh: &mut Shared,
+    out: &mut Changes,
+    mut touch: impl FnMut(&Dest) -> bool,
+    mut change: impl FnMut(K, &mut Dest, &mut Shared) -> bool,
+) {
+    table.dests.retain(|&key, dest| {
+        if !touch(dest) {
+            return true;
+        }
+        let before = sh.before(Some(dest));
+        let keep = change(key, dest, sh);
+        sh.after(key, keep.then_some(dest), before, out);
+        keep
+    });
+}
+
+/// Does any path of `dest` use one of `next_hops`?
+pub(crate) fn uses_next_hop(dest: &Dest, next_hops: &[IpAddr]) -> bool {
+    dest.paths().iter().any(|p| next_hops.contains(&p.attrs.next_hop_addr()))
+}

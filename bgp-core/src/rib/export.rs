@@ -1,0 +1,260 @@
+//! Export: which best paths go to which peer, with which attributes, and the batches of
+//! withdrawals and announcements grouped by attribute set (BIRD's `bgp_bucket`) that the
+//! daemon turns into UPDATE messages.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use ipnet::IpNet;
+
+use super::attrs::Attrs;
+use super::decision::DEFAULT_LOCAL_PREF;
+use super::path::{Dest, Path, LOCAL_SLOT};
+use super::peer::{PeerInfo, PeerSlot};
+use super::prefix::PrefixSet;
+use super::{FamilyKey, PeerId, Rib, RibConfig, RibError, Shared};
+use crate::wire::message::{encode_message, Message};
+use crate::wire::update::{encode_announcements, encode_withdrawals};
+use crate::wire::{AsPath, EncodeError, Family, Nlri, Update, WireContext};
+
+/// Announcements of one attribute set (one or more UPDATE messages on the wire).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    pub family: Family,
+    /// The attributes as sent; `attrs.next_hop` is the next hop to send.
+    pub attrs: Arc<Attrs>,
+    pub nlri: Vec<Nlri>,
+}
+
+/// What to send to one peer now: withdrawals first, then announcements, then End-of-RIB
+/// markers (RFC 4724 §2) once the initial dump of a family is complete.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutBatch {
+    pub withdrawals: Vec<(Family, Vec<Nlri>)>,
+    pub announcements: Vec<Announcement>,
+    pub end_of_rib: Vec<Family>,
+}
+
+impl OutBatch {
+    pub fn is_empty(&self) -> bool {
+        self.withdrawals.is_empty() && self.announcements.is_empty() && self.end_of_rib.is_empty()
+    }
+
+    /// Prefixes announced in the batch.
+    pub fn announced_len(&self) -> usize {
+        self.announcements.iter().map(|a| a.nlri.len()).sum()
+    }
+
+    /// Prefixes withdrawn in the batch.
+    pub fn withdrawn_len(&self) -> usize {
+        self.withdrawals.iter().map(|w| w.1.len()).sum()
+    }
+
+    /// Append the batch as whole UPDATE messages (header included) for a session with
+    /// `ctx`; returns the number of messages.
+    pub fn encode(&self, ctx: &WireContext, out: &mut BytesMut) -> Result<usize, EncodeError> {
+        let mut messages = 0;
+        for (family, nlri) in &self.withdrawals {
+            messages += encode_withdrawals(*family, nlri, ctx, out)?;
+        }
+        for a in &self.announcements {
+            messages += encode_announcements(
+                &a.attrs.path,
+                &a.attrs.next_hop,
+                a.family,
+                &a.nlri,
+                ctx,
+                out,
+            )?;
+        }
+        for family in &self.end_of_rib {
+            encode_message(&Message::Update(Update::end_of_rib(*family)), ctx, out)?;
+            messages += 1;
+        }
+        Ok(messages)
+    }
+}
+
+/// May the best path of `net`, from peer slot `src`, be advertised to the peer in slot `dst`
+/// whose session facts are `dst_info`? (Not whether `dst` is up: callers know.)
+pub(crate) fn exportable(
+    peers: &[Option<PeerSlot>],
+    src: u16,
+    dst: u16,
+    dst_info: &PeerInfo,
+    family: Family,
+    net: &IpNet,
+) -> bool {
+    // Never send a route back to the peer it came from.
+    if src == dst || !dst_info.has_family(family) {
+        return false;
+    }
+    let Some(src_info) = peers.get(usize::from(src)).and_then(Option::as_ref).map(|p| &p.info)
+    else {
+        return false;
+    };
+    let local = src == LOCAL_SLOT;
+    if !local && src_info.ibgp && dst_info.ibgp {
+        // RFC 4271 §9.2: routes learned from an internal peer are not advertised to other
+        // internal peers (full mesh) ... unless we reflect them, RFC 4456 §6: "A route from a
+        // Non-Client IBGP peer: Reflect to all the Clients. A route from a Client peer:
+        // Reflect to all the Non-Client peers and also to the Client peers."
+        if !(src_info.rr_client || dst_info.rr_client) {
+            return false;
+        }
+    }
+    // We must be able to name a next hop of ours when the export sets one.
+    let self_next_hop = !dst_info.ibgp || local || dst_info.next_hop_self;
+    if self_next_hop && dst_info.self_next_hop(family).is_none() {
+        return false;
+    }
+    dst_info.export.accepts(net)
+}
+
+/// The attributes of `path` (from `src_info`) as advertised to `dst_info`.
+pub(crate) fn export_attrs(
+    config: &RibConfig,
+    path: &Path,
+    src_info: &PeerInfo,
+    dst_info: &PeerInfo,
+    family: Family,
+) -> Option<Attrs> {
+    let local = path.slot == LOCAL_SLOT;
+    let mut a = path.attrs.path.clone();
+    // RFC 4271 §5 / §9.1.3: optional non-transitive attributes we do not know are dropped,
+    // optional transitive ones passed on with the Partial bit.
+    a.prepare_for_export();
+    let next_hop;
+    if !dst_info.ibgp {
+        // RFC 4271 §5.1.2: "When a given BGP speaker advertises the route to an external
+        // peer, the advertising speaker updates the AS_PATH attribute as follows: [...] the
+        // local system prepends its own AS number as the last element of the sequence".
+        match &mut a.as_path {
+            Some(p) => p.prepend(config.local_as),
+            None => a.as_path = Some(AsPath::from_sequence(vec![config.local_as])),
+        }
+        a.two_octet = None;
+        // RFC 4271 §5.1.3: to an external peer "the NEXT_HOP attribute is set to the IP
+        // address of the interface used to reach the peer" (next-hop-self).
+        next_hop = dst_info.self_next_hop(family)?;
+        // RFC 4271 §5.1.5: "A BGP speaker MUST NOT include this attribute in UPDATE messages
+        // it sends to external peers".
+        a.local_pref = None;
+        // RFC 4271 §5.1.4: "The MULTI_EXIT_DISC attribute received from a neighboring AS
+        // MUST NOT be propagated to other neighboring ASes."
+        if !local {
+            a.med = None;
+        }
+        // RFC 4456 §8: ORIGINATOR_ID and CLUSTER_LIST are iBGP-only (non-transitive).
+        a.originator_id = None;
+        a.cluster_list.clear();
+    } else {
+        // RFC 4271 §5.1.5: "A BGP speaker MUST include this attribute in UPDATE messages
+        // that it sends to other internal peers."
+        a.local_pref = Some(a.local_pref.unwrap_or(DEFAULT_LOCAL_PREF));
+        next_hop = if local || dst_info.next_hop_self {
+            dst_info.self_next_hop(family)?
+        } else {
+            path.attrs.next_hop
+        };
+        if !local && src_info.ibgp {
+            // Reflection, RFC 4456 §8: "ORIGINATOR_ID [...] This attribute is created by an
+            // RR in reflecting a route. This attribute carries the BGP Identifier of the
+            // originator of the route in the local AS. A BGP speaker SHOULD NOT create an
+            // ORIGINATOR_ID attribute if one already exists." and "When an RR reflects a
+            // route, it MUST prepend the local CLUSTER_ID to the CLUSTER_LIST."
+            if a.originator_id.is_none() {
+                a.originator_id = Some(src_info.router_id);
+            }
+            a.cluster_list.insert(0, config.cluster_id);
+        }
+    }
+    Some(Attrs::new(a, next_hop))
+}
+
+impl Rib {
+    /// Take the pending Adj-RIB-Out work of `peer` as one batch (empty when nothing is
+    /// pending). Withdrawals are only for prefixes that were or may have been advertised.
+    pub fn pending_updates(&mut self, peer: PeerId) -> Result<OutBatch, RibError> {
+        let slot = self.sh.up_slot_of(peer)?;
+        let mut batch = OutBatch::default();
+        flush::<super::prefix::V4>(self, slot, &mut batch);
+        flush::<super::prefix::V6>(self, slot, &mut batch);
+        if let Some(p) = self.sh.peer_mut(slot) {
+            batch.end_of_rib = std::mem::take(&mut p.eor_pending);
+        }
+        Ok(batch)
+    }
+}
+
+/// Turn the work list of one family into withdrawals and buckets.
+fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch) {
+    let (table, sh) = K::split(rib);
+    let hasher = sh.hasher;
+    let Some(peer) = sh.peer_mut(slot) else { return };
+    let dirty = std::mem::replace(K::dirty(peer), PrefixSet::with_hasher(hasher));
+    if dirty.is_empty() {
+        return;
+    }
+    let sh: &Shared = sh;
+    let Some(dst) = sh.peer(slot) else { return };
+    let mut withdrawn = Vec::new();
+    // Per (source attribute set, source peer): the bucket, or None if no next hop could be
+    // named. The source sets are alive for the whole flush (held by the table).
+    let mut by_source: HashMap<(usize, u16), Option<usize>> = HashMap::new();
+    let mut by_attrs: HashMap<Attrs, usize> = HashMap::new();
+    let first_bucket = batch.announcements.len();
+    for key in dirty {
+        let net = key.net();
+        let best = table.dests.get(&key).and_then(Dest::best);
+        let bucket = best
+            .filter(|b| exportable(&sh.peers, b.slot, slot, &dst.info, K::FAMILY, &net))
+            .and_then(|b| {
+                let source = (Arc::as_ptr(&b.attrs) as usize, b.slot);
+                *by_source.entry(source).or_insert_with(|| {
+                    let src_info = &sh.peer(b.slot)?.info;
+                    let attrs = export_attrs(&sh.config, b, src_info, &dst.info, K::FAMILY)?;
+                    let next = first_bucket + by_attrs.len();
+                    let index = *by_attrs.entry(attrs.clone()).or_insert(next);
+                    if index == next {
+                        batch.announcements.push(Announcement {
+                            family: K::FAMILY,
+                            attrs: Arc::new(attrs),
+                            nlri: Vec::new(),
+                        });
+                    }
+                    Some(index)
+                })
+            });
+        match bucket.and_then(|i| batch.announcements.get_mut(i)) {
+            Some(a) => a.nlri.push(Nlri::new(net)),
+            None => withdrawn.push(Nlri::new(net)),
+        }
+    }
+    if !withdrawn.is_empty() {
+        batch.withdrawals.push((K::FAMILY, withdrawn));
+    }
+}
+
+/// Queue every prefix of family `K` whose best path is exportable to `slot` (initial dump,
+/// route refresh); returns how many.
+pub(crate) fn queue_all<K: FamilyKey>(rib: &mut Rib, slot: u16) -> u64 {
+    let (table, sh) = K::split(rib);
+    let hasher = sh.hasher;
+    let Some(peer) = sh.peer_mut(slot) else { return 0 };
+    let mut dirty = std::mem::replace(K::dirty(peer), PrefixSet::with_hasher(hasher));
+    let Some(dst) = sh.peer(slot) else { return 0 };
+    let mut n = 0;
+    for (key, dest) in &table.dests {
+        if let Some(b) = dest.best() {
+            if exportable(&sh.peers, b.slot, slot, &dst.info, K::FAMILY, &key.net()) {
+                dirty.insert(*key);
+                n += 1;
+            }
+        }
+    }
+    if let Some(peer) = sh.peer_mut(slot) {
+        *K::dirty(peer) = dirty;
+    }
+    n
+}

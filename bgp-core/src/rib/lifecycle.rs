@@ -1,0 +1,354 @@
+//! Peer lifecycle (up, down, graceful restart), policy changes, route refresh, local
+//! origination and re-evaluation when next-hop reachability changes.
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::core::{remove, upsert, uses_next_hop, walk};
+use super::export::{exportable, queue_all};
+use super::path::{Dest, Path, LOCAL_SLOT, REJECTED, STALE};
+use super::peer::{PeerInfo, PeerSlot};
+use super::prefix::{PrefixKey, V4, V6};
+use super::{Changes, FamilyKey, NextHopResolver, PeerId, Rib, RibError};
+use crate::policy::Policy;
+use crate::wire::Family;
+
+impl Rib {
+    /// A session reached Established. Queues the initial dump of every negotiated family,
+    /// followed by End-of-RIB markers. A peer in graceful restart keeps its stale paths
+    /// until it refreshes them ([`Rib::end_of_rib`]) or [`Rib::purge_stale`].
+    pub fn peer_up(&mut self, peer: PeerId, info: PeerInfo) -> Result<Changes, RibError> {
+        let mut out = Changes::default();
+        let slot = match self.sh.slots.get(&peer) {
+            Some(&slot) => {
+                let p = self.sh.peer_mut(slot).ok_or(RibError::UnknownPeer(peer))?;
+                if p.up {
+                    return Err(RibError::PeerAlreadyUp(peer));
+                }
+                let import_changed = p.info.import != info.import;
+                let import = info.import.clone();
+                p.info = info;
+                if import_changed {
+                    // Stale paths were judged by the old import policy.
+                    self.reimport::<V4>(slot, &import, &mut out);
+                    self.reimport::<V6>(slot, &import, &mut out);
+                }
+                slot
+            }
+            None => {
+                let free = self.sh.peers.iter().skip(1).position(Option::is_none).map(|i| i + 1);
+                let slot = match free {
+                    Some(i) => i,
+                    None if self.sh.peers.len() < usize::from(u16::MAX) => {
+                        self.sh.peers.push(None);
+                        self.sh.peers.len() - 1
+                    }
+                    None => return Err(RibError::TooManyPeers),
+                };
+                let slot = u16::try_from(slot).map_err(|_| RibError::TooManyPeers)?;
+                self.sh.peers[usize::from(slot)] = Some(PeerSlot::new(peer, info, self.sh.hasher));
+                self.sh.slots.insert(peer, slot);
+                slot
+            }
+        };
+        if let Some(p) = self.sh.peer_mut(slot) {
+            p.up = true;
+            p.eor_pending = p.info.families.clone();
+            p.counts.advertised = 0;
+        }
+        self.sh.up.push(slot);
+        let advertised = queue_all::<V4>(self, slot) + queue_all::<V6>(self, slot);
+        if let Some(p) = self.sh.peer_mut(slot) {
+            p.counts.advertised = advertised;
+        }
+        self.done(&mut out);
+        Ok(out)
+    }
+
+    /// The session went down (no graceful restart): all its paths go, in one pass.
+    pub fn peer_down(&mut self, peer: PeerId) -> Result<Changes, RibError> {
+        let slot = self.sh.slot_of(peer)?;
+        self.stop_export(slot);
+        let mut out = Changes::default();
+        self.drop_paths::<V4>(slot, |_| true, &mut out);
+        self.drop_paths::<V6>(slot, |_| true, &mut out);
+        self.sh.peers[usize::from(slot)] = None;
+        self.sh.slots.remove(&peer);
+        self.done(&mut out);
+        Ok(out)
+    }
+
+    /// The session went down and the peer does graceful restart (RFC 4724 §4.2): its paths
+    /// are marked stale and kept in use; nothing is sent to it until `peer_up`.
+    pub fn peer_down_graceful(&mut self, peer: PeerId) -> Result<Changes, RibError> {
+        let slot = self.sh.slot_of(peer)?;
+        self.stop_export(slot);
+        let mut stale = 0;
+        for dest in self.v4.dests.values_mut() {
+            stale += mark_stale(dest, slot);
+        }
+        for dest in self.v6.dests.values_mut() {
+            stale += mark_stale(dest, slot);
+        }
+        if let Some(p) = self.sh.peer_mut(slot) {
+            p.counts.stale += stale;
+        }
+        let mut out = Changes::default();
+        self.done(&mut out);
+        Ok(out)
+    }
+
+    /// End-of-RIB from `peer` for `family` (RFC 4724 §4.2: "the Receiving Speaker MUST
+    /// immediately remove all the stale routes from the peer that it is restarting for that
+    /// address family").
+    pub fn end_of_rib(&mut self, peer: PeerId, family: Family) -> Result<Changes, RibError> {
+        let slot = self.sh.slot_of(peer)?;
+        let mut out = Changes::default();
+        match family {
+            Family::IPV4_UNICAST => self.drop_paths::<V4>(slot, |p| p.has(STALE), &mut out),
+            Family::IPV6_UNICAST => self.drop_paths::<V6>(slot, |p| p.has(STALE), &mut out),
+            _ => {}
+        }
+        self.release_if_idle(peer, slot);
+        self.done(&mut out);
+        Ok(out)
+    }
+
+    /// Remove every stale path of `peer` (restart timer expired, RFC 4724 §4.2).
+    pub fn purge_stale(&mut self, peer: PeerId) -> Result<Changes, RibError> {
+        let slot = self.sh.slot_of(peer)?;
+        let mut out = Changes::default();
+        self.drop_paths::<V4>(slot, |p| p.has(STALE), &mut out);
+        self.drop_paths::<V6>(slot, |p| p.has(STALE), &mut out);
+        self.release_if_idle(peer, slot);
+        self.done(&mut out);
+        Ok(out)
+    }
+
+    /// New import and export policies for `peer`. Import is re-evaluated on the stored
+    /// pre-policy paths (no ROUTE-REFRESH needed); export changes queue the prefixes whose
+    /// advertisement changes.
+    pub fn set_policy(
+        &mut self,
+        peer: PeerId,
+        import: Policy,
+        export: Policy,
+    ) -> Result<Changes, RibError> {
+        let slot = self.sh.slot_of(peer)?;
+        let mut out = Changes::default();
+        let Some(p) = self.sh.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
+        if p.info.import != import {
+            p.info.import = import.clone();
+            self.reimport::<V4>(slot, &import, &mut out);
+            self.reimport::<V6>(slot, &import, &mut out);
+        }
+        let Some(p) = self.sh.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
+        if p.info.export != export {
+            let old = p.info.clone();
+            p.info.export = export;
+            if p.up {
+                self.reexport::<V4>(slot, &old);
+                self.reexport::<V6>(slot, &old);
+            }
+        }
+        self.done(&mut out);
+        Ok(out)
+    }
+
+    /// ROUTE-REFRESH from `peer` (RFC 2918 §4: the speaker "re-advertise[s] to that peer the
+    /// Adj-RIB-Out of the AFI/SAFI carried in the message"): queue the whole family again.
+    pub fn route_refresh(&mut self, peer: PeerId, family: Family) -> Result<Changes, RibError> {
+        let slot = self.sh.up_slot_of(peer)?;
+        match family {
+            Family::IPV4_UNICAST => {
+                queue_all::<V4>(self, slot);
+            }
+            Family::IPV6_UNICAST => {
+                queue_all::<V6>(self, slot);
+            }
+            _ => {}
+        }
+        let mut out = Changes::default();
+        self.done(&mut out);
+        Ok(out)
+    }
+
+    /// Originate `prefix` (a Pod CIDR): ORIGIN IGP, empty AS_PATH, our session address as
+    /// next hop on export. It wins over learned routes and is never in [`FibChange`]s.
+    ///
+    /// [`FibChange`]: super::FibChange
+    pub fn originate(&mut self, prefix: IpNet) -> Changes {
+        let mut out = Changes::default();
+        self.originate_one(prefix.trunc(), &mut out);
+        self.done(&mut out);
+        out
+    }
+
+    /// Stop originating `prefix`.
+    pub fn withdraw_originated(&mut self, prefix: IpNet) -> Changes {
+        let mut out = Changes::default();
+        self.withdraw_one(prefix.trunc(), &mut out);
+        self.done(&mut out);
+        out
+    }
+
+    /// Make the originated set exactly `prefixes` (config reload).
+    pub fn set_originated(&mut self, prefixes: Vec<IpNet>) -> Changes {
+        let want: std::collections::BTreeSet<IpNet> = prefixes.iter().map(IpNet::trunc).collect();
+        let mut out = Changes::default();
+        let gone: Vec<IpNet> = self.sh.originated.difference(&want).copied().collect();
+        for p in gone {
+            self.withdraw_one(p, &mut out);
+        }
+        for p in want {
+            if !self.sh.originated.contains(&p) {
+                self.originate_one(p, &mut out);
+            }
+        }
+        self.done(&mut out);
+        out
+    }
+
+    /// Replace the next-hop resolver and re-run the decision everywhere.
+    pub fn set_resolver(&mut self, resolver: Box<dyn NextHopResolver>) -> Changes {
+        self.sh.resolver = resolver;
+        self.redecide(|_| true)
+    }
+
+    /// The resolver's answer for `next_hops` changed: re-run the decision where they are used.
+    pub fn next_hops_changed(&mut self, next_hops: &[IpAddr]) -> Changes {
+        self.redecide(|d| uses_next_hop(d, next_hops))
+    }
+
+    /// New ECMP width.
+    pub fn set_max_paths(&mut self, max_paths: u16) -> Changes {
+        self.sh.config.max_paths = max_paths.max(1);
+        self.redecide(|d| d.paths().len() > 1)
+    }
+
+    fn redecide(&mut self, touch: impl Fn(&Dest) -> bool) -> Changes {
+        let mut out = Changes::default();
+        walk(&mut self.v4, &mut self.sh, &mut out, &touch, |_: V4, _, _| true);
+        walk(&mut self.v6, &mut self.sh, &mut out, &touch, |_: V6, _, _| true);
+        self.done(&mut out);
+        out
+    }
+
+    fn originate_one(&mut self, prefix: IpNet, out: &mut Changes) {
+        self.sh.originated.insert(prefix);
+        let path =
+            Path { attrs: self.sh.local_attrs.clone(), path_id: 0, slot: LOCAL_SLOT, flags: 0 };
+        match (V4::from_net(&prefix), V6::from_net(&prefix)) {
+            (Some(k), _) => upsert(&mut self.v4, &mut self.sh, out, k, path),
+            (_, Some(k)) => upsert(&mut self.v6, &mut self.sh, out, k, path),
+            _ => {}
+        }
+    }
+
+    fn withdraw_one(&mut self, prefix: IpNet, out: &mut Changes) {
+        if !self.sh.originated.remove(&prefix) {
+            return;
+        }
+        match (V4::from_net(&prefix), V6::from_net(&prefix)) {
+            (Some(k), _) => remove(&mut self.v4, &mut self.sh, out, k, LOCAL_SLOT, 0),
+            (_, Some(k)) => remove(&mut self.v6, &mut self.sh, out, k, LOCAL_SLOT, 0),
+            _ => {}
+        }
+    }
+
+    /// Take `slot` out of the export targets and drop its work list.
+    fn stop_export(&mut self, slot: u16) {
+        self.sh.up.retain(|&s| s != slot);
+        let hasher = self.sh.hasher;
+        if let Some(p) = self.sh.peer_mut(slot) {
+            p.up = false;
+            p.dirty4 = super::prefix::PrefixSet::with_hasher(hasher);
+            p.dirty6 = super::prefix::PrefixSet::with_hasher(hasher);
+            p.eor_pending.clear();
+            p.counts.advertised = 0;
+        }
+    }
+
+    /// Remove the paths of `slot` that `which` selects, in one pass over the family.
+    fn drop_paths<K: FamilyKey>(
+        &mut self,
+        slot: u16,
+        which: impl Fn(&Path) -> bool,
+        out: &mut Changes,
+    ) {
+        let (table, sh) = K::split(self);
+        let mine = |p: &Path| p.slot == slot && which(p);
+        walk(
+            table,
+            sh,
+            out,
+            |d| d.paths().iter().any(mine),
+            |_, d, sh| d.remove_where(mine, |p| sh.gone(p)),
+        );
+    }
+
+    /// Re-judge the paths of `slot` with `import`.
+    fn reimport<K: FamilyKey>(&mut self, slot: u16, import: &Policy, out: &mut Changes) {
+        let (table, sh) = K::split(self);
+        walk(
+            table,
+            sh,
+            out,
+            |d| d.paths().iter().any(|p| p.slot == slot),
+            |key, d, sh| {
+                let accept = import.accepts(&key.net());
+                for p in d.paths_mut().iter_mut().filter(|p| p.slot == slot) {
+                    if p.has(REJECTED) == accept {
+                        sh.count_out(p);
+                        p.set(REJECTED, !accept);
+                        sh.count_in(p);
+                    }
+                }
+                true
+            },
+        );
+    }
+
+    /// Queue the prefixes whose advertisement to `slot` differs between its old session
+    /// facts `old` and the current ones.
+    fn reexport<K: FamilyKey>(&mut self, slot: u16, old: &PeerInfo) {
+        let (table, sh) = K::split(self);
+        let Some(peer) = sh.peer_mut(slot) else { return };
+        let mut dirty = std::mem::take(K::dirty(peer));
+        let mut delta: i64 = 0;
+        if let Some(new) = sh.peer(slot).map(|p| &p.info) {
+            for (key, dest) in &table.dests {
+                let Some(b) = dest.best() else { continue };
+                let net = key.net();
+                let was = exportable(&sh.peers, b.slot, slot, old, K::FAMILY, &net);
+                let is = exportable(&sh.peers, b.slot, slot, new, K::FAMILY, &net);
+                if was != is {
+                    dirty.insert(*key);
+                    delta += i64::from(is) - i64::from(was);
+                }
+            }
+        }
+        if let Some(peer) = sh.peer_mut(slot) {
+            *K::dirty(peer) = dirty;
+            peer.counts.advertised = peer.counts.advertised.saturating_add_signed(delta);
+        }
+    }
+
+    /// Forget a peer that is down and has no paths left.
+    fn release_if_idle(&mut self, peer: PeerId, slot: u16) {
+        if self.sh.peer(slot).is_some_and(|p| !p.up && p.counts.received == 0) {
+            self.sh.peers[usize::from(slot)] = None;
+            self.sh.slots.remove(&peer);
+        }
+    }
+}
+
+/// Mark the paths of `slot` in `dest` stale; returns how many were not already.
+fn mark_stale(dest: &mut Dest, slot: u16) -> u64 {
+    let mut n = 0;
+    for p in dest.paths_mut().iter_mut().filter(|p| p.slot == slot && !p.has(STALE)) {
+        p.set(STALE, true);
+        n += 1;
+    }
+    n
+}

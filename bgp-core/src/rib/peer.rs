@@ -1,0 +1,104 @@
+//! What the RIB knows about each peer: the session facts that import, the decision process
+//! and export depend on, its counters, and its pending Adj-RIB-Out work.
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::prefix::{PrefixSet, SeededState, V4, V6};
+use crate::policy::Policy;
+use crate::wire::{Family, MpNextHop};
+
+/// The daemon's name for a peer (any number it likes, stable while the peer exists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub u32);
+
+/// The facts of an established session that the RIB needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerInfo {
+    pub address: IpAddr,
+    pub asn: u32,
+    /// The peer's BGP Identifier from its OPEN.
+    pub router_id: Ipv4Addr,
+    /// `asn == local AS`.
+    pub ibgp: bool,
+    /// RFC 4456 route-reflector client (iBGP only).
+    pub rr_client: bool,
+    /// Our address on this session, the next hop we advertise for IPv4 NLRI (next-hop-self).
+    pub local_v4: Option<Ipv4Addr>,
+    /// Our IPv6 address on this session, the next hop for IPv6 NLRI.
+    pub local_v6: Option<Ipv6Addr>,
+    /// Our link-local address on the session's interface, sent as the second IPv6 next hop
+    /// (RFC 2545 §3) when set.
+    pub local_v6_link_local: Option<Ipv6Addr>,
+    /// Negotiated families (routes of others are ignored and none are sent).
+    pub families: Vec<Family>,
+    pub import: Policy,
+    pub export: Policy,
+    /// Advertise our address as next hop to this iBGP peer (eBGP always gets it).
+    pub next_hop_self: bool,
+}
+
+impl PeerInfo {
+    /// Our next hop for `family` on this session (next-hop-self), if we have an address.
+    pub fn self_next_hop(&self, family: Family) -> Option<MpNextHop> {
+        if family == Family::IPV4_UNICAST {
+            self.local_v4.map(|a| MpNextHop { global: IpAddr::V4(a), link_local: None })
+        } else {
+            self.local_v6
+                .map(|a| MpNextHop { global: IpAddr::V6(a), link_local: self.local_v6_link_local })
+        }
+    }
+
+    pub(crate) fn has_family(&self, family: Family) -> bool {
+        self.families.contains(&family)
+    }
+}
+
+/// Route counts of one peer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeerCounts {
+    /// Paths in the pre-policy Adj-RIB-In (accepted + rejected by import policy; routes
+    /// dropped by the loop checks are not kept and counted in `looped`).
+    pub received: u64,
+    /// Paths that passed the import policy (the post-policy Adj-RIB-In).
+    pub accepted: u64,
+    /// Of `received`, paths marked stale by graceful restart.
+    pub stale: u64,
+    /// Announcements dropped by the AS-path / ORIGINATOR_ID / CLUSTER_LIST loop checks
+    /// (cumulative).
+    pub looped: u64,
+    /// Prefixes advertised to this peer (the Adj-RIB-Out, counting queued changes).
+    pub advertised: u64,
+}
+
+/// One entry of the RIB's peer table.
+pub(crate) struct PeerSlot {
+    pub(crate) id: PeerId,
+    pub(crate) info: PeerInfo,
+    /// Session established: we export to it. False while only stale paths are kept.
+    pub(crate) up: bool,
+    pub(crate) counts: PeerCounts,
+    /// Prefixes whose advertisement to this peer may have changed since the last
+    /// `pending_updates` (the implicit Adj-RIB-Out's work list).
+    pub(crate) dirty4: PrefixSet<V4>,
+    pub(crate) dirty6: PrefixSet<V6>,
+    /// Families still owed an End-of-RIB after the initial dump (RFC 4724 §2).
+    pub(crate) eor_pending: Vec<Family>,
+}
+
+impl PeerSlot {
+    pub(crate) fn new(id: PeerId, info: PeerInfo, hasher: SeededState) -> Self {
+        PeerSlot {
+            id,
+            info,
+            up: false,
+            counts: PeerCounts::default(),
+            dirty4: PrefixSet::with_hasher(hasher),
+            dirty6: PrefixSet::with_hasher(hasher),
+            eor_pending: Vec::new(),
+        }
+    }
+
+    pub(crate) fn has_pending(&self) -> bool {
+        self.up
+            && (!self.dirty4.is_empty() || !self.dirty6.is_empty() || !self.eor_pending.is_empty())
+    }
+}

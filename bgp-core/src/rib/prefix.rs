@@ -1,0 +1,184 @@
+//! Compact prefix keys for the per-family tables, and the seeded hasher they use.
+//!
+//! An IPv4 prefix is one `u64` (`address << 8 | length`), an IPv6 prefix two words and a
+//! length. Hashing one of them is a single folded multiply (the technique of `foldhash`)
+//! keyed by a per-RIB random seed: prefixes come from peers, so the table layout must not be
+//! predictable to them (a fixed hash would let a peer aim many prefixes at one bucket).
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Debug;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use crate::wire::Family;
+
+/// A prefix key of one address family.
+pub(crate) trait PrefixKey: Copy + Eq + Hash + Ord + Debug {
+    const FAMILY: Family;
+    /// `None` for a prefix of the other family.
+    fn from_net(net: &IpNet) -> Option<Self>;
+    fn net(self) -> IpNet;
+}
+
+/// IPv4 prefix: address in the high 32 bits of the low 40, length in the low 8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct V4(u64);
+
+/// IPv6 prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct V6 {
+    hi: u64,
+    lo: u64,
+    len: u8,
+}
+
+impl PrefixKey for V4 {
+    const FAMILY: Family = Family::IPV4_UNICAST;
+
+    #[inline]
+    fn from_net(net: &IpNet) -> Option<Self> {
+        match net {
+            IpNet::V4(n) => {
+                let addr = u32::from(n.network());
+                Some(V4(u64::from(addr) << 8 | u64::from(n.prefix_len())))
+            }
+            IpNet::V6(_) => None,
+        }
+    }
+
+    #[inline]
+    fn net(self) -> IpNet {
+        let addr = Ipv4Addr::from((self.0 >> 8) as u32);
+        let len = (self.0 & 0xFF) as u8;
+        // The length was a valid prefix length when the key was built.
+        IpNet::V4(Ipv4Net::new(addr, len.min(32)).unwrap_or_default())
+    }
+}
+
+impl PrefixKey for V6 {
+    const FAMILY: Family = Family::IPV6_UNICAST;
+
+    #[inline]
+    fn from_net(net: &IpNet) -> Option<Self> {
+        match net {
+            IpNet::V6(n) => {
+                let addr = u128::from(n.network());
+                Some(V6 { hi: (addr >> 64) as u64, lo: addr as u64, len: n.prefix_len() })
+            }
+            IpNet::V4(_) => None,
+        }
+    }
+
+    #[inline]
+    fn net(self) -> IpNet {
+        let addr = Ipv6Addr::from(u128::from(self.hi) << 64 | u128::from(self.lo));
+        IpNet::V6(Ipv6Net::new(addr, self.len.min(128)).unwrap_or_default())
+    }
+}
+
+/// Multiplier of the folded multiply (the 64-bit golden ratio, odd).
+const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline(always)]
+fn folded_multiply(x: u64, y: u64) -> u64 {
+    let full = u128::from(x).wrapping_mul(u128::from(y));
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// Builds [`PrefixHasher`]s from one random seed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SeededState {
+    seed: u64,
+}
+
+impl SeededState {
+    /// A fresh random seed (from std's per-process random keys; no clock, no I/O per call).
+    pub(crate) fn random() -> Self {
+        SeededState { seed: RandomState::new().hash_one(0x5EED_u64) | 1 }
+    }
+}
+
+impl Default for SeededState {
+    fn default() -> Self {
+        Self::random()
+    }
+}
+
+impl BuildHasher for SeededState {
+    type Hasher = PrefixHasher;
+    #[inline]
+    fn build_hasher(&self) -> PrefixHasher {
+        PrefixHasher { state: self.seed }
+    }
+}
+
+/// Hasher for small integer keys: each word is mixed in with one folded multiply.
+pub(crate) struct PrefixHasher {
+    state: u64,
+}
+
+impl Hasher for PrefixHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.state = folded_multiply(self.state ^ i, MULTIPLIER);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // One more round so that the last word also reaches the high bits (hashbrown's tag).
+        folded_multiply(self.state, MULTIPLIER ^ 0xA076_1D64_78BD_642F)
+    }
+}
+
+pub(crate) type PrefixMap<K, V> = HashMap<K, V, SeededState>;
+pub(crate) type PrefixSet<K> = HashSet<K, SeededState>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        for s in ["0.0.0.0/0", "198.18.0.0/15", "255.255.255.255/32", "10.1.2.0/24"] {
+            let net: IpNet = s.parse().unwrap();
+            assert_eq!(V4::from_net(&net).unwrap().net(), net);
+            assert!(V6::from_net(&net).is_none());
+        }
+        for s in ["::/0", "2001:db8::/32", "2001:db8:ffff:1::1/128"] {
+            let net: IpNet = s.parse().unwrap();
+            assert_eq!(V6::from_net(&net).unwrap().net(), net);
+            assert!(V4::from_net(&net).is_none());
+        }
+    }
+
+    #[test]
+    fn keys_are_small() {
+        assert_eq!(std::mem::size_of::<V4>(), 8);
+        assert_eq!(std::mem::size_of::<V6>(), 24);
+    }
+
+    #[test]
+    fn sequential_prefixes_spread_over_buckets() {
+        let state = SeededState::random();
+        let mut low = std::collections::HashSet::new();
+        for i in 0..4096u32 {
+            let key = V4(u64::from(i << 8) << 8 | 24);
+            low.insert(state.hash_one(key) & 0xFFF);
+        }
+        // Perfect spreading would fill 4096 buckets; random would fill ~63%.
+        assert!(low.len() > 2300, "{}", low.len());
+    }
+}

@@ -1,0 +1,246 @@
+//! Export: split horizon, route reflection, attribute rewriting, grouping, policy, refresh.
+use super::*;
+use crate::policy::PolicyRule;
+use crate::wire::update::decode_update;
+use crate::wire::WireContext;
+
+const P: &str = "203.0.113.0/24";
+
+fn flush(r: &mut Rib, p: PeerId) -> OutBatch {
+    r.pending_updates(p).unwrap()
+}
+
+fn sent_attrs(batch: &OutBatch) -> Arc<Attrs> {
+    assert_eq!(batch.announcements.len(), 1, "{batch:?}");
+    batch.announcements[0].attrs.clone()
+}
+
+#[test]
+fn ebgp_export_rewrites_attributes() {
+    let mut r = rib();
+    let i = up(&mut r, 1, peer("198.18.0.1", LOCAL_AS, "1.1.1.1"));
+    let e = up(&mut r, 2, peer("198.18.1.1", 65002, "2.2.2.2"));
+    let mut a = attrs(&[65001]);
+    a.local_pref = Some(300);
+    a.med = Some(42);
+    a.originator_id = Some("7.7.7.7".parse().unwrap());
+    a.cluster_list = vec!["8.8.8.8".parse().unwrap()];
+    a.communities = vec![0xFDE8_0001];
+    let c = r.apply_update(i, &announce(&[P], a, "198.18.0.9")).unwrap();
+    assert_eq!(c.pending_peers, vec![e], "iBGP-learned goes to eBGP only");
+    let sent = sent_attrs(&flush(&mut r, e));
+    assert_eq!(sent.path.as_path, Some(AsPath::from_sequence(vec![LOCAL_AS, 65001])));
+    assert_eq!(sent.next_hop.global, ip("198.18.0.254"), "next-hop-self");
+    assert_eq!(sent.path.local_pref, None);
+    assert_eq!(sent.path.med, None);
+    assert_eq!(sent.path.originator_id, None);
+    assert!(sent.path.cluster_list.is_empty());
+    assert_eq!(sent.path.communities, vec![0xFDE8_0001]);
+}
+
+#[test]
+fn ibgp_export_keeps_next_hop_and_sends_local_pref() {
+    let mut r = rib();
+    let e = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let i = up(&mut r, 2, peer("198.18.0.2", LOCAL_AS, "2.2.2.2"));
+    let mut nhs = peer("198.18.0.3", LOCAL_AS, "3.3.3.3");
+    nhs.next_hop_self = true;
+    nhs.local_v4 = Some(Ipv4Addr::new(198, 18, 0, 100));
+    let n = up(&mut r, 3, nhs);
+    let mut a = attrs(&[65001]);
+    a.med = Some(42);
+    r.apply_update(e, &announce(&[P], a, "198.18.1.1")).unwrap();
+    let sent = sent_attrs(&flush(&mut r, i));
+    assert_eq!(sent.next_hop.global, ip("198.18.1.1"));
+    assert_eq!(sent.path.local_pref, Some(100));
+    assert_eq!(sent.path.med, Some(42), "MED may go to iBGP");
+    assert_eq!(sent.path.as_path, Some(AsPath::from_sequence(vec![65001])));
+    assert_eq!(sent_attrs(&flush(&mut r, n)).next_hop.global, ip("198.18.0.100"));
+}
+
+#[test]
+fn ibgp_split_horizon() {
+    let mut r = rib();
+    let a = up(&mut r, 1, peer("198.18.0.1", LOCAL_AS, "1.1.1.1"));
+    let b = up(&mut r, 2, peer("198.18.0.2", LOCAL_AS, "2.2.2.2"));
+    let c = r.apply_update(a, &announce(&[P], attrs(&[65001]), "198.18.0.1")).unwrap();
+    assert!(c.pending_peers.is_empty());
+    assert!(flush(&mut r, b).is_empty());
+    assert!(flush(&mut r, a).is_empty(), "never back to the sender");
+}
+
+#[test]
+fn route_reflection_rules() {
+    let mut r = rib();
+    let client = |addr: &str, rid: &str| {
+        let mut p = peer(addr, LOCAL_AS, rid);
+        p.rr_client = true;
+        p
+    };
+    let c1 = up(&mut r, 1, client("198.18.0.1", "1.1.1.1"));
+    let c2 = up(&mut r, 2, client("198.18.0.2", "2.2.2.2"));
+    let n1 = up(&mut r, 3, peer("198.18.0.3", LOCAL_AS, "3.3.3.3"));
+    let n2 = up(&mut r, 4, peer("198.18.0.4", LOCAL_AS, "4.4.4.4"));
+
+    // From a client: to the other client and to the non-clients, not back.
+    let ch = r.apply_update(c1, &announce(&[P], attrs(&[65001]), "198.18.0.1")).unwrap();
+    let mut pending = ch.pending_peers.clone();
+    pending.sort();
+    assert_eq!(pending, vec![c2, n1, n2]);
+    let sent = sent_attrs(&flush(&mut r, c2));
+    assert_eq!(sent.path.originator_id, Some("1.1.1.1".parse().unwrap()));
+    assert_eq!(sent.path.cluster_list, vec![config().cluster_id]);
+    assert_eq!(sent.next_hop.global, ip("198.18.0.1"), "reflection keeps the next hop");
+    assert_eq!(sent_attrs(&flush(&mut r, n1)).path.originator_id, Some("1.1.1.1".parse().unwrap()));
+    flush(&mut r, n2);
+
+    // From a non-client: to clients only; an existing ORIGINATOR_ID is kept and the
+    // CLUSTER_ID prepended.
+    let mut a = attrs(&[65001]);
+    a.originator_id = Some("9.9.9.9".parse().unwrap());
+    a.cluster_list = vec!["5.5.5.5".parse().unwrap()];
+    let q = "203.0.114.0/24";
+    let ch = r.apply_update(n1, &announce(&[q], a, "198.18.0.3")).unwrap();
+    let mut pending = ch.pending_peers.clone();
+    pending.sort();
+    assert_eq!(pending, vec![c1, c2]);
+    let sent = sent_attrs(&flush(&mut r, c1));
+    assert_eq!(sent.path.originator_id, Some("9.9.9.9".parse().unwrap()));
+    assert_eq!(sent.path.cluster_list, vec![config().cluster_id, "5.5.5.5".parse().unwrap()]);
+    assert!(flush(&mut r, n2).is_empty());
+}
+
+#[test]
+fn ebgp_routes_go_to_everyone_but_the_sender() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let e2 = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
+    let i = up(&mut r, 3, peer("198.18.0.3", LOCAL_AS, "3.3.3.3"));
+    let ch = r.apply_update(e1, &announce(&[P], attrs(&[65001]), "198.18.1.1")).unwrap();
+    let mut pending = ch.pending_peers.clone();
+    pending.sort();
+    assert_eq!(pending, vec![e2, i]);
+    assert!(flush(&mut r, e1).is_empty());
+}
+
+#[test]
+fn announcements_are_grouped_by_attribute_set_and_encode() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let e2 = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
+    let prefixes: Vec<String> =
+        (0..300).map(|i| format!("10.{}.{}.0/24", i / 256, i % 256)).collect();
+    let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    r.apply_update(e1, &announce(&refs[..200], attrs(&[65001]), "198.18.1.1")).unwrap();
+    r.apply_update(e1, &announce(&refs[200..], attrs(&[65001, 65009]), "198.18.1.1")).unwrap();
+    let batch = flush(&mut r, e2);
+    assert_eq!(batch.announcements.len(), 2);
+    assert_eq!(batch.announced_len(), 300);
+    let ctx = WireContext::modern();
+    let mut out = bytes::BytesMut::new();
+    let messages = batch.encode(&ctx, &mut out).unwrap();
+    assert_eq!(messages, 2);
+    // Decode the messages back.
+    let mut buf = out.freeze();
+    let mut total = 0;
+    while !buf.is_empty() {
+        let len = usize::from(u16::from_be_bytes([buf[16], buf[17]]));
+        let msg = buf.split_to(len);
+        let u = decode_update(&msg.slice(19..), &ctx).unwrap();
+        assert_eq!(u.attributes.next_hop, Some(Ipv4Addr::new(198, 18, 0, 254)));
+        total += u.nlri.len();
+    }
+    assert_eq!(total, 300);
+}
+
+#[test]
+fn withdrawals_and_export_policy() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let mut info = peer("198.18.2.1", 65002, "2.2.2.2");
+    info.export = Policy::Rules(vec!["accept 203.0.0.0/8 le 24".parse::<PolicyRule>().unwrap()]);
+    let e2 = up(&mut r, 2, info);
+    let c =
+        r.apply_update(e1, &announce(&[P, "10.1.0.0/24"], attrs(&[65001]), "198.18.1.1")).unwrap();
+    assert_eq!(c.pending_peers, vec![e2]);
+    assert_eq!(announced(&flush(&mut r, e2)), vec![net(P)]);
+    assert_eq!(r.peer_counts(e2).unwrap().advertised, 1);
+    // Withdrawing the filtered prefix sends nothing; the other is withdrawn.
+    let c = r.apply_update(e1, &withdraw(&["10.1.0.0/24"])).unwrap();
+    assert!(c.pending_peers.is_empty());
+    r.apply_update(e1, &withdraw(&[P])).unwrap();
+    let b = flush(&mut r, e2);
+    assert_eq!(withdrawn(&b), vec![net(P)]);
+    assert!(b.announcements.is_empty());
+    assert_eq!(r.peer_counts(e2).unwrap().advertised, 0);
+}
+
+#[test]
+fn export_policy_change_queues_the_difference() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let e2 = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
+    r.apply_update(e1, &announce(&[P, "10.1.0.0/24"], attrs(&[65001]), "198.18.1.1")).unwrap();
+    assert_eq!(flush(&mut r, e2).announced_len(), 2);
+    let only = Policy::Rules(vec![format!("accept {P}").parse::<PolicyRule>().unwrap()]);
+    let c = r.set_policy(e2, Policy::All, only).unwrap();
+    assert_eq!(c.pending_peers, vec![e2]);
+    let b = flush(&mut r, e2);
+    assert_eq!(withdrawn(&b), vec![net("10.1.0.0/24")]);
+    assert!(b.announcements.is_empty());
+    assert_eq!(r.peer_counts(e2).unwrap().advertised, 1);
+}
+
+#[test]
+fn initial_dump_then_end_of_rib_and_route_refresh() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    r.apply_update(e1, &announce(&[P], attrs(&[65001]), "198.18.1.1")).unwrap();
+    r.apply_update(e1, &announce(&["2001:db8:1::/48"], attrs(&[65001]), "2001:db8::1")).unwrap();
+    r.originate(net("10.244.0.0/16"));
+    let e2 = PeerId(2);
+    let c = r.peer_up(e2, peer("198.18.2.1", 65002, "2.2.2.2")).unwrap();
+    assert!(c.pending_peers.contains(&e2));
+    let b = flush(&mut r, e2);
+    assert_eq!(announced(&b), vec![net("10.244.0.0/16"), net(P), net("2001:db8:1::/48")]);
+    assert_eq!(b.end_of_rib, vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
+    assert_eq!(r.peer_counts(e2).unwrap().advertised, 3);
+    let v6 = b.announcements.iter().find(|a| a.family == Family::IPV6_UNICAST).unwrap();
+    assert_eq!(v6.attrs.next_hop.global, ip("2001:db8::fe"));
+    assert!(flush(&mut r, e2).is_empty(), "End-of-RIB only once");
+    // ROUTE-REFRESH for IPv4: the IPv4 Adj-RIB-Out again, no End-of-RIB.
+    let c = r.route_refresh(e2, Family::IPV4_UNICAST).unwrap();
+    assert!(c.pending_peers.contains(&e2));
+    let b = flush(&mut r, e2);
+    assert_eq!(announced(&b), vec![net("10.244.0.0/16"), net(P)]);
+    assert!(b.end_of_rib.is_empty());
+}
+
+#[test]
+fn originated_routes_export() {
+    let mut r = rib();
+    let e = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let i = up(&mut r, 2, peer("198.18.0.2", LOCAL_AS, "2.2.2.2"));
+    let c = r.originate(net("10.244.1.0/24"));
+    assert!(c.fib.is_empty(), "locally originated routes are not FIB changes");
+    let to_e = sent_attrs(&flush(&mut r, e));
+    assert_eq!(to_e.path.origin, Some(Origin::Igp));
+    assert_eq!(to_e.path.as_path, Some(AsPath::from_sequence(vec![LOCAL_AS])));
+    assert_eq!(to_e.next_hop.global, ip("198.18.0.254"));
+    let to_i = sent_attrs(&flush(&mut r, i));
+    assert_eq!(to_i.path.as_path, Some(AsPath::default()));
+    assert_eq!(to_i.path.local_pref, Some(100));
+    assert_eq!(to_i.next_hop.global, ip("198.18.0.254"), "our own route: our address");
+    assert_eq!(to_i.path.originator_id, None);
+}
+
+#[test]
+fn no_export_without_a_local_address_for_the_family() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let mut info = peer("198.18.2.1", 65002, "2.2.2.2");
+    info.local_v6 = None;
+    let e2 = up(&mut r, 2, info);
+    r.apply_update(e1, &announce(&["2001:db8:1::/48"], attrs(&[65001]), "2001:db8::1")).unwrap();
+    assert!(flush(&mut r, e2).is_empty());
+}

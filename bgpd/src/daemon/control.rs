@@ -1,0 +1,101 @@
+//! Answers to control-socket requests that need the daemon's state.
+use bgp_core::wire::notification::codes;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use super::Daemon;
+use crate::control::protocol::{Request, Response};
+use crate::peer::{views, PeerCommand, PeerHandle};
+use crate::routing::input::RibInput;
+use crate::routing::query::{Query, QueryAnswer};
+
+impl Daemon {
+    pub(super) async fn handle_control(&mut self, request: Request) -> Response {
+        match request {
+            Request::ShowNeighbors => {
+                let counts = self.ask_rib(Query::PeerCounts).await;
+                let mut list: Vec<&PeerHandle> = self.peers.values().collect();
+                list.sort_by_key(|p| p.params.neighbor.address);
+                Response::ok(Value::Array(list.iter().map(|p| neighbor_json(p, &counts, false)).collect()))
+            }
+            Request::ShowNeighbor { address } => {
+                let counts = self.ask_rib(Query::PeerCounts).await;
+                match self.peers.get(&address) {
+                    Some(p) => Response::ok(neighbor_json(p, &counts, true)),
+                    None => Response::error(format!("no neighbor {address}")),
+                }
+            }
+            Request::ShowRoutes { prefix, received_from, advertised_to, explain } => {
+                Response::ok(self.ask_rib(Query::Routes { prefix, received_from, advertised_to, explain }).await)
+            }
+            Request::ShowKernel => match &self.kernel {
+                Some(k) => {
+                    let routes = k.snapshot().await;
+                    Response::ok(serde_json::to_value(routes).unwrap_or(Value::Null))
+                }
+                None => Response::error("kernel sync is disabled (kernel.enabled: false)"),
+            },
+            Request::Reload => match self.reload().await {
+                Ok(summary) => Response::ok(json!({ "summary": summary })),
+                Err(e) => Response::error(e),
+            },
+            Request::NeighborShutdown { address, message } => self.neighbor(address, |p| {
+                p.status.lock().admin_down = true;
+                p.send(PeerCommand::Stop {
+                    subcode: codes::CEASE_ADMIN_SHUTDOWN,
+                    message: message.unwrap_or_default(),
+                })
+            }),
+            Request::NeighborEnable { address } => self.neighbor(address, |p| p.send(PeerCommand::Start)),
+            Request::NeighborReset { address, message } => self.neighbor(address, |p| {
+                p.send(PeerCommand::Reset { subcode: codes::CEASE_ADMIN_RESET, message: message.unwrap_or_default() })
+            }),
+        }
+    }
+
+    fn neighbor(&self, address: std::net::IpAddr, f: impl FnOnce(&PeerHandle)) -> Response {
+        match self.peers.get(&address) {
+            Some(p) => {
+                f(p);
+                Response::ok(json!({ "neighbor": address.to_string() }))
+            }
+            None => Response::error(format!("no neighbor {address}")),
+        }
+    }
+
+    pub(super) async fn ask_rib(&self, query: Query) -> QueryAnswer {
+        let (tx, rx) = oneshot::channel();
+        if self.rib.send(RibInput::Query { query, reply: tx }).await.is_err() {
+            return Value::Null;
+        }
+        rx.await.unwrap_or(Value::Null)
+    }
+}
+
+fn neighbor_json(p: &PeerHandle, counts: &Value, detail: bool) -> Value {
+    let n = &p.params.neighbor;
+    let st = p.status.lock();
+    let c = &counts[n.address.to_string()];
+    let mut v = json!({
+        "address": n.address.to_string(),
+        "remote_as": n.remote_as,
+        "description": n.description,
+        "state": st.state.to_string(),
+        "uptime_secs": st.uptime_secs(),
+        "established_count": st.established_count,
+        "prefixes_received": c["received"].as_u64().unwrap_or(0),
+        "prefixes_accepted": c["accepted"].as_u64().unwrap_or(0),
+        "prefixes_advertised": c["advertised"].as_u64().unwrap_or(0),
+        "last_error": st.last_error,
+        "admin_down": st.admin_down,
+    });
+    if detail {
+        v["negotiated"] = serde_json::to_value(&st.negotiated).unwrap_or(Value::Null);
+        v["messages_received"] = json!(st.messages_in);
+        v["messages_sent"] = json!(st.messages_out);
+        v["state_secs"] = json!(st.since.elapsed().as_secs());
+        v["ibgp"] = json!(n.ibgp);
+        v["families"] = json!(n.families.iter().copied().map(views::family_name).collect::<Vec<_>>());
+    }
+    v
+}

@@ -1,0 +1,90 @@
+//! Operator-facing renderings of session facts: state numbers for metrics, NOTIFICATION text
+//! for logs, the negotiated parameters for `show neighbor`.
+use std::net::IpAddr;
+
+use bgp_core::fsm::{DownReason, Negotiated, State};
+use bgp_core::wire::{Family, Notification};
+
+use super::status::NegotiatedView;
+
+/// 1 Idle .. 6 Established (the `bgpd_neighbor_state` metric).
+pub fn state_number(state: State) -> i64 {
+    match state {
+        State::Idle => 1,
+        State::Connect => 2,
+        State::Active => 3,
+        State::OpenSent => 4,
+        State::OpenConfirm => 5,
+        State::Established => 6,
+    }
+}
+
+/// `NOTIFICATION 6/2 (Cease / Administrative Shutdown) "maintenance"`.
+pub fn describe_notification(n: &Notification) -> String {
+    let mut text = format!("NOTIFICATION {}/{} ({})", n.code, n.subcode, n.describe());
+    if let Some(message) = n.shutdown_message() {
+        text.push_str(&format!(" {message:?}"));
+    } else if !n.data.is_empty() {
+        let hex: String = n.data.iter().take(32).map(|b| format!("{b:02x}")).collect();
+        text.push_str(&format!(" data {hex}"));
+    }
+    text
+}
+
+/// Why a session ended, in one line for logs and `show neighbors`.
+pub fn describe_down(reason: &DownReason) -> String {
+    match reason {
+        DownReason::ManualStop(n) => format!("administratively stopped, sent {}", describe_notification(n)),
+        DownReason::NotificationSent(n) => format!("sent {}", describe_notification(n)),
+        DownReason::NotificationReceived(n) => format!("received {}", describe_notification(n)),
+        DownReason::HoldTimerExpired => "hold timer expired".to_string(),
+        DownReason::ConnectionFailed(None) => "connection closed by peer".to_string(),
+        DownReason::ConnectionFailed(Some(kind)) => format!("connection failed: {kind}"),
+        DownReason::UnexpectedEvent(event) => format!("unexpected event {event}"),
+        DownReason::Collision => "replaced by a newer connection (collision)".to_string(),
+        #[allow(unreachable_patterns)]
+        other => format!("{other:?}"),
+    }
+}
+
+pub fn family_name(family: Family) -> String {
+    match family {
+        Family::IPV4_UNICAST => "ipv4_unicast".to_string(),
+        Family::IPV6_UNICAST => "ipv6_unicast".to_string(),
+        other => format!("afi{}_safi{}", other.afi, other.safi),
+    }
+}
+
+pub fn negotiated_view(n: &Negotiated, local: IpAddr, remote_port: u16) -> NegotiatedView {
+    NegotiatedView {
+        peer_as: n.peer_as,
+        peer_router_id: n.peer_router_id.to_string(),
+        hold_time: n.hold_time,
+        keepalive_secs: n.keepalive_interval.as_secs(),
+        families: n.families.iter().copied().map(family_name).collect(),
+        four_octet_as: n.rx.four_octet_as,
+        route_refresh: n.route_refresh,
+        graceful_restart: n.peer_graceful_restart.is_some() && n.local_graceful_restart,
+        extended_message: n.rx.max_message_len > 4096,
+        add_path_rx: n.rx.add_path.iter().copied().map(family_name).collect(),
+        add_path_tx: n.tx.add_path.iter().copied().map(family_name).collect(),
+        peer_hostname: n.peer_hostname.clone(),
+        local_address: local.to_string(),
+        remote_port,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notification_text_has_code_names_and_message() {
+        let n = Notification::cease_with_message(2, "maintenance");
+        let text = describe_notification(&n);
+        assert!(text.starts_with("NOTIFICATION 6/2 ("), "{text}");
+        assert!(text.ends_with("\"maintenance\""), "{text}");
+        assert_eq!(state_number(State::Established), 6);
+        assert_eq!(family_name(Family::IPV6_UNICAST), "ipv6_unicast");
+    }
+}

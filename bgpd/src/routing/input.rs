@@ -1,0 +1,72 @@
+//! What the sessions, the kernel watcher and the control socket tell the RIB owner task.
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+
+use bgp_core::fsm::Negotiated;
+use bgp_core::wire::{RouteRefresh, Update};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::peer::writer::UpdateSender;
+use crate::config::{MaxPrefixes, Policy};
+use crate::peer::PeerCommand;
+
+use super::query::{Query, QueryAnswer};
+
+/// Identifies a configured neighbour: its address.
+pub type PeerKey = IpAddr;
+
+#[derive(Debug)]
+pub enum RibInput {
+    /// The session reached Established (RFC 4271 §8.2.2): start the initial table dump.
+    PeerUp {
+        peer: PeerKey,
+        negotiated: Box<Negotiated>,
+        /// Our end of the TCP connection: the next hop we advertise (next-hop-self).
+        local_address: IpAddr,
+        out: UpdateSender,
+        /// The session's command queue (e.g. to stop it at the prefix limit).
+        control: mpsc::UnboundedSender<PeerCommand>,
+    },
+    /// A decoded UPDATE (RFC 7606 treat-as-withdraw already turned into withdrawals).
+    Update { peer: PeerKey, update: Box<Update> },
+    /// The session left Established. `graceful`: keep its routes as stale (RFC 4724 §4.2).
+    PeerDown { peer: PeerKey, graceful: bool },
+    /// The peer asked for our Adj-RIB-Out again (RFC 2918 / RFC 7313).
+    RouteRefresh { peer: PeerKey, request: RouteRefresh },
+    /// The peer's UPDATE queue has room again.
+    Writable { peer: PeerKey },
+    /// Next hops whose reachability changed (kernel watcher).
+    NextHops { reachable: Vec<IpAddr>, unreachable: Vec<IpAddr> },
+    /// A neighbour's routing settings (at start and on reload; policy changes re-evaluate).
+    Configure { peer: PeerKey, settings: Box<PeerSettings> },
+    /// The neighbour was removed from the configuration.
+    Deconfigure { peer: PeerKey },
+    /// The complete set of prefixes this node originates (its Pod CIDRs).
+    Originate(Vec<IpNet>),
+    /// Route-selection settings.
+    Global(GlobalSettings),
+    /// A control-socket question.
+    Query { query: Query, reply: oneshot::Sender<QueryAnswer> },
+}
+
+/// Per-neighbour routing settings, from its configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerSettings {
+    pub remote_as: u32,
+    pub ibgp: bool,
+    pub route_reflector_client: bool,
+    pub next_hop_self: bool,
+    pub import: Policy,
+    pub export: Policy,
+    pub max_prefixes: Option<MaxPrefixes>,
+}
+
+/// Daemon-wide routing settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalSettings {
+    pub local_as: u32,
+    pub router_id: Ipv4Addr,
+    pub cluster_id: Ipv4Addr,
+    pub max_paths: u16,
+}

@@ -1,0 +1,130 @@
+//! Outgoing UPDATEs: each dirty peer's Adj-RIB-Out changes are encoded (grouped by attribute
+//! set, as few messages as the session's maximum size allows) and pushed into its bounded
+//! writer queue. What does not fit waits in a per-peer backlog until the writer reports the
+//! queue drained, and no further batch is generated for that peer meanwhile: a slow peer holds
+//! at most one batch, and never slows the others.
+use bgp_core::rib::PeerId;
+use bgp_core::wire::notification::codes;
+use bgp_core::wire::{Family, Notification};
+use bytes::{BufMut, BytesMut};
+use tracing::{debug, warn};
+
+use super::input::PeerKey;
+use super::task::RibTask;
+use crate::peer::PeerCommand;
+
+/// Size of the chunks queued to a writer.
+const CHUNK: usize = 64 * 1024;
+
+impl RibTask {
+    /// Push output for every dirty peer.
+    pub(super) fn flush(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        for id in dirty {
+            if !self.pump(id) {
+                // Still blocked: it is marked again when its writer drains.
+            }
+        }
+    }
+
+    /// Returns whether the peer is fully flushed.
+    fn pump(&mut self, id: PeerId) -> bool {
+        let Some(addr) = self.peers.address_of(id) else { return true };
+        if !self.push_backlog(&addr) {
+            return false;
+        }
+        if !self.rib.has_pending(id) {
+            return true;
+        }
+        let batch = match self.rib.pending_updates(id) {
+            Ok(b) => b,
+            Err(e) => {
+                debug!(neighbor = %addr, error = %e, "no updates");
+                return true;
+            }
+        };
+        if batch.is_empty() {
+            return true;
+        }
+        let Some(entry) = self.peers.get_mut(&addr) else { return true };
+        let Some(session) = entry.session.as_mut() else { return true };
+        let mut buf = BytesMut::with_capacity(4096);
+        let messages = match batch.encode(&session.tx, &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                warn!(neighbor = %addr, error = %e, "cannot encode UPDATEs");
+                0
+            }
+        };
+        if !batch.end_of_rib.is_empty() {
+            debug!(neighbor = %addr, families = ?batch.end_of_rib, "End-of-RIB sent");
+        }
+        let label = [addr.to_string()];
+        self.metrics.updates_sent.with_label_values(&label).inc_by(messages as u64);
+        self.metrics
+            .messages_sent
+            .with_label_values(&[label[0].as_str(), "update"])
+            .inc_by(messages as u64);
+        let mut bytes = buf.freeze();
+        while !bytes.is_empty() {
+            let n = bytes.len().min(CHUNK);
+            session.backlog.push_back(bytes.split_to(n));
+        }
+        self.push_backlog(&addr)
+    }
+
+    /// Move the backlog into the writer queue; `false` when it is still blocked.
+    fn push_backlog(&mut self, addr: &PeerKey) -> bool {
+        let Some(session) = self.peers.get_mut(addr).and_then(|e| e.session.as_mut()) else {
+            return true;
+        };
+        while let Some(chunk) = session.backlog.pop_front() {
+            if let Err(chunk) = session.out.try_send(chunk) {
+                if session.out.is_closed() {
+                    session.backlog.clear();
+                    return true;
+                }
+                session.backlog.push_front(chunk);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// RFC 4486 §4: maximum number of prefixes. At the warning threshold, log once; beyond
+    /// the limit, send Cease / Maximum Number of Prefixes Reached with the data "AFI (2
+    /// octets), SAFI (1 octet), and the prefix upper bound (4 octets)", and keep the session
+    /// down (until `restart_after`, or until an operator resets it).
+    pub(super) fn check_max_prefixes(&mut self, addr: PeerKey) {
+        let Some(entry) = self.peers.get_mut(&addr) else { return };
+        let Some(limit) = entry.settings.max_prefixes else { return };
+        let Some(counts) = self.rib.peer_counts(entry.id) else { return };
+        let Some(session) = entry.session.as_mut() else { return };
+        let received = counts.received;
+        let warn_at = u64::from(limit.limit) * u64::from(limit.warning_percent) / 100;
+        if received >= warn_at && !session.warned_max_prefix {
+            session.warned_max_prefix = true;
+            warn!(neighbor = %addr, received, limit = limit.limit, "prefix count at the warning threshold");
+        }
+        if received <= u64::from(limit.limit) {
+            return;
+        }
+        warn!(neighbor = %addr, received, limit = limit.limit, "maximum prefixes exceeded: closing the session");
+        let family = session.families.first().copied().unwrap_or(Family::IPV4_UNICAST);
+        let mut data = BytesMut::with_capacity(7);
+        data.put_u16(family.afi);
+        data.put_u8(family.safi);
+        data.put_u32(limit.limit);
+        let notification = Notification { code: codes::CEASE, subcode: codes::CEASE_MAX_PREFIXES, data: data.freeze() };
+        let control = session.control.clone();
+        let _ = control.send(PeerCommand::AutomaticStop(notification));
+        let _ = control.send(PeerCommand::Stop { subcode: codes::CEASE_MAX_PREFIXES, message: String::new() });
+        if let Some(after) = limit.restart_after {
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(u64::from(after))).await;
+                let _ = control.send(PeerCommand::Start);
+            });
+        }
+    }
+}
+

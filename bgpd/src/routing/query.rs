@@ -1,0 +1,15 @@
+//! Questions the control socket asks the RIB owner task.
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// `bgpctl show routes`: the contract's route objects.
+    Routes { prefix: Option<IpNet>, received_from: Option<IpAddr>, advertised_to: Option<IpAddr>, explain: bool },
+    /// Per-neighbour prefix counts: `{"ADDR": {"received": n, "accepted": n, "advertised": n}}`.
+    PeerCounts,
+}
+
+/// Answers are JSON, ready for the control socket.
+pub type QueryAnswer = serde_json::Value;

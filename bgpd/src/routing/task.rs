@@ -1,0 +1,389 @@
+//! The RIB owner task's loop and input handling.
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bgp_core::rib::{AllReachable, Changes, PeerId, PeerInfo, Rib, RibConfig};
+use bgp_core::wire::Update;
+use ipnet::IpNet;
+use route_sync::{KernelEvent, RouteSync};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::input::{GlobalSettings, PeerKey, PeerSettings, RibInput};
+use super::peers::{LiveSession, Peers};
+use super::resolver::KernelResolver;
+use crate::config::Config;
+use crate::health::Health;
+use crate::metrics::Metrics;
+use crate::peer::connection::canonical_ip;
+
+/// Inputs handled before outputs are flushed.
+const BATCH: usize = 2048;
+/// Without graceful restart, how long start-up waits for every peer's End-of-RIB before the
+/// kernel's leftover routes of ours are purged anyway.
+const INITIAL_SYNC_BOUND: Duration = Duration::from_secs(30);
+
+pub struct RibTask {
+    pub(super) rib: Rib,
+    pub(super) peers: Peers,
+    pub(super) kernel: Option<RouteSync>,
+    blackhole: bool,
+    originated: Vec<IpNet>,
+    pub(super) metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    /// Peers with Adj-RIB-Out work or a backlog to push.
+    pub(super) dirty: BTreeSet<PeerId>,
+    started: Instant,
+    initial_sync_bound: Duration,
+    initial_sync_done: bool,
+    kernel_in_sync: bool,
+}
+
+impl RibTask {
+    pub fn new(config: &Config, kernel: Option<RouteSync>, metrics: Arc<Metrics>, health: Arc<Health>) -> Self {
+        let mut rib = Rib::new(RibConfig {
+            local_as: config.local_as,
+            router_id: config.router_id,
+            cluster_id: config.cluster_id,
+            max_paths: config.max_paths.max(1),
+        });
+        match &kernel {
+            Some(k) => {
+                rib.set_resolver(Box::new(KernelResolver(k.clone())));
+            }
+            None => {
+                rib.set_resolver(Box::new(AllReachable));
+            }
+        }
+        let initial_sync_bound = if config.graceful_restart.enabled {
+            Duration::from_secs(u64::from(config.graceful_restart.restart_time))
+        } else {
+            INITIAL_SYNC_BOUND
+        };
+        RibTask {
+            rib,
+            peers: Peers::default(),
+            kernel,
+            blackhole: config.kernel.blackhole_originated,
+            originated: Vec::new(),
+            metrics,
+            health,
+            dirty: BTreeSet::new(),
+            started: Instant::now(),
+            initial_sync_bound,
+            initial_sync_done: false,
+            kernel_in_sync: false,
+        }
+    }
+
+    pub async fn run(mut self, mut rx: mpsc::Receiver<RibInput>, mut events: Option<mpsc::Receiver<KernelEvent>>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                input = rx.recv() => {
+                    let Some(input) = input else { return };
+                    self.handle(input);
+                    let mut n = 1;
+                    while n < BATCH {
+                        match rx.try_recv() {
+                            Ok(input) => self.handle(input),
+                            Err(_) => break,
+                        }
+                        n += 1;
+                    }
+                }
+                Some(event) = recv_opt(&mut events) => self.kernel_event(event),
+                _ = tick.tick() => self.housekeeping(),
+            }
+            self.flush();
+        }
+    }
+
+    fn handle(&mut self, input: RibInput) {
+        match input {
+            RibInput::PeerUp { peer, negotiated, local_address, out, control } => {
+                let Some(entry) = self.peers.get_mut(&peer) else {
+                    warn!(neighbor = %peer, "session up for an unconfigured neighbour");
+                    return;
+                };
+                let local = canonical_ip(local_address);
+                let info = PeerInfo {
+                    address: peer,
+                    asn: negotiated.peer_as,
+                    router_id: negotiated.peer_router_id,
+                    ibgp: entry.settings.ibgp,
+                    rr_client: entry.settings.route_reflector_client,
+                    local_v4: match local {
+                        IpAddr::V4(a) => Some(a),
+                        IpAddr::V6(_) => None,
+                    },
+                    local_v6: match local {
+                        IpAddr::V6(a) => Some(a),
+                        IpAddr::V4(_) => None,
+                    },
+                    local_v6_link_local: None,
+                    families: negotiated.families.clone(),
+                    import: entry.settings.import.clone(),
+                    export: entry.settings.export.clone(),
+                    next_hop_self: entry.settings.next_hop_self,
+                };
+                let id = entry.id;
+                entry.restart_time =
+                    negotiated.peer_graceful_restart.as_ref().map(|g| g.restart_time).unwrap_or(0);
+                entry.session = Some(LiveSession {
+                    out,
+                    tx: negotiated.tx.clone(),
+                    families: negotiated.families.clone(),
+                    control,
+                    backlog: Default::default(),
+                    eor_received: Vec::new(),
+                    warned_max_prefix: false,
+                });
+                match self.rib.peer_up(id, info) {
+                    Ok(changes) => self.absorb(changes),
+                    Err(e) => warn!(neighbor = %peer, error = %e, "RIB refused peer up"),
+                }
+                self.dirty.insert(id);
+            }
+            RibInput::Update { peer, update } => self.update(peer, &update),
+            RibInput::PeerDown { peer, graceful } => self.peer_down(peer, graceful),
+            RibInput::RouteRefresh { peer, request } => {
+                let Some(entry) = self.peers.get(&peer) else { return };
+                // RFC 7313 §4: BoRR/EoRR from the peer only frame its own re-advertisement.
+                if request.subtype != bgp_core::wire::route_refresh::SUBTYPE_NORMAL {
+                    return;
+                }
+                let id = entry.id;
+                match self.rib.route_refresh(id, request.family) {
+                    Ok(changes) => self.absorb(changes),
+                    Err(e) => debug!(neighbor = %peer, error = %e, "route refresh ignored"),
+                }
+                self.dirty.insert(id);
+            }
+            RibInput::Writable { peer } => {
+                if let Some(entry) = self.peers.get(&peer) {
+                    self.dirty.insert(entry.id);
+                }
+            }
+            RibInput::NextHops { reachable, unreachable } => {
+                let all: Vec<IpAddr> = reachable.into_iter().chain(unreachable).collect();
+                let changes = self.rib.next_hops_changed(&all);
+                self.absorb(changes);
+            }
+            RibInput::Configure { peer, settings } => self.configure(peer, *settings),
+            RibInput::Deconfigure { peer } => {
+                if let Some(entry) = self.peers.remove(&peer) {
+                    if let Ok(changes) = self.rib.peer_down(entry.id) {
+                        self.absorb(changes);
+                    }
+                }
+            }
+            RibInput::Originate(prefixes) => self.originate(prefixes),
+            RibInput::Global(g) => self.global(g),
+            RibInput::Query { query, reply } => {
+                let _ = reply.send(self.answer(query));
+            }
+        }
+    }
+
+    fn configure(&mut self, peer: PeerKey, settings: PeerSettings) {
+        let old = self.peers.get(&peer).map(|e| e.settings.clone());
+        let entry = self.peers.configure(peer, settings.clone());
+        let id = entry.id;
+        let up = entry.session.is_some();
+        if let (Some(old), true) = (old, up) {
+            if old.import != settings.import || old.export != settings.export {
+                match self.rib.set_policy(id, settings.import.clone(), settings.export.clone()) {
+                    Ok(changes) => self.absorb(changes),
+                    Err(e) => warn!(neighbor = %peer, error = %e, "policy change not applied"),
+                }
+            }
+        }
+    }
+
+    fn update(&mut self, peer: PeerKey, update: &Update) {
+        let Some(entry) = self.peers.get_mut(&peer) else { return };
+        let id = entry.id;
+        if let Some(family) = update.end_of_rib_family() {
+            // RFC 4724 §4.2: End-of-RIB ends the stale period for that family.
+            if let Some(s) = entry.session.as_mut() {
+                if !s.eor_received.contains(&family) {
+                    s.eor_received.push(family);
+                }
+                if s.families.iter().all(|f| s.eor_received.contains(f)) {
+                    entry.stale_since = None;
+                }
+            }
+            info!(neighbor = %peer, family = ?family, "End-of-RIB received");
+            match self.rib.end_of_rib(id, family) {
+                Ok(changes) => self.absorb(changes),
+                Err(e) => debug!(neighbor = %peer, error = %e, "End-of-RIB ignored"),
+            }
+            return;
+        }
+        match self.rib.apply_update(id, update) {
+            Ok(changes) => self.absorb(changes),
+            Err(e) => debug!(neighbor = %peer, error = %e, "UPDATE ignored"),
+        }
+        self.check_max_prefixes(peer);
+    }
+
+    fn peer_down(&mut self, peer: PeerKey, graceful: bool) {
+        let Some(entry) = self.peers.get_mut(&peer) else { return };
+        let id = entry.id;
+        entry.session = None;
+        let result = if graceful && entry.restart_time > 0 {
+            // RFC 4724 §4.2: "the Receiving Speaker MUST retain the routes received from the
+            // Restarting Speaker for all the address families that were previously received in
+            // the Graceful Restart Capability" and mark them stale.
+            entry.stale_since = Some(Instant::now());
+            info!(neighbor = %peer, restart_time = entry.restart_time, "keeping routes as stale (graceful restart)");
+            self.rib.peer_down_graceful(id)
+        } else {
+            entry.stale_since = None;
+            self.rib.peer_down(id)
+        };
+        match result {
+            Ok(changes) => self.absorb(changes),
+            Err(e) => debug!(neighbor = %peer, error = %e, "peer down"),
+        }
+        self.dirty.remove(&id);
+    }
+
+    fn originate(&mut self, prefixes: Vec<IpNet>) {
+        if let (Some(kernel), true) = (&self.kernel, self.blackhole) {
+            for old in self.originated.iter().filter(|p| !prefixes.contains(p)) {
+                kernel.set_blackhole(*old, false);
+            }
+            for new in prefixes.iter().filter(|p| !self.originated.contains(p)) {
+                kernel.set_blackhole(*new, true);
+            }
+        }
+        self.originated = prefixes.clone();
+        let changes = self.rib.set_originated(prefixes);
+        self.absorb(changes);
+    }
+
+    fn global(&mut self, g: GlobalSettings) {
+        let cfg = self.rib.config();
+        if cfg.max_paths != g.max_paths.max(1) {
+            let changes = self.rib.set_max_paths(g.max_paths.max(1));
+            self.absorb(changes);
+        }
+        let cfg = self.rib.config();
+        if cfg.router_id != g.router_id || cfg.local_as != g.local_as || cfg.cluster_id != g.cluster_id {
+            warn!("router_id, local_as and cluster_id changes reach the RIB at the next restart");
+        }
+    }
+
+    fn kernel_event(&mut self, event: KernelEvent) {
+        match event {
+            KernelEvent::NextHopsUnreachable(hops) | KernelEvent::NextHopsReachable(hops) => {
+                let changes = self.rib.next_hops_changed(&hops);
+                self.absorb(changes);
+            }
+            KernelEvent::ForeignRoute { prefix, protocol } => {
+                warn!(%prefix, protocol, "a route of another protocol holds this prefix; not touching it");
+            }
+            KernelEvent::InSync(in_sync) => {
+                self.kernel_in_sync = in_sync;
+                if self.initial_sync_done && in_sync {
+                    self.health.kernel_in_sync.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Collect what an operation changed: kernel routes now, peers to pump at the flush.
+    pub(super) fn absorb(&mut self, changes: Changes) {
+        if let Some(kernel) = &self.kernel {
+            for change in changes.fib {
+                if change.next_hops.is_empty() {
+                    kernel.remove(change.prefix);
+                } else {
+                    kernel.set(change.prefix, change.next_hops);
+                }
+            }
+        }
+        self.dirty.extend(changes.pending_peers);
+    }
+
+    fn housekeeping(&mut self) {
+        self.health.rib_beat();
+        self.expire_stale();
+        self.check_initial_sync();
+        let stats = self.rib.stats();
+        self.metrics.rib_routes.with_label_values(&["loc"]).set((stats.ipv4_prefixes + stats.ipv6_prefixes) as i64);
+        let ids: Vec<(PeerKey, PeerId)> = self.peers.iter().map(|(a, e)| (*a, e.id)).collect();
+        let mut received_total = 0;
+        for (addr, id) in ids {
+            if let Some(c) = self.rib.peer_counts(id) {
+                received_total += c.received;
+                let label = [addr.to_string()];
+                self.metrics.prefixes_received.with_label_values(&label).set(c.received as i64);
+                self.metrics.prefixes_accepted.with_label_values(&label).set(c.accepted as i64);
+                self.metrics.prefixes_advertised.with_label_values(&label).set(c.advertised as i64);
+            }
+        }
+        self.metrics.rib_routes.with_label_values(&["in"]).set(received_total as i64);
+    }
+
+    /// RFC 4724 §4.2: "If the session does not get re-established within the "Restart Time"
+    /// that the peer advertised previously, the Receiving Speaker MUST delete all the stale
+    /// routes from the peer". Once re-established, the stale routes not refreshed by End-of-RIB
+    /// are deleted after a further restart time at the latest.
+    fn expire_stale(&mut self) {
+        let mut expired = Vec::new();
+        for (addr, entry) in self.peers.iter_mut() {
+            let Some(since) = entry.stale_since else { continue };
+            let limit = Duration::from_secs(u64::from(entry.restart_time.max(1)));
+            let limit = if entry.session.is_some() { limit * 2 } else { limit };
+            if since.elapsed() >= limit {
+                entry.stale_since = None;
+                expired.push((*addr, entry.id, entry.session.is_some()));
+            }
+        }
+        for (addr, id, up) in expired {
+            info!(neighbor = %addr, "graceful restart timer expired: removing stale routes");
+            let result = if up { self.rib.purge_stale(id) } else { self.rib.peer_down(id) };
+            if let Ok(changes) = result {
+                self.absorb(changes);
+            }
+        }
+    }
+
+    /// Tell route-sync the RIB has converged once every configured peer has sent End-of-RIB
+    /// for all its families, or the start-up bound has passed. Stale kernel routes of a
+    /// previous run go then, not before (no black hole while peers come back).
+    fn check_initial_sync(&mut self) {
+        if self.initial_sync_done {
+            return;
+        }
+        let all_eor = self.peers.iter().all(|(_, e)| {
+            e.session.as_ref().is_some_and(|s| s.families.iter().all(|f| s.eor_received.contains(f)))
+        });
+        if all_eor || self.started.elapsed() >= self.initial_sync_bound {
+            self.initial_sync_done = true;
+            info!(all_eor, "initial routing convergence reached");
+            match &self.kernel {
+                Some(k) => {
+                    k.initial_sync_done();
+                    if self.kernel_in_sync {
+                        self.health.kernel_in_sync.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                None => self.health.kernel_in_sync.store(true, std::sync::atomic::Ordering::Relaxed),
+            }
+        }
+    }
+}
+
+async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,107 @@
+//! Answers to control-socket queries, as the contract's JSON (docs/operations.md).
+use std::net::IpAddr;
+
+use bgp_core::rib::{PathView, RouteExplain};
+use bgp_core::wire::{Family, Origin};
+use ipnet::IpNet;
+use serde_json::{json, Map, Value};
+
+use super::query::{Query, QueryAnswer};
+use super::task::RibTask;
+
+impl RibTask {
+    pub(super) fn answer(&self, query: Query) -> QueryAnswer {
+        match query {
+            Query::PeerCounts => {
+                let mut map = Map::new();
+                for (addr, entry) in self.peers.iter() {
+                    let c = self.rib.peer_counts(entry.id).unwrap_or_default();
+                    map.insert(
+                        addr.to_string(),
+                        json!({"received": c.received, "accepted": c.accepted, "advertised": c.advertised,
+                               "stale": c.stale, "looped": c.looped}),
+                    );
+                }
+                Value::Object(map)
+            }
+            Query::Routes { prefix, received_from, advertised_to, explain } => {
+                let prefixes: Vec<IpNet> = match prefix {
+                    Some(p) => vec![p.trunc()],
+                    None => {
+                        let mut all = self.rib.prefixes(Family::IPV4_UNICAST);
+                        all.extend(self.rib.prefixes(Family::IPV6_UNICAST));
+                        all
+                    }
+                };
+                let mut out = Vec::new();
+                for p in prefixes {
+                    let Some(route) = self.rib.explain(&p) else { continue };
+                    if let Some(v) = route_json(&route, received_from, advertised_to, explain, self) {
+                        out.push(v);
+                    }
+                }
+                Value::Array(out)
+            }
+        }
+    }
+
+    /// Is `prefix` currently advertised to the neighbour at `addr`?
+    fn advertised_to(&self, addr: IpAddr, prefix: &IpNet) -> bool {
+        let Some(entry) = self.peers.get(&addr) else { return false };
+        let _ = (entry, prefix); false // TEMP until Rib::advertised lands
+    }
+}
+
+fn route_json(
+    route: &RouteExplain,
+    received_from: Option<IpAddr>,
+    advertised_to: Option<IpAddr>,
+    explain: bool,
+    task: &RibTask,
+) -> Option<Value> {
+    if let Some(to) = advertised_to {
+        if !task.advertised_to(to, &route.prefix) {
+            return None;
+        }
+    }
+    let paths: Vec<Value> = route
+        .paths
+        .iter()
+        .filter(|p| received_from.is_none() || p.peer_address == received_from)
+        .map(|p| path_json(p, explain))
+        .collect();
+    if paths.is_empty() {
+        return None;
+    }
+    Some(json!({ "prefix": route.prefix.to_string(), "paths": paths }))
+}
+
+fn path_json(p: &PathView, explain: bool) -> Value {
+    let a = &p.attrs.path;
+    let mut v = json!({
+        "from": p.peer_address.map(|a| a.to_string()).unwrap_or_else(|| "local".to_string()),
+        "next_hop": p.attrs.next_hop.global.to_string(),
+        "as_path": a.as_path.as_ref().map(|x| x.to_string()).unwrap_or_default(),
+        "local_pref": a.local_pref,
+        "med": a.med,
+        "origin": match a.origin {
+            Some(Origin::Igp) | None => "IGP",
+            Some(Origin::Egp) => "EGP",
+            Some(Origin::Incomplete) => "incomplete",
+        },
+        "best": p.best,
+        "ecmp": p.multipath,
+        "stale": p.stale,
+        "reason": p.lost.map(|s| s.describe()),
+    });
+    if p.path_id != 0 {
+        v["path_id"] = json!(p.path_id);
+    }
+    if explain {
+        v["igp_cost"] = json!(p.igp_cost);
+        v["communities"] = json!(a.communities.iter().map(|c| format!("{}:{}", c >> 16, c & 0xffff)).collect::<Vec<_>>());
+        v["originator_id"] = json!(a.originator_id.map(|x| x.to_string()));
+        v["cluster_list"] = json!(a.cluster_list.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+    }
+    v
+}

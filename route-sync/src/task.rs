@@ -1,0 +1,409 @@
+//! The sync task: commands from the daemon, notifications from the kernel, timers, and the
+//! batches that carry [`crate::fib::Fib`]'s plan to the kernel.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::config::SyncOptions;
+use crate::dump;
+use crate::events::{KernelEvent, KernelRoute, Stats};
+use crate::fib::Fib;
+use crate::interfaces::Interfaces;
+use crate::nexthop_msg::{NexthopMessage, RTM_DELNEXTHOP, RTM_NEWNEXTHOP};
+use crate::route_msg;
+use crate::socket::{
+    messages, NlSocket, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK,
+    RTM_NEWROUTE,
+};
+use netlink_packet_route::address::AddressHeader;
+use netlink_packet_route::link::LinkHeader;
+
+pub(crate) enum Command {
+    Set(IpNet, Vec<IpAddr>),
+    Remove(IpNet),
+    Blackhole(IpNet, bool),
+    InitialSyncDone,
+    Snapshot(oneshot::Sender<Vec<KernelRoute>>),
+    Shutdown { flush: bool, done: oneshot::Sender<()> },
+}
+
+/// Commands applied per round before the next batch goes out (keeps the socket busy while
+/// the daemon is still pushing).
+const COMMANDS_PER_ROUND: usize = 4096;
+const RETRY_BASE: Duration = Duration::from_millis(500);
+/// Removals wait this long after the last command for more of them (a peer's withdrawals
+/// arriving in pieces) so that routes sharing a nexthop object go with one request...
+const REMOVAL_COALESCE: Duration = Duration::from_millis(20);
+/// ...but never longer than this in total.
+const REMOVAL_HOLD_MAX: Duration = Duration::from_secs(2);
+/// Interface events come in bursts (link down drops addresses too): resync once after them.
+const RESYNC_DELAY: Duration = Duration::from_millis(50);
+
+pub(crate) struct Task {
+    pub fib: Fib,
+    pub req: NlSocket,
+    pub mon: NlSocket,
+    pub ifs: Interfaces,
+    pub shared_ifs: Arc<RwLock<Interfaces>>,
+    pub events: mpsc::Sender<KernelEvent>,
+    pub stats: Arc<Stats>,
+    pub opts: SyncOptions,
+    pub purge_at: Option<Instant>,
+    pub retry_at: Option<Instant>,
+    pub retry_interval: Duration,
+    pub resync_at: Option<Instant>,
+    pub last_in_sync: Option<bool>,
+    pub last_command: Instant,
+    pub removals_since: Option<Instant>,
+}
+
+impl Task {
+    pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let mut shutdown = None;
+            for _ in 0..COMMANDS_PER_ROUND {
+                match rx.try_recv() {
+                    Ok(cmd) => {
+                        if let Some(s) = self.command(cmd).await {
+                            shutdown = Some(s);
+                            break;
+                        }
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        shutdown = Some((false, None));
+                        break;
+                    }
+                }
+            }
+            if let Some((flush, done)) = shutdown {
+                self.shutdown(flush).await;
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                return;
+            }
+            self.drain_monitor();
+            self.timers().await;
+            let hold = self.hold_removals(!rx.is_empty());
+            if self.fib.has_work() || (self.fib.has_removals() && !hold) {
+                self.run_batch(hold).await;
+                self.publish_events();
+                tokio::task::yield_now().await;
+                continue;
+            }
+            self.publish_events();
+            let release = self
+                .removals_since
+                .map(|since| (self.last_command + REMOVAL_COALESCE).min(since + REMOVAL_HOLD_MAX));
+            let deadline =
+                [self.purge_at, self.retry_at, self.resync_at, release].into_iter().flatten().min();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => {
+                        if let Some((flush, done)) = self.command(cmd).await {
+                            self.shutdown(flush).await;
+                            if let Some(done) = done {
+                                let _ = done.send(());
+                            }
+                            return;
+                        }
+                    }
+                    None => {
+                        self.shutdown(false).await;
+                        return;
+                    }
+                },
+                r = self.mon.readable() => {
+                    if let Err(e) = r {
+                        tracing::warn!(error = %e, "monitor socket");
+                    }
+                }
+                _ = sleep => {}
+            }
+        }
+    }
+
+    /// Whether held removals should wait for more commands.
+    fn hold_removals(&mut self, commands_queued: bool) -> bool {
+        if !self.fib.has_removals() {
+            self.removals_since = None;
+            return false;
+        }
+        let now = Instant::now();
+        let since = *self.removals_since.get_or_insert(now);
+        let more_coming = commands_queued || now < self.last_command + REMOVAL_COALESCE;
+        more_coming && now < since + REMOVAL_HOLD_MAX
+    }
+
+    /// Applies one command; `Some` asks for shutdown.
+    async fn command(&mut self, cmd: Command) -> Option<(bool, Option<oneshot::Sender<()>>)> {
+        self.last_command = Instant::now();
+        match cmd {
+            Command::Set(prefix, hops) => self.fib.set(prefix, hops, &self.ifs),
+            Command::Remove(prefix) => self.fib.remove(prefix),
+            Command::Blackhole(prefix, on) => self.fib.set_blackhole(prefix, on),
+            Command::InitialSyncDone => {
+                tracing::info!("initial sync done: purging stale routes");
+                self.purge_at = None;
+                self.fib.allow_purge();
+            }
+            Command::Snapshot(reply) => {
+                let _ = reply.send(self.snapshot().await);
+            }
+            Command::Shutdown { flush, done } => return Some((flush, Some(done))),
+        }
+        None
+    }
+
+    async fn snapshot(&mut self) -> Vec<KernelRoute> {
+        let seq = self.fib.next_seq();
+        self.fib.next_seq();
+        match dump::routes(&mut self.req, &self.fib.identity(), seq).await {
+            Ok(routes) => self.fib.view(routes, &self.ifs),
+            Err(e) => {
+                tracing::warn!(error = %e, "route dump for snapshot failed");
+                Vec::new()
+            }
+        }
+    }
+
+    async fn shutdown(&mut self, flush: bool) {
+        if !flush {
+            // Apply what was asked before the shutdown, then leave everything in place.
+            while self.fib.has_work() || self.fib.has_removals() {
+                self.run_batch(false).await;
+            }
+            self.publish_events();
+            tracing::info!("route-sync stopping, routes left in place");
+            return;
+        }
+        tracing::info!("route-sync stopping, flushing our routes");
+        self.fib.clear_all();
+        let mut rounds = 0u32;
+        while self.fib.has_work() || self.fib.has_removals() || self.fib.has_failed() {
+            if !self.fib.has_work() && !self.fib.has_removals() {
+                rounds += 1;
+                if rounds > 3 {
+                    break;
+                }
+                self.fib.retry_failed();
+            }
+            self.run_batch(false).await;
+        }
+        self.publish_events();
+    }
+
+    async fn timers(&mut self) {
+        let now = Instant::now();
+        if self.purge_at.is_some_and(|t| now >= t) {
+            tracing::info!("graceful restart grace period over: purging stale routes");
+            self.purge_at = None;
+            self.fib.allow_purge();
+        }
+        if self.retry_at.is_some_and(|t| now >= t) {
+            self.retry_at = None;
+            self.fib.retry_failed();
+        }
+        if self.resync_at.is_some_and(|t| now >= t) {
+            self.resync_at = None;
+            if let Err(e) = self.resync().await {
+                Stats::add(&self.stats.netlink_errors, 1);
+                tracing::warn!(error = %e, "resync failed, trying again");
+                self.resync_at = Some(Instant::now() + Duration::from_secs(1));
+            }
+        }
+    }
+
+    fn schedule_resync(&mut self) {
+        let at = Instant::now() + RESYNC_DELAY;
+        if self.resync_at.is_none_or(|t| t > at) {
+            self.resync_at = Some(at);
+        }
+    }
+
+    /// Reads links, addresses, nexthop objects and our routes again and re-plans everything.
+    pub async fn resync(&mut self) -> io::Result<()> {
+        let seq = self.fib.next_seq();
+        for _ in 0..3 {
+            self.fib.next_seq();
+        }
+        let ifs = dump::interfaces(&mut self.req, seq).await?;
+        self.set_interfaces(ifs);
+        let nexthops: Option<Vec<NexthopMessage>> = if self.fib.uses_objects() {
+            let seq = self.fib.next_seq();
+            let found = dump::nexthops(&mut self.req, seq).await?;
+            if found.is_none() {
+                tracing::info!("kernel has no nexthop objects: routes carry their gateways");
+                self.fib.disable_objects();
+            }
+            found
+        } else {
+            None
+        };
+        let seq = self.fib.next_seq();
+        self.fib.next_seq();
+        let routes = dump::routes(&mut self.req, &self.fib.identity(), seq).await?;
+        tracing::debug!(routes = routes.len(), "kernel view loaded");
+        self.fib.load_kernel(routes, nexthops.as_deref());
+        Ok(())
+    }
+
+    /// Installs a new interface view; true when a next hop in use resolves differently.
+    fn set_interfaces(&mut self, ifs: Interfaces) -> bool {
+        self.ifs = ifs;
+        if let Ok(mut shared) = self.shared_ifs.write() {
+            *shared = self.ifs.clone();
+        }
+        self.fib.interfaces_changed(&self.ifs)
+    }
+
+    fn drain_monitor(&mut self) {
+        let mut links_changed = false;
+        let mut resync = false;
+        // Links that went down or lost an address: the kernel may have flushed routes through
+        // them without telling (IPv4 sends no RTM_DELROUTE for those).
+        let mut hit: Vec<u32> = Vec::new();
+        loop {
+            let datagram = match self.mon.try_recv() {
+                Ok(Some(d)) => d,
+                Ok(None) => break,
+                Err(e) => {
+                    // ENOBUFS: notifications were lost; read the kernel again.
+                    Stats::add(&self.stats.netlink_errors, 1);
+                    tracing::warn!(error = %e, "monitor socket lost notifications, resyncing");
+                    resync = true;
+                    break;
+                }
+            };
+            for m in messages(datagram) {
+                match m.message_type {
+                    RTM_NEWROUTE | RTM_DELROUTE => {
+                        if let Some(r) = route_msg::parse_route(m.payload) {
+                            self.fib.on_route_event(m.message_type == RTM_DELROUTE, m.flags, r);
+                        }
+                    }
+                    RTM_NEWLINK | RTM_DELLINK
+                        if self.ifs.apply_link(m.payload, m.message_type == RTM_DELLINK) =>
+                    {
+                        links_changed = true;
+                        hit.extend(LinkHeader::parse(m.payload).map(|h| h.index));
+                    }
+                    RTM_NEWADDR | RTM_DELADDR => {
+                        let deleted = m.message_type == RTM_DELADDR;
+                        if self.ifs.apply_address(m.payload, deleted) {
+                            links_changed = true;
+                            if deleted {
+                                hit.extend(AddressHeader::parse(m.payload).map(|h| h.index));
+                            }
+                        }
+                    }
+                    RTM_NEWNEXTHOP | RTM_DELNEXTHOP => {
+                        // Someone else touched one of our objects (ours are filtered out).
+                        let ours = NexthopMessage::parse(m.payload)
+                            .is_some_and(|nh| nh.protocol == self.fib.identity().protocol);
+                        if ours {
+                            tracing::info!("nexthop object of ours changed behind our back");
+                            resync = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if links_changed {
+            let used = hit.iter().any(|i| self.fib.uses_interface(*i));
+            let ifs = self.ifs.clone();
+            // Pod interfaces come and go all the time: only changes that touch our next hops
+            // are worth reading the table again.
+            resync |= self.set_interfaces(ifs) || used;
+        }
+        if resync {
+            self.schedule_resync();
+        }
+    }
+
+    async fn run_batch(&mut self, hold_removals: bool) {
+        let batch = self.fib.plan(&self.ifs, self.opts.batch_bytes, hold_removals);
+        if batch.ops.is_empty() {
+            return;
+        }
+        if let Err(e) = self.req.send(&batch.buf) {
+            tracing::warn!(error = %e, requests = batch.ops.len(), "netlink send failed, will retry");
+            self.fib.batch_lost(batch.ops);
+            self.arm_retry();
+            return;
+        }
+        // The kernel ran every request inside send(): all error replies are queued now.
+        let mut errors = HashMap::new();
+        loop {
+            match self.req.try_recv() {
+                Ok(Some(datagram)) => {
+                    for m in messages(datagram) {
+                        if let Some(code) = m.error_code().filter(|c| *c != 0) {
+                            errors.insert(m.seq, code);
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // Error replies were dropped (ENOBUFS): we no longer know which requests
+                    // failed. Apply what we have, then read the kernel again.
+                    Stats::add(&self.stats.netlink_errors, 1);
+                    tracing::warn!(error = %e, "lost netlink error replies, resyncing");
+                    self.schedule_resync();
+                    break;
+                }
+            }
+        }
+        let conflicts = self.fib.complete(batch.ops, &errors);
+        for prefix in conflicts {
+            let seq = self.fib.next_seq();
+            let owner = dump::slot_owner(&mut self.req, &prefix, seq).await;
+            self.fib.conflict_owner(prefix, owner);
+        }
+        if self.fib.has_failed() {
+            self.arm_retry();
+        } else {
+            self.retry_interval = RETRY_BASE;
+        }
+    }
+
+    fn arm_retry(&mut self) {
+        if self.retry_at.is_none() {
+            self.retry_at = Some(Instant::now() + self.retry_interval);
+            self.retry_interval = (self.retry_interval * 2).min(self.opts.max_retry_interval);
+        }
+    }
+
+    fn publish_events(&mut self) {
+        let mut events = self.fib.take_events();
+        // Judged only when idle, so that ordinary route churn does not flip it.
+        if !self.fib.has_work() && !self.fib.has_removals() {
+            let in_sync = self.fib.in_sync();
+            if self.last_in_sync != Some(in_sync) {
+                self.last_in_sync = Some(in_sync);
+                events.push(KernelEvent::InSync(in_sync));
+            }
+        }
+        for ev in events {
+            if let Err(e) = self.events.try_send(ev) {
+                Stats::add(&self.stats.events_dropped, 1);
+                tracing::warn!(event = ?e.into_inner(), "event channel full, event dropped");
+            }
+        }
+    }
+}
