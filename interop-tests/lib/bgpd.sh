@@ -201,7 +201,7 @@ bgpd_route_paths() {
 bgpd_has_route() { [ "$(bgpd_route_paths "$1" "$2" 2>/dev/null || echo 0)" -gt 0 ] 2>/dev/null; }
 
 # bgpd's kernel protocol: 186, which iproute2 names "bgp" (/etc/iproute2/rt_protos).
-BGPD_KERNEL_PROTOS="186 bgp"
+BGPD_KERNEL_PROTOS=${BGPD_KERNEL_PROTOS:-186 bgp}
 
 bgpd_kernel_route() {
   route_has_nexthop "$1" "$2" "$3" || return 1

@@ -55,7 +55,7 @@ fn bgpkit(frames: &[Bytes]) -> Option<usize> {
     for f in frames {
         let mut buf = f.clone();
         let Ok(BgpMessage::Update(u)) =
-            bgpkit_parser::parse_bgp_message(&mut buf, false, &AsnLength::Bits32)
+            bgpkit_parser::parser::bgp::parse_bgp_message(&mut buf, false, &AsnLength::Bits32)
         else {
             return None;
         };

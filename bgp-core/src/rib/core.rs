@@ -9,6 +9,7 @@ use super::attrs::Attrs;
 use super::decision::{self, Context};
 use super::export::exportable;
 use super::path::{Dest, Path, REJECTED, SELECTED, STALE};
+use super::peer::PeerSlot;
 use super::prefix::{PrefixMap, SeededState};
 use super::{Changes, FamilyKey, FibChange, Shared};
 
@@ -60,6 +61,7 @@ impl Shared {
             let ctx = Context {
                 peers: &self.peers,
                 resolver: &*self.resolver,
+                overrides: &self.overrides,
                 max_paths: usize::from(self.config.max_paths),
             };
             decision::run(d.paths_mut(), &ctx, &mut self.cands);
@@ -111,7 +113,7 @@ impl Shared {
                 continue;
             }
             if let Some(p) = self.peer_mut(dst) {
-                K::dirty(p).insert(key);
+                PeerSlot::queue(K::dirty(p), key);
                 if new_ok && !old_ok {
                     p.counts.advertised += 1;
                 } else if old_ok && !new_ok {

@@ -10,6 +10,7 @@
 //! the order the paths arrived in. Each eliminated path records the step it lost at, which
 //! is what `bgpctl show routes --explain` prints.
 use std::cmp::Reverse;
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Serialize;
@@ -84,6 +85,8 @@ impl std::fmt::Display for Step {
 pub(crate) struct Context<'a> {
     pub(crate) peers: &'a [Option<PeerSlot>],
     pub(crate) resolver: &'a dyn NextHopResolver,
+    /// The daemon's explicit answers, consulted before `resolver`.
+    pub(crate) overrides: &'a HashMap<IpAddr, Resolution>,
     pub(crate) max_paths: usize,
 }
 
@@ -93,6 +96,10 @@ pub(crate) struct Candidate {
     pub(crate) index: usize,
     pub(crate) lost: Option<Step>,
     pub(crate) igp_cost: Option<u32>,
+    /// Survived to the end of the IGP-cost step.
+    multipath: bool,
+    /// In the ECMP set.
+    selected: bool,
     local: bool,
     local_pref: u32,
     as_path_len: u32,
@@ -108,6 +115,16 @@ pub(crate) struct Candidate {
 }
 
 impl Context<'_> {
+    #[inline]
+    pub(crate) fn resolve(&self, next_hop: IpAddr) -> Resolution {
+        if !self.overrides.is_empty() {
+            if let Some(r) = self.overrides.get(&next_hop) {
+                return *r;
+            }
+        }
+        self.resolver.resolve(next_hop)
+    }
+
     fn candidate(&self, index: usize, path: &Path) -> Candidate {
         let a = &path.attrs;
         let peer = self.peers.get(usize::from(path.slot)).and_then(Option::as_ref);
@@ -120,7 +137,7 @@ impl Context<'_> {
         } else if path.is_local() {
             (None, None)
         } else {
-            match self.resolver.resolve(a.next_hop_addr()) {
+            match self.resolve(a.next_hop_addr()) {
                 Resolution::Unreachable => (Some(Step::NextHopUnreachable), None),
                 Resolution::Reachable { igp_cost } => (None, igp_cost),
             }
@@ -129,6 +146,8 @@ impl Context<'_> {
             index,
             lost,
             igp_cost,
+            multipath: false,
+            selected: false,
             local: path.is_local(),
             local_pref: a.path.local_pref.unwrap_or(DEFAULT_LOCAL_PREF),
             as_path_len: a.as_path_len(),
@@ -188,12 +207,19 @@ fn eliminate_to_igp(cands: &mut [Candidate]) {
     //                 remove route m from consideration
     // The lowest MED of each neighbour AS is never removed, so this keeps exactly the routes
     // whose MED is the lowest of their neighbour AS, whatever the iteration order.
+    // Compared with every route still in consideration when the step began (one removed in
+    // this step has a higher MED than another of its AS, so comparing with it changes
+    // nothing).
     if cands.iter().filter(|c| c.lost.is_none()).nth(1).is_some() {
-        let snapshot: Vec<(Option<u32>, u32)> =
-            cands.iter().filter(|c| c.lost.is_none()).map(|c| (c.neighbor_as, c.med)).collect();
-        for c in cands.iter_mut().filter(|c| c.lost.is_none()) {
-            if snapshot.iter().any(|&(asn, med)| asn == c.neighbor_as && med < c.med) {
-                c.lost = Some(Step::HigherMed);
+        for i in 0..cands.len() {
+            let Some(m) = cands.get(i).filter(|c| c.lost.is_none()) else { continue };
+            let beaten = cands.iter().any(|n| {
+                matches!(n.lost, None | Some(Step::HigherMed))
+                    && n.neighbor_as == m.neighbor_as
+                    && n.med < m.med
+            });
+            if beaten {
+                cands[i].lost = Some(Step::HigherMed);
             }
         }
     }
@@ -232,7 +258,8 @@ fn tie_break(cands: &mut [Candidate]) {
 
 /// Run the decision for one destination: sets [`BEST`] on the best path and [`SELECTED`] on
 /// the paths whose next hops go to the kernel (none when the best is locally originated).
-/// `cands` is scratch space; on return it holds each path's outcome (by `index`).
+/// `cands` is scratch space; on return it holds each path's outcome (`index` names the path;
+/// the order is not the paths' order).
 pub(crate) fn decide(paths: &mut [Path], ctx: &Context<'_>, cands: &mut Vec<Candidate>) {
     cands.clear();
     cands.extend(paths.iter().enumerate().map(|(i, p)| ctx.candidate(i, p)));
@@ -240,30 +267,45 @@ pub(crate) fn decide(paths: &mut [Path], ctx: &Context<'_>, cands: &mut Vec<Cand
         p.set(BEST | SELECTED, false);
     }
     eliminate_to_igp(cands);
-    let multipath: Vec<usize> =
-        cands.iter().filter(|c| c.lost.is_none()).map(|c| c.index).collect();
+    for c in cands.iter_mut() {
+        c.multipath = c.lost.is_none();
+    }
     tie_break(cands);
-    let Some(best) = cands.iter().find(|c| c.lost.is_none()).cloned() else { return };
-    paths[best.index].set(BEST, true);
-    if best.local {
+    let Some(best) = cands.iter().find(|c| c.lost.is_none()) else { return };
+    let (best_index, best_med, best_local) = (best.index, best.med, best.local);
+    if let Some(p) = paths.get_mut(best_index) {
+        p.set(BEST, true);
+    }
+    if best_local {
         return;
     }
     // ECMP: the routes equal through the IGP cost step that also have the best route's MED
     // (LOCAL_PREF, AS_PATH length, ORIGIN and eBGP/iBGP are equal by then), best first, then
     // in tie-break order; one path per distinct next hop, at most `max_paths`.
-    let mut members: Vec<&Candidate> =
-        cands.iter().filter(|c| multipath.contains(&c.index) && c.med == best.med).collect();
-    members.sort_by_key(|c| {
-        (c.index != best.index, c.router_id, c.cluster_list_len, c.peer_address, c.path_id)
+    let member = |c: &Candidate| c.multipath && c.med == best_med;
+    cands.sort_by_key(|c| {
+        (
+            !member(c),
+            c.index != best_index,
+            c.router_id,
+            c.cluster_list_len,
+            c.peer_address,
+            c.path_id,
+        )
     });
-    let mut next_hops: Vec<IpAddr> = Vec::with_capacity(members.len());
-    for c in members {
-        if next_hops.len() >= ctx.max_paths.max(1) {
+    let mut chosen = 0;
+    for i in 0..cands.len() {
+        if chosen >= ctx.max_paths.max(1) || !member(&cands[i]) {
             break;
         }
-        if !next_hops.contains(&c.next_hop) {
-            next_hops.push(c.next_hop);
-            paths[c.index].set(SELECTED, true);
+        let next_hop = cands[i].next_hop;
+        if cands[..i].iter().any(|d| d.selected && d.next_hop == next_hop) {
+            continue;
+        }
+        cands[i].selected = true;
+        chosen += 1;
+        if let Some(p) = paths.get_mut(cands[i].index) {
+            p.set(SELECTED, true);
         }
     }
 }
@@ -279,7 +321,7 @@ pub(crate) fn decide_single(path: &mut Path, ctx: &Context<'_>) {
         path.set(BEST, true);
         return;
     }
-    if ctx.resolver.resolve(path.attrs.next_hop_addr()) != Resolution::Unreachable {
+    if ctx.resolve(path.attrs.next_hop_addr()) != Resolution::Unreachable {
         path.set(BEST | SELECTED, true);
     }
 }

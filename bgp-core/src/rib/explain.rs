@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::attrs::Attrs;
-use super::decision::{self, Context, Step};
+use super::decision::{self, Step};
 use super::path::{Dest, BEST, SELECTED, STALE};
 use super::prefix::{PrefixKey, V4, V6};
 use super::{FamilyKey, FibChange, PeerId, Rib};
@@ -50,16 +50,12 @@ impl Rib {
 
     fn views(&self, dest: &Dest) -> Vec<PathView> {
         let mut paths = dest.paths().to_vec();
-        let ctx = Context {
-            peers: &self.sh.peers,
-            resolver: &*self.sh.resolver,
-            max_paths: usize::from(self.sh.config.max_paths),
-        };
+        let ctx = self.sh.context();
         let mut cands = Vec::new();
         decision::decide(&mut paths, &ctx, &mut cands);
-        let mut views: Vec<PathView> = paths
+        let mut views: Vec<PathView> = cands
             .iter()
-            .zip(&cands)
+            .filter_map(|c| paths.get(c.index).map(|p| (p, c)))
             .map(|(p, c)| {
                 let peer = self.sh.peer(p.slot).filter(|_| !p.is_local());
                 PathView {

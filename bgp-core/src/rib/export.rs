@@ -11,7 +11,7 @@ use super::attrs::Attrs;
 use super::decision::DEFAULT_LOCAL_PREF;
 use super::path::{Dest, Path, LOCAL_SLOT};
 use super::peer::{PeerInfo, PeerSlot};
-use super::prefix::PrefixSet;
+use super::prefix::SeededState;
 use super::{FamilyKey, PeerId, Rib, RibConfig, RibError, Shared};
 use crate::wire::message::{encode_message, Message};
 use crate::wire::update::{encode_announcements, encode_withdrawals};
@@ -192,16 +192,21 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch) {
     let (table, sh) = K::split(rib);
     let hasher = sh.hasher;
     let Some(peer) = sh.peer_mut(slot) else { return };
-    let dirty = std::mem::replace(K::dirty(peer), PrefixSet::with_hasher(hasher));
+    let mut dirty = std::mem::take(K::dirty(peer));
     if dirty.is_empty() {
         return;
     }
+    // Sorted: duplicates go, and prefixes of one UPDATE (one source set) come together.
+    dirty.sort_unstable();
+    dirty.dedup();
     let sh: &Shared = sh;
     let Some(dst) = sh.peer(slot) else { return };
     let mut withdrawn = Vec::new();
     // Per (source attribute set, source peer): the bucket, or None if no next hop could be
     // named. The source sets are alive for the whole flush (held by the table).
-    let mut by_source: HashMap<(usize, u16), Option<usize>> = HashMap::new();
+    let mut by_source: HashMap<(usize, u16), Option<usize>, SeededState> =
+        HashMap::with_hasher(hasher);
+    let mut last: Option<((usize, u16), Option<usize>)> = None;
     let mut by_attrs: HashMap<Attrs, usize> = HashMap::new();
     let first_bucket = batch.announcements.len();
     for key in dirty {
@@ -211,7 +216,12 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch) {
             .filter(|b| exportable(&sh.peers, b.slot, slot, &dst.info, K::FAMILY, &net))
             .and_then(|b| {
                 let source = (Arc::as_ptr(&b.attrs) as usize, b.slot);
-                *by_source.entry(source).or_insert_with(|| {
+                if let Some((s, bucket)) = last {
+                    if s == source {
+                        return bucket;
+                    }
+                }
+                let bucket = *by_source.entry(source).or_insert_with(|| {
                     let src_info = &sh.peer(b.slot)?.info;
                     let attrs = export_attrs(&sh.config, b, src_info, &dst.info, K::FAMILY)?;
                     let next = first_bucket + by_attrs.len();
@@ -224,7 +234,9 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch) {
                         });
                     }
                     Some(index)
-                })
+                });
+                last = Some((source, bucket));
+                bucket
             });
         match bucket.and_then(|i| batch.announcements.get_mut(i)) {
             Some(a) => a.nlri.push(Nlri::new(net)),
@@ -240,15 +252,14 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch) {
 /// route refresh); returns how many.
 pub(crate) fn queue_all<K: FamilyKey>(rib: &mut Rib, slot: u16) -> u64 {
     let (table, sh) = K::split(rib);
-    let hasher = sh.hasher;
     let Some(peer) = sh.peer_mut(slot) else { return 0 };
-    let mut dirty = std::mem::replace(K::dirty(peer), PrefixSet::with_hasher(hasher));
+    let mut dirty = std::mem::take(K::dirty(peer));
     let Some(dst) = sh.peer(slot) else { return 0 };
     let mut n = 0;
     for (key, dest) in &table.dests {
         if let Some(b) = dest.best() {
             if exportable(&sh.peers, b.slot, slot, &dst.info, K::FAMILY, &key.net()) {
-                dirty.insert(*key);
+                PeerSlot::queue(&mut dirty, *key);
                 n += 1;
             }
         }

@@ -9,7 +9,7 @@ use super::export::{exportable, queue_all};
 use super::path::{Dest, Path, LOCAL_SLOT, REJECTED, STALE};
 use super::peer::{PeerInfo, PeerSlot};
 use super::prefix::{PrefixKey, V4, V6};
-use super::{Changes, FamilyKey, NextHopResolver, PeerId, Rib, RibError};
+use super::{Changes, FamilyKey, NextHopResolver, PeerId, Resolution, Rib, RibError};
 use crate::policy::Policy;
 use crate::wire::Family;
 
@@ -46,7 +46,7 @@ impl Rib {
                     None => return Err(RibError::TooManyPeers),
                 };
                 let slot = u16::try_from(slot).map_err(|_| RibError::TooManyPeers)?;
-                self.sh.peers[usize::from(slot)] = Some(PeerSlot::new(peer, info, self.sh.hasher));
+                self.sh.peers[usize::from(slot)] = Some(PeerSlot::new(peer, info));
                 self.sh.slots.insert(peer, slot);
                 slot
             }
@@ -220,6 +220,30 @@ impl Rib {
         self.redecide(|d| uses_next_hop(d, next_hops))
     }
 
+    /// The kernel watcher's news: `reachable` next hops now resolve (cost unknown),
+    /// `unreachable` ones do not. These answers take precedence over the resolver until
+    /// [`Rib::clear_next_hop_overrides`]. Re-runs the decision where they are used.
+    pub fn set_next_hop_reachability(
+        &mut self,
+        reachable: &[IpAddr],
+        unreachable: &[IpAddr],
+    ) -> Changes {
+        for nh in reachable {
+            self.sh.overrides.insert(*nh, Resolution::Reachable { igp_cost: None });
+        }
+        for nh in unreachable {
+            self.sh.overrides.insert(*nh, Resolution::Unreachable);
+        }
+        let changed: Vec<IpAddr> = reachable.iter().chain(unreachable).copied().collect();
+        self.next_hops_changed(&changed)
+    }
+
+    /// Drop the answers of [`Rib::set_next_hop_reachability`]: the resolver decides again.
+    pub fn clear_next_hop_overrides(&mut self) -> Changes {
+        let changed: Vec<IpAddr> = self.sh.overrides.drain().map(|(nh, _)| nh).collect();
+        self.next_hops_changed(&changed)
+    }
+
     /// New ECMP width.
     pub fn set_max_paths(&mut self, max_paths: u16) -> Changes {
         self.sh.config.max_paths = max_paths.max(1);
@@ -259,11 +283,10 @@ impl Rib {
     /// Take `slot` out of the export targets and drop its work list.
     fn stop_export(&mut self, slot: u16) {
         self.sh.up.retain(|&s| s != slot);
-        let hasher = self.sh.hasher;
         if let Some(p) = self.sh.peer_mut(slot) {
             p.up = false;
-            p.dirty4 = super::prefix::PrefixSet::with_hasher(hasher);
-            p.dirty6 = super::prefix::PrefixSet::with_hasher(hasher);
+            p.dirty4 = Vec::new();
+            p.dirty6 = Vec::new();
             p.eor_pending.clear();
             p.counts.advertised = 0;
         }
@@ -323,7 +346,7 @@ impl Rib {
                 let was = exportable(&sh.peers, b.slot, slot, old, K::FAMILY, &net);
                 let is = exportable(&sh.peers, b.slot, slot, new, K::FAMILY, &net);
                 if was != is {
-                    dirty.insert(*key);
+                    PeerSlot::queue(&mut dirty, *key);
                     delta += i64::from(is) - i64::from(was);
                 }
             }

@@ -49,7 +49,7 @@ pub use resolver::{AllReachable, NextHopResolver, ReachableNetworks, Resolution}
 use self::core::Table;
 use decision::Candidate;
 use peer::PeerSlot;
-use prefix::{PrefixKey, PrefixSet, SeededState, V4, V6};
+use prefix::{PrefixKey, SeededState, V4, V6};
 
 /// The router-wide settings the RIB depends on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +136,8 @@ pub(crate) struct Shared {
     pub(crate) up: Vec<u16>,
     pub(crate) interner: attrs::Interner,
     pub(crate) resolver: Box<dyn NextHopResolver>,
+    /// Next hops the daemon declared reachable or unreachable (over `resolver`).
+    pub(crate) overrides: HashMap<IpAddr, Resolution>,
     /// References dropped during an operation, released to the interner at its end.
     pub(crate) graveyard: Vec<Arc<Attrs>>,
     pub(crate) cands: Vec<Candidate>,
@@ -157,7 +159,7 @@ pub struct Rib {
 pub(crate) trait FamilyKey: PrefixKey {
     fn split(rib: &mut Rib) -> (&mut Table<Self>, &mut Shared);
     fn table(rib: &Rib) -> &Table<Self>;
-    fn dirty(peer: &mut PeerSlot) -> &mut PrefixSet<Self>;
+    fn dirty(peer: &mut PeerSlot) -> &mut Vec<Self>;
 }
 
 impl FamilyKey for V4 {
@@ -167,7 +169,7 @@ impl FamilyKey for V4 {
     fn table(rib: &Rib) -> &Table<Self> {
         &rib.v4
     }
-    fn dirty(peer: &mut PeerSlot) -> &mut PrefixSet<Self> {
+    fn dirty(peer: &mut PeerSlot) -> &mut Vec<Self> {
         &mut peer.dirty4
     }
 }
@@ -179,7 +181,7 @@ impl FamilyKey for V6 {
     fn table(rib: &Rib) -> &Table<Self> {
         &rib.v6
     }
-    fn dirty(peer: &mut PeerSlot) -> &mut PrefixSet<Self> {
+    fn dirty(peer: &mut PeerSlot) -> &mut Vec<Self> {
         &mut peer.dirty6
     }
 }
@@ -206,7 +208,6 @@ impl Rib {
                 export: crate::policy::Policy::None,
                 next_hop_self: false,
             },
-            hasher,
         );
         Rib {
             v4: Table::new(hasher),
@@ -218,6 +219,7 @@ impl Rib {
                 up: Vec::new(),
                 interner,
                 resolver: Box::new(AllReachable),
+                overrides: HashMap::new(),
                 graveyard: Vec::new(),
                 cands: Vec::new(),
                 old_fib: Vec::new(),
@@ -273,6 +275,15 @@ impl Rib {
 }
 
 impl Shared {
+    pub(crate) fn context(&self) -> decision::Context<'_> {
+        decision::Context {
+            peers: &self.peers,
+            resolver: &*self.resolver,
+            overrides: &self.overrides,
+            max_paths: usize::from(self.config.max_paths),
+        }
+    }
+
     pub(crate) fn slot_of(&self, peer: PeerId) -> Result<u16, RibError> {
         self.slots.get(&peer).copied().ok_or(RibError::UnknownPeer(peer))
     }

@@ -2,7 +2,7 @@
 //! and export depend on, its counters, and its pending Adj-RIB-Out work.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::prefix::{PrefixSet, SeededState, V4, V6};
+use super::prefix::{V4, V6};
 use crate::policy::Policy;
 use crate::wire::{Family, MpNextHop};
 
@@ -77,24 +77,40 @@ pub(crate) struct PeerSlot {
     pub(crate) up: bool,
     pub(crate) counts: PeerCounts,
     /// Prefixes whose advertisement to this peer may have changed since the last
-    /// `pending_updates` (the implicit Adj-RIB-Out's work list).
-    pub(crate) dirty4: PrefixSet<V4>,
-    pub(crate) dirty6: PrefixSet<V6>,
+    /// `pending_updates` (the implicit Adj-RIB-Out's work list). Appending is cheaper than a
+    /// hash set (no random access); duplicates are removed when the list is taken, and
+    /// compacted on growth so a flapping prefix cannot make it grow without bound.
+    pub(crate) dirty4: Vec<V4>,
+    pub(crate) dirty6: Vec<V6>,
     /// Families still owed an End-of-RIB after the initial dump (RFC 4724 §2).
     pub(crate) eor_pending: Vec<Family>,
 }
 
 impl PeerSlot {
-    pub(crate) fn new(id: PeerId, info: PeerInfo, hasher: SeededState) -> Self {
+    pub(crate) fn new(id: PeerId, info: PeerInfo) -> Self {
         PeerSlot {
             id,
             info,
             up: false,
             counts: PeerCounts::default(),
-            dirty4: PrefixSet::with_hasher(hasher),
-            dirty6: PrefixSet::with_hasher(hasher),
+            dirty4: Vec::new(),
+            dirty6: Vec::new(),
             eor_pending: Vec::new(),
         }
+    }
+
+    /// Queue `key` on `list`, compacting the list instead of growing it when at least half of
+    /// it is duplicates.
+    #[inline]
+    pub(crate) fn queue<K: Ord + Copy>(list: &mut Vec<K>, key: K) {
+        if list.len() == list.capacity() && list.len() >= 4096 {
+            list.sort_unstable();
+            list.dedup();
+            if list.len() * 2 > list.capacity() {
+                list.reserve(list.len());
+            }
+        }
+        list.push(key);
     }
 
     pub(crate) fn has_pending(&self) -> bool {

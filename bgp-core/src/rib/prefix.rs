@@ -5,7 +5,7 @@
 //! keyed by a per-RIB random seed: prefixes come from peers, so the table layout must not be
 //! predictable to them (a fixed hash would let a peer aim many prefixes at one bucket).
 use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -133,6 +133,18 @@ impl Hasher for PrefixHasher {
         self.write_u64(u64::from(i));
     }
     #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    #[inline]
     fn write_u64(&mut self, i: u64) {
         self.state = folded_multiply(self.state ^ i, MULTIPLIER);
     }
@@ -144,7 +156,6 @@ impl Hasher for PrefixHasher {
 }
 
 pub(crate) type PrefixMap<K, V> = HashMap<K, V, SeededState>;
-pub(crate) type PrefixSet<K> = HashSet<K, SeededState>;
 
 #[cfg(test)]
 mod tests {

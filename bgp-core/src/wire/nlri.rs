@@ -84,7 +84,7 @@ pub fn decode_nlri(
     if buf.is_empty() {
         return Ok(());
     }
-    out.reserve(count_entries(buf, add_path));
+    out.reserve(estimate_entries(buf, family.afi == AFI_IPV6, add_path));
     match (family.afi == AFI_IPV6, add_path) {
         (false, false) => decode_v4(buf, out),
         (false, true) => decode_v4_add_path(buf, out),
@@ -96,26 +96,33 @@ pub fn decode_nlri(
 /// Marker error of the inner loops; mapped to `InvalidNetworkField` once, outside them.
 struct Malformed;
 
-/// Number of entries in `buf`, counting only length octets (used to reserve exactly; a
-/// malformed tail just stops the count, the decoder proper reports it).
+/// Entries to reserve room for: `buf` as if every entry were the usual size, a /24 (4 octets)
+/// or an IPv6 /48 (7 octets), plus a path id with ADD-PATH. Counting exactly would walk the
+/// length octets twice; an estimate costs one reallocation at worst (shorter prefixes) and a
+/// little slack otherwise (longer ones).
 #[inline]
-fn count_entries(buf: &[u8], add_path: bool) -> usize {
-    let skip = if add_path { 4 } else { 0 };
-    let mut at = skip;
-    let mut n = 0;
-    while let Some(&bits) = buf.get(at) {
-        n += 1;
-        at += 1 + prefix_octets(bits) + skip;
-    }
-    n
+fn estimate_entries(buf: &[u8], v6: bool, add_path: bool) -> usize {
+    let typical = if v6 { 7 } else { 4 } + if add_path { 4 } else { 0 };
+    buf.len() / typical + 1
 }
 
-/// The common case: IPv4 without path ids. Each entry is read as the length octet plus one
-/// 4-octet big-endian load, masked to the prefix length (the octets past the prefix belong to
-/// the next entry and are masked away). Only the last entries of the buffer, where fewer than
-/// four octets follow the length, take the zero-padded slow path.
+/// The common case: IPv4 without path ids. While at least five octets remain, an entry is the
+/// length octet plus one 4-octet big-endian load, masked to the prefix length (octets past
+/// the prefix belong to the next entry and are masked away), with no further bounds checks.
+/// Only the last entries, where fewer than four octets follow the length, take the
+/// zero-padded slow path.
 fn decode_v4(buf: &[u8], out: &mut Vec<Nlri>) -> Result<(), Malformed> {
     let mut rest = buf;
+    while let Some((&[bits, a, b, c, d], _)) = rest.split_first_chunk::<5>() {
+        if bits > 32 {
+            return Err(Malformed);
+        }
+        let word = u32::from_be_bytes([a, b, c, d]) & mask_v4(bits);
+        let prefix = Ipv4Net::new(Ipv4Addr::from(word), bits).map_err(|_| Malformed)?;
+        out.push(Nlri { prefix: IpNet::V4(prefix), path_id: None });
+        // 1 + at most 4 octets: always within the five just matched.
+        rest = rest.get(1 + prefix_octets(bits)..).ok_or(Malformed)?;
+    }
     while let Some((&bits, tail)) = rest.split_first() {
         let (addr, used) = read_v4(bits, tail)?;
         let prefix = Ipv4Net::new(addr, bits).map_err(|_| Malformed)?;
@@ -162,6 +169,17 @@ fn read_v4(bits: u8, tail: &[u8]) -> Result<(Ipv4Addr, usize), Malformed> {
 /// IPv6, with or without path ids; same technique as IPv4 with a 16-octet load.
 fn decode_v6(buf: &[u8], add_path: bool, out: &mut Vec<Nlri>) -> Result<(), Malformed> {
     let mut rest = buf;
+    // Fast path without path ids: while 17 octets remain, one unchecked 16-octet load.
+    while let (false, Some((&bits, tail))) = (add_path, rest.split_first()) {
+        let Some(word) = tail.first_chunk::<16>() else { break };
+        if bits > 128 {
+            return Err(Malformed);
+        }
+        let addr = Ipv6Addr::from(u128::from_be_bytes(*word) & mask_v6(bits));
+        let prefix = Ipv6Net::new(addr, bits).map_err(|_| Malformed)?;
+        out.push(Nlri { prefix: IpNet::V6(prefix), path_id: None });
+        rest = tail.get(prefix_octets(bits)..).ok_or(Malformed)?;
+    }
     while !rest.is_empty() {
         let path_id = if add_path {
             let (id, tail) = rest.split_first_chunk::<4>().ok_or(Malformed)?;

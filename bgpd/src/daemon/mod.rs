@@ -45,6 +45,11 @@ pub struct Daemon {
 
 /// Run until SIGTERM/SIGINT. Returns the process exit code.
 pub async fn run(config_path: PathBuf, config: Config) -> i32 {
+    run_until(config_path, config, std::future::pending()).await
+}
+
+/// Run until SIGTERM/SIGINT or until `stop` completes (tests, embedding).
+pub async fn run_until(config_path: PathBuf, config: Config, stop: impl std::future::Future<Output = ()>) -> i32 {
     let mut daemon = match Daemon::start(config_path, config).await {
         Ok(d) => d,
         Err(e) => {
@@ -52,12 +57,12 @@ pub async fn run(config_path: PathBuf, config: Config) -> i32 {
             return 1;
         }
     };
-    daemon.main_loop().await;
+    daemon.main_loop(stop).await;
     0
 }
 
 impl Daemon {
-    async fn main_loop(&mut self) {
+    async fn main_loop(&mut self, stop: impl std::future::Future<Output = ()>) {
         let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
             signal(SignalKind::hangup()),
             signal(SignalKind::terminate()),
@@ -67,6 +72,7 @@ impl Daemon {
             return;
         };
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tokio::pin!(stop);
         loop {
             tokio::select! {
                 _ = hup.recv() => {
@@ -77,6 +83,7 @@ impl Daemon {
                 }
                 _ = term.recv() => break,
                 _ = int.recv() => break,
+                _ = &mut stop => break,
                 Some((request, reply)) = self.control_rx.recv() => {
                     let response = self.handle_control(request).await;
                     let _ = reply.send(response);

@@ -236,9 +236,14 @@ impl Session {
             // The idle-hold back-off damps our own dialling; a peer that comes back (e.g. after
             // its restart, RFC 4724) is accepted at once, as BIRD and FRR do.
             State::Idle | State::Connect | State::Active => {
-                self.timers.stop(TimerKind::IdleHold);
                 if state == State::Idle {
-                    self.feed(Event::AutomaticStartWithPassiveTcpEstablishment).await;
+                    if self.timers.is_running(TimerKind::IdleHold) {
+                        // End the back-off now: the FSM restarts (RFC 4271 Event 13).
+                        self.timers.stop(TimerKind::IdleHold);
+                        self.feed(Event::IdleHoldTimerExpires).await;
+                    } else {
+                        self.feed(Event::AutomaticStartWithPassiveTcpEstablishment).await;
+                    }
                 }
                 self.dial_gen += 1; // Forget any dial in flight.
                 self.conn = None;
