@@ -11,16 +11,21 @@ use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use crate::wire::{AsPath, MpNextHop, Origin, PathAttributes};
 
 /// The attributes of a path as the RIB stores them: the decoded path attributes, with the
 /// next hop (IPv4 NEXT_HOP or the MP_REACH_NLRI next hop) moved into `next_hop` so that
 /// IPv4 and IPv6 routes are stored alike (`path.next_hop` is always `None`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Attrs {
+    #[serde(flatten)]
     pub path: PathAttributes,
+    #[serde(rename = "mp_next_hop")]
     pub next_hop: MpNextHop,
     /// `path.as_path`'s length for the decision process (RFC 4271 §9.1.2.2 a).
+    #[serde(skip)]
     as_path_len: u32,
 }
 
@@ -131,6 +136,15 @@ impl Interner {
 
     pub(crate) fn len(&self) -> usize {
         self.set.len()
+    }
+
+    /// The next hop of every interned set (one per set, not per route).
+    pub(crate) fn next_hops(&self) -> Vec<std::net::IpAddr> {
+        self.set
+            .iter()
+            .filter(|e| Arc::strong_count(&e.0) > 1)
+            .map(|e| e.0.next_hop_addr())
+            .collect()
     }
 }
 

@@ -2,6 +2,7 @@
 //! paths, run the decision process, then report what changed for the kernel (the ECMP
 //! next-hop set) and for each peer (the best path, hence the advertisement).
 use std::collections::hash_map::Entry;
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -252,6 +253,6 @@ pub(crate) fn walk<K: FamilyKey>(
 }
 
 /// Does any path of `dest` use one of `next_hops`?
-pub(crate) fn uses_next_hop(dest: &Dest, next_hops: &[IpAddr]) -> bool {
+pub(crate) fn uses_next_hop(dest: &Dest, next_hops: &HashSet<IpAddr>) -> bool {
     dest.paths().iter().any(|p| next_hops.contains(&p.attrs.next_hop_addr()))
 }

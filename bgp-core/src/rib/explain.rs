@@ -4,21 +4,23 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ipnet::IpNet;
+use serde::Serialize;
 
 use super::attrs::Attrs;
 use super::decision::{self, Step};
 use super::path::{Dest, BEST, SELECTED, STALE};
 use super::prefix::{PrefixKey, V4, V6};
-use super::{FamilyKey, FibChange, PeerId, Rib};
+use super::{FamilyKey, FibChange, PeerId, Rib, RibError};
 use crate::wire::Family;
 
 /// One path of a prefix.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PathView {
     /// `None` for a locally originated route.
     pub peer: Option<PeerId>,
     pub peer_address: Option<IpAddr>,
     pub path_id: u32,
+    #[serde(serialize_with = "shared")]
     pub attrs: Arc<Attrs>,
     pub best: bool,
     /// In the ECMP set installed in the kernel.
@@ -28,10 +30,16 @@ pub struct PathView {
     pub igp_cost: Option<u32>,
     /// Why it is not the best path (`None` for the best).
     pub lost: Option<Step>,
+    /// `lost` in words ("lower LOCAL_PREF", "next hop unreachable" ...).
+    pub reason: Option<&'static str>,
+}
+
+fn shared<S: serde::Serializer>(attrs: &Arc<Attrs>, s: S) -> Result<S::Ok, S::Error> {
+    attrs.as_ref().serialize(s)
 }
 
 /// All paths of one prefix, best first, then the others from the closest to winning.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RouteExplain {
     pub prefix: IpNet,
     pub paths: Vec<PathView>,
@@ -68,12 +76,60 @@ impl Rib {
                     stale: p.has(STALE),
                     igp_cost: c.igp_cost,
                     lost: c.lost,
+                    reason: c.lost.map(Step::describe),
                 }
             })
             .collect();
         // Best, then ECMP members, then losers by how far they got (a later step first).
         views.sort_by_key(|v| (!v.best, !v.multipath, std::cmp::Reverse(v.lost)));
         views
+    }
+
+    /// `bgpctl show routes [PREFIX]`: every prefix (or only `prefix`) with its paths
+    /// explained, sorted by prefix.
+    pub fn routes(&self, prefix: Option<&IpNet>) -> Vec<RouteExplain> {
+        if let Some(p) = prefix {
+            return self.explain(p).into_iter().collect();
+        }
+        let mut out: Vec<RouteExplain> = Vec::new();
+        for (key, dest) in &self.v4.dests {
+            out.push(RouteExplain { prefix: key.net(), paths: self.views(dest) });
+        }
+        for (key, dest) in &self.v6.dests {
+            out.push(RouteExplain { prefix: key.net(), paths: self.views(dest) });
+        }
+        out.sort_by_key(|r| r.prefix);
+        out
+    }
+
+    /// The Adj-RIB-In of `peer` (pre-policy: paths its import policy rejected are there,
+    /// with `lost == Some(Step::RejectedByPolicy)`), one entry per prefix with only that
+    /// peer's paths, sorted by prefix.
+    pub fn received_from(&self, peer: PeerId) -> Result<Vec<RouteExplain>, RibError> {
+        let slot = self.sh.slot_of(peer)?;
+        let mut out: Vec<RouteExplain> = Vec::new();
+        let mine = |d: &&Dest| d.paths().iter().any(|p| p.slot == slot);
+        let keep = |mut views: Vec<PathView>| {
+            views.retain(|v| v.peer == Some(peer));
+            views
+        };
+        for (key, dest) in self.v4.dests.iter().filter(|(_, d)| mine(d)) {
+            out.push(RouteExplain { prefix: key.net(), paths: keep(self.views(dest)) });
+        }
+        for (key, dest) in self.v6.dests.iter().filter(|(_, d)| mine(d)) {
+            out.push(RouteExplain { prefix: key.net(), paths: keep(self.views(dest)) });
+        }
+        out.sort_by_key(|r| r.prefix);
+        Ok(out)
+    }
+
+    /// The distinct next hops of the stored paths (what a kernel watcher should follow).
+    pub fn next_hops(&self) -> Vec<IpAddr> {
+        let mut hops = self.sh.interner.next_hops();
+        hops.retain(|h| !h.is_unspecified());
+        hops.sort_unstable();
+        hops.dedup();
+        hops
     }
 
     /// Prefixes stored for `family`, sorted.

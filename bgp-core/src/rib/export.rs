@@ -176,31 +176,76 @@ impl Rib {
     /// Take the pending Adj-RIB-Out work of `peer` as one batch (empty when nothing is
     /// pending). Withdrawals are only for prefixes that were or may have been advertised.
     pub fn pending_updates(&mut self, peer: PeerId) -> Result<OutBatch, RibError> {
+        self.pending_updates_max(peer, usize::MAX)
+    }
+
+    /// Like [`Rib::pending_updates`], but at most `max_prefixes` prefixes (withdrawn plus
+    /// announced), IPv4 first; the rest stays pending (for a daemon that waits for its socket
+    /// to drain). End-of-RIB comes in the batch that empties the work list.
+    pub fn pending_updates_max(
+        &mut self,
+        peer: PeerId,
+        max_prefixes: usize,
+    ) -> Result<OutBatch, RibError> {
         let slot = self.sh.up_slot_of(peer)?;
         let mut batch = OutBatch::default();
-        flush::<super::prefix::V4>(self, slot, &mut batch);
-        flush::<super::prefix::V6>(self, slot, &mut batch);
+        let left = flush::<super::prefix::V4>(self, slot, &mut batch, max_prefixes);
+        flush::<super::prefix::V6>(self, slot, &mut batch, left);
         if let Some(p) = self.sh.peer_mut(slot) {
-            batch.end_of_rib = std::mem::take(&mut p.eor_pending);
+            if p.dirty4.is_empty() && p.dirty6.is_empty() {
+                batch.end_of_rib = std::mem::take(&mut p.eor_pending);
+            }
         }
         Ok(batch)
     }
+
+    /// The Adj-RIB-Out of `peer`: every prefix advertised to it, with the attributes as
+    /// sent (computed from the best paths, as the flush does), sorted by prefix.
+    pub fn advertised_to(&self, peer: PeerId) -> Result<Vec<(IpNet, Attrs)>, RibError> {
+        let slot = self.sh.up_slot_of(peer)?;
+        let mut out = Vec::new();
+        advertised::<super::prefix::V4>(self, slot, &mut out);
+        advertised::<super::prefix::V6>(self, slot, &mut out);
+        out.sort_by_key(|r| r.0);
+        Ok(out)
+    }
 }
 
-/// Turn the work list of one family into withdrawals and buckets.
-fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch) {
+fn advertised<K: FamilyKey>(rib: &Rib, slot: u16, out: &mut Vec<(IpNet, Attrs)>) {
+    let sh = &rib.sh;
+    let Some(dst) = sh.peer(slot) else { return };
+    for (key, dest) in &K::table(rib).dests {
+        let Some(b) = dest.best() else { continue };
+        let net = key.net();
+        if !exportable(&sh.peers, b.slot, slot, &dst.info, K::FAMILY, &net) {
+            continue;
+        }
+        let Some(src) = sh.peer(b.slot) else { continue };
+        if let Some(attrs) = export_attrs(&sh.config, b, &src.info, &dst.info, K::FAMILY) {
+            out.push((net, attrs));
+        }
+    }
+}
+
+/// Turn up to `max` prefixes of the work list of one family into withdrawals and buckets;
+/// returns how many more the batch may take.
+fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usize) -> usize {
     let (table, sh) = K::split(rib);
     let hasher = sh.hasher;
-    let Some(peer) = sh.peer_mut(slot) else { return };
-    let mut dirty = std::mem::take(K::dirty(peer));
-    if dirty.is_empty() {
-        return;
+    let Some(peer) = sh.peer_mut(slot) else { return max };
+    if max == 0 || K::dirty(peer).is_empty() {
+        return max;
     }
+    let mut dirty = std::mem::take(K::dirty(peer));
     // Sorted: duplicates go, and prefixes of one UPDATE (one source set) come together.
     dirty.sort_unstable();
     dirty.dedup();
+    if dirty.len() > max {
+        *K::dirty(peer) = dirty.split_off(max);
+    }
+    let left = max - dirty.len();
     let sh: &Shared = sh;
-    let Some(dst) = sh.peer(slot) else { return };
+    let Some(dst) = sh.peer(slot) else { return left };
     let mut withdrawn = Vec::new();
     // Per (source attribute set, source peer): the bucket, or None if no next hop could be
     // named. The source sets are alive for the whole flush (held by the table).
@@ -246,6 +291,7 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch) {
     if !withdrawn.is_empty() {
         batch.withdrawals.push((K::FAMILY, withdrawn));
     }
+    left
 }
 
 /// Queue every prefix of family `K` whose best path is exportable to `slot` (initial dump,

@@ -217,7 +217,8 @@ impl Rib {
 
     /// The resolver's answer for `next_hops` changed: re-run the decision where they are used.
     pub fn next_hops_changed(&mut self, next_hops: &[IpAddr]) -> Changes {
-        self.redecide(|d| uses_next_hop(d, next_hops))
+        let set: std::collections::HashSet<IpAddr> = next_hops.iter().copied().collect();
+        self.redecide(|d| uses_next_hop(d, &set))
     }
 
     /// The kernel watcher's news: `reachable` next hops now resolve (cost unknown),

@@ -38,6 +38,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use ipnet::IpNet;
+use serde::Serialize;
 
 pub use attrs::Attrs;
 pub use decision::{Step, DEFAULT_LOCAL_PREF};
@@ -65,7 +66,7 @@ pub struct RibConfig {
 /// A prefix whose kernel next-hop set changed. Empty `next_hops` = remove the route.
 /// Locally originated prefixes never appear with next hops (the daemon installs those
 /// itself, e.g. as blackholes).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct FibChange {
     pub prefix: IpNet,
     /// Sorted, distinct.
@@ -115,7 +116,7 @@ impl std::fmt::Display for RibError {
 impl std::error::Error for RibError {}
 
 /// Sizes for metrics and `bgpctl`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RibStats {
     /// Prefixes in the Loc-RIB with at least one stored path.
     pub ipv4_prefixes: usize,

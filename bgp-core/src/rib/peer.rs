@@ -2,12 +2,14 @@
 //! and export depend on, its counters, and its pending Adj-RIB-Out work.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use serde::Serialize;
+
 use super::prefix::{V4, V6};
 use crate::policy::Policy;
 use crate::wire::{Family, MpNextHop};
 
 /// The daemon's name for a peer (any number it likes, stable while the peer exists).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct PeerId(pub u32);
 
 /// The facts of an established session that the RIB needs.
@@ -53,7 +55,7 @@ impl PeerInfo {
 }
 
 /// Route counts of one peer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PeerCounts {
     /// Paths in the pre-policy Adj-RIB-In (accepted + rejected by import policy; routes
     /// dropped by the loop checks are not kept and counted in `looped`).

@@ -142,7 +142,7 @@ mod tests {
         let text = neighbors(&data);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines[1].starts_with("198.18.0.2   64512  Established  00:01:05"), "{text}");
+        assert!(lines[1].starts_with("198.18.0.2   64512  Established     00:01:05"), "{text}");
         assert!(lines[2].contains("Active (admin)"), "{text}");
         let col = lines[0].find("State").unwrap();
         assert_eq!(&lines[1][col..col + 11], "Established");

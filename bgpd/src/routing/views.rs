@@ -80,7 +80,10 @@ fn path_json(p: &PathView, explain: bool) -> Value {
     let a = &p.attrs.path;
     let mut v = json!({
         "from": p.peer_address.map(|a| a.to_string()).unwrap_or_else(|| "local".to_string()),
-        "next_hop": p.attrs.next_hop.global.to_string(),
+        "next_hop": match p.peer_address {
+            Some(_) => p.attrs.next_hop.global.to_string(),
+            None => "self".to_string(),
+        },
         "as_path": a.as_path.as_ref().map(|x| x.to_string()).unwrap_or_default(),
         "local_pref": a.local_pref,
         "med": a.med,

@@ -274,3 +274,21 @@ fn add_path_ids_are_separate_paths() {
     let c = r.apply_update(a, &w).unwrap();
     assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.8"])));
 }
+
+#[test]
+fn next_hop_reachability_overrides_the_resolver() {
+    let (mut r, a, b) = two_ibgp();
+    r.apply_update(a, &announce(&[P], attrs(&[65001]), "198.18.0.1")).unwrap();
+    r.apply_update(b, &announce(&[P], attrs(&[65001, 65002]), "198.18.0.2")).unwrap();
+    assert_eq!(r.next_hops(), ips(&["198.18.0.1", "198.18.0.2"]));
+    let c = r.set_next_hop_reachability(&[], &[ip("198.18.0.1")]);
+    assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.2"])));
+    assert_eq!(lost(&r, P, a), Some(Step::NextHopUnreachable));
+    let c = r.set_next_hop_reachability(&[ip("198.18.0.1")], &[]);
+    assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.1"])));
+    r.set_next_hop_reachability(&[], &[ip("198.18.0.1"), ip("198.18.0.2")]);
+    assert_eq!(r.fib_next_hops(&net(P)), Vec::<IpAddr>::new());
+    assert_eq!(r.stats().best_paths, 0);
+    let c = r.clear_next_hop_overrides();
+    assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.1"])));
+}

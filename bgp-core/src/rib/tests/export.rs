@@ -244,3 +244,53 @@ fn no_export_without_a_local_address_for_the_family() {
     r.apply_update(e1, &announce(&["2001:db8:1::/48"], attrs(&[65001]), "2001:db8::1")).unwrap();
     assert!(flush(&mut r, e2).is_empty());
 }
+
+#[test]
+fn pending_updates_in_pages() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let prefixes: Vec<String> = (0..250).map(|i| format!("10.0.{i}.0/24")).collect();
+    let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    r.apply_update(e1, &announce(&refs, attrs(&[65001]), "198.18.1.1")).unwrap();
+    r.apply_update(e1, &announce(&["2001:db8:1::/48"], attrs(&[65001]), "2001:db8::1")).unwrap();
+    let e2 = PeerId(2);
+    r.peer_up(e2, peer("198.18.2.1", 65002, "2.2.2.2")).unwrap();
+    let mut seen = Vec::new();
+    let mut batches = 0;
+    loop {
+        let b = r.pending_updates_max(e2, 100).unwrap();
+        assert!(b.announced_len() <= 100);
+        seen.extend(announced(&b));
+        batches += 1;
+        if !b.end_of_rib.is_empty() {
+            assert!(!r.has_pending(e2));
+            break;
+        }
+        assert!(r.has_pending(e2));
+    }
+    assert_eq!(batches, 3);
+    assert_eq!(seen.len(), 251);
+}
+
+#[test]
+fn advertised_and_received_listings() {
+    let mut r = rib();
+    let mut info = peer("198.18.1.1", 65001, "1.1.1.1");
+    info.import = Policy::Rules(vec!["accept 203.0.113.0/24".parse::<PolicyRule>().unwrap()]);
+    let e1 = up(&mut r, 1, info);
+    let e2 = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
+    r.apply_update(e1, &announce(&[P, "10.9.0.0/16"], attrs(&[65001]), "198.18.1.1")).unwrap();
+    let out = r.advertised_to(e2).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0, net(P));
+    assert_eq!(out[0].1.path.as_path, Some(AsPath::from_sequence(vec![LOCAL_AS, 65001])));
+    let got = r.received_from(e1).unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].prefix, net("10.9.0.0/16"));
+    assert_eq!(got[0].paths[0].lost, Some(Step::RejectedByPolicy));
+    assert_eq!(got[0].paths[0].reason, Some("rejected by import policy"));
+    assert!(got[1].paths[0].best);
+    assert_eq!(r.routes(None).len(), 2);
+    assert_eq!(r.routes(Some(&net(P))).len(), 1);
+    assert!(r.received_from(PeerId(9)).is_err());
+}
