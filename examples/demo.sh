@@ -13,7 +13,7 @@
 # Run as root on Debian 12 from the repository: `bash examples/demo.sh`. Installs what is
 # missing (Debian packages; the Rust toolchain through rustup if there is no cargo), builds
 # bgpd, runs the demo in network namespaces and removes them again on exit or Ctrl-C.
-# Set DEMO_KEEP=1 to leave it running until Enter is pressed.
+# Set DEMO_KEEP=1 to leave it running until Enter is pressed; DEMO_NO_BUILD=1 to skip the build.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -34,9 +34,13 @@ if ! command -v cargo >/dev/null; then
   echo "== installing the Rust toolchain (rustup)"
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >/dev/null
 fi
-echo "== cargo build --release -p bgpd"
-cargo build --release -p bgpd
-export BGPD_BIN="$repo/target/release/bgpd" BGPCTL_BIN="$repo/target/release/bgpctl"
+if [ -z "${DEMO_NO_BUILD:-}" ]; then
+  echo "== cargo build --release -p bgpd"
+  cargo build --release -p bgpd
+  export BGPD_BIN="$repo/target/release/bgpd" BGPCTL_BIN="$repo/target/release/bgpctl"
+else   # DEMO_NO_BUILD=1: use already built binaries (BGPD_BIN / BGPCTL_BIN, default target/release)
+  export BGPD_BIN=${BGPD_BIN:-$repo/target/release/bgpd} BGPCTL_BIN=${BGPCTL_BIN:-$repo/target/release/bgpctl}
+fi
 
 # shellcheck source=../interop-tests/lib/all.sh
 source interop-tests/lib/all.sh

@@ -3,8 +3,9 @@
 #   three bgpd nodes (AS 64512) in an iBGP full mesh on one LAN, each with a pod and its Pod
 #   CIDR 198.19.K.0/24, and a BIRD ToR (AS 65000) peering eBGP with every node.
 # Checks: every session Established (bgpctl and birdc); every node's kernel has the other two
-# Pod CIDRs via the owning node's LAN address with protocol 186 (bgp); BIRD has all three with
-# the right next hops, in its table and its kernel; pod 3 pings pod 1 (no tunnel); a node
+# Pod CIDRs via the owning node's LAN address with protocol 186 (bgp); BIRD has all three (the
+# owner's path with the owner as next hop), in its table and kernel, and reaches every pod;
+# pod 3 pings pod 1 (no tunnel); a node
 # leaving (bgpd stopped) withdraws its Pod CIDR from every kernel and from BIRD; it comes back
 # when that bgpd starts again.
 # timeout: 200
@@ -45,9 +46,12 @@ for i in 1 2 3; do
     assert_eq 1 "$(bgpd_route_paths "${N[i]}" "198.19.$j.0/24")" "paths node $i holds for 198.19.$j.0/24"
   done
   wait_until 30 bird_has_route "$T" "198.19.$i.0/24"
-  assert_eq "${addr[i]}" "$(bird_route_nexthops "$T" "198.19.$i.0/24" | sort -u)" "BIRD's next hop for 198.19.$i.0/24"
-  wait_route_via 30 "$T" "198.19.$i.0/24" "${addr[i]}"
+  # The owner's own path is there with the owner as next hop (other nodes may re-advertise
+  # it with themselves or the owner as next hop: both are valid, RFC 4271 §5.1.3).
+  assert_contains "$(bird_route_nexthops "$T" "198.19.$i.0/24")" "${addr[i]}" "BIRD's next hops for 198.19.$i.0/24"
+  wait_until 30 route_exists "$T" "198.19.$i.0/24"
   assert_eq bird "$(kernel_route_protocol "$T" "198.19.$i.0/24")" "protocol in the ToR's kernel"
+  assert_ping "$T" "$(pod_addr4 "${POD[i]}")"
 done
 
 harness_log "pod on node 3 pings pod on node 1"
@@ -62,14 +66,14 @@ wait_until 20 _negate bird_has_route "$T" 198.19.2.0/24
 wait_no_route 20 "$T" 198.19.2.0/24
 # The others are untouched.
 assert_route_via "${N[1]}" 198.19.3.0/24 "${addr[3]}"
-assert_route_via "$T" 198.19.1.0/24 "${addr[1]}"
+route_exists "$T" 198.19.1.0/24 || fail "the ToR lost 198.19.1.0/24"
 bgpd_established "${N[1]}" "${addr[3]}" || fail "node 1 lost its session to node 3"
 
 harness_log "node 2 comes back"
 bgpd_restart "${N[2]}" || fail "bgpd on node 2 did not start again"
 wait_bgpd_route 60 "${N[1]}" 198.19.2.0/24 "${addr[2]}"
 wait_bgpd_route 30 "${N[3]}" 198.19.2.0/24 "${addr[2]}"
-wait_route_via 30 "$T" 198.19.2.0/24 "${addr[2]}"
+wait_until 30 route_exists "$T" 198.19.2.0/24
 wait_bgpd_route 30 "${N[2]}" 198.19.1.0/24 "${addr[1]}"
 assert_ping "${POD[2]}" "$(pod_addr4 "${POD[3]}")" 3
 echo "full mesh + ToR OK"

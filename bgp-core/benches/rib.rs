@@ -115,10 +115,14 @@ fn announcements(n: u32, first: u32, count: u32) -> Vec<Update> {
         .map(|(k, chunk)| Update {
             attributes: PathAttributes {
                 origin: Some(Origin::Igp),
-                as_path: Some(AsPath::from_sequence(vec![65001 + n, 4_200_000_000 + k as u32, 3356])),
+                as_path: Some(AsPath::from_sequence(vec![
+                    65001 + n,
+                    4_200_000_000 + k as u32,
+                    3356,
+                ])),
                 next_hop: Some(Ipv4Addr::new(198, 18, 1, n as u8)),
                 med: Some(k as u32 % 7),
-                communities: vec![0xFDE9_0000 | k as u32 % 100],
+                communities: vec![0xFDE9_0000 | (k as u32 % 100)],
                 ..Default::default()
             },
             nlri: chunk.iter().map(|&i| slash24(i)).collect(),
@@ -280,7 +284,14 @@ fn bench_scenario(c: &mut Criterion, s: &Scenario) {
     g.measurement_time(Duration::from_secs(8));
     g.throughput(Throughput::Elements(s.routes as u64));
     g.bench_function("ingest", |b| {
-        b.iter_batched(|| s.rib(), |mut rib| { black_box(s.ingest(&mut rib)); rib }, BatchSize::PerIteration)
+        b.iter_batched(
+            || s.rib(),
+            |mut rib| {
+                black_box(s.ingest(&mut rib));
+                rib
+            },
+            BatchSize::PerIteration,
+        )
     });
     g.bench_function("ingest+export", |b| {
         b.iter_batched(

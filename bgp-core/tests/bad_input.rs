@@ -134,7 +134,11 @@ fn duplicate_attribute_keeps_the_first_and_discards_the_rest() {
 
 #[test]
 fn duplicate_mp_reach_is_3_1() {
-    let mp = attr(ON, ATTR_MP_REACH_NLRI, &[0, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    let mp = attr(
+        ON,
+        ATTR_MP_REACH_NLRI,
+        &[0, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+    );
     let attrs = [mp.clone(), mandatory(), mp].concat();
     assert_eq!(decode_err(&body(&[], &attrs, &[])), (3, 1, vec![]));
 }
@@ -161,7 +165,8 @@ fn invalid_origin_is_treat_as_withdraw() {
     for value in [&[3u8][..], &[0, 0], &[]] {
         let attrs =
             [attr(WK, ATTR_ORIGIN, value), as_path4(&[65001]), next_hop([198, 18, 0, 1])].concat();
-        let u = single_issue(&body(&[], &attrs, &NLRI2), ATTR_ORIGIN, AttributeAction::TreatAsWithdraw);
+        let u =
+            single_issue(&body(&[], &attrs, &NLRI2), ATTR_ORIGIN, AttributeAction::TreatAsWithdraw);
         assert_withdrawn(&u);
     }
 }
@@ -177,8 +182,11 @@ fn malformed_as_path_is_treat_as_withdraw() {
     ] {
         let attrs =
             [origin_igp(), attr(WK, ATTR_AS_PATH, value), next_hop([198, 18, 0, 1])].concat();
-        let u =
-            single_issue(&body(&[], &attrs, &NLRI2), ATTR_AS_PATH, AttributeAction::TreatAsWithdraw);
+        let u = single_issue(
+            &body(&[], &attrs, &NLRI2),
+            ATTR_AS_PATH,
+            AttributeAction::TreatAsWithdraw,
+        );
         assert_withdrawn(&u);
     }
 }
@@ -186,11 +194,15 @@ fn malformed_as_path_is_treat_as_withdraw() {
 #[test]
 fn next_hop_zero_multicast_broadcast_or_bad_length_is_treat_as_withdraw() {
     // RFC 4271 §6.3 "semantically incorrect", handled per RFC 7606 §7.3.
-    for nh in [&[0u8, 0, 0, 0][..], &[224, 0, 0, 5], &[239, 1, 2, 3], &[255, 255, 255, 255], &[1, 2, 3]]
+    for nh in
+        [&[0u8, 0, 0, 0][..], &[224, 0, 0, 5], &[239, 1, 2, 3], &[255, 255, 255, 255], &[1, 2, 3]]
     {
         let attrs = [origin_igp(), as_path4(&[65001]), attr(WK, ATTR_NEXT_HOP, nh)].concat();
-        let u =
-            single_issue(&body(&[], &attrs, &NLRI2), ATTR_NEXT_HOP, AttributeAction::TreatAsWithdraw);
+        let u = single_issue(
+            &body(&[], &attrs, &NLRI2),
+            ATTR_NEXT_HOP,
+            AttributeAction::TreatAsWithdraw,
+        );
         assert_withdrawn(&u);
     }
 }
@@ -201,7 +213,8 @@ fn mp_reach_next_hop_unspecified_or_multicast_is_treat_as_withdraw() {
     value.extend_from_slice(&[0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
     value.extend_from_slice(&[0, 48, 0x20, 1, 0xd, 0xb8, 0, 1]);
     let attrs = [attr(ON, ATTR_MP_REACH_NLRI, &value), origin_igp(), as_path4(&[65001])].concat();
-    let u = single_issue(&body(&[], &attrs, &[]), ATTR_MP_REACH_NLRI, AttributeAction::TreatAsWithdraw);
+    let u =
+        single_issue(&body(&[], &attrs, &[]), ATTR_MP_REACH_NLRI, AttributeAction::TreatAsWithdraw);
     assert!(u.mp_reach.is_none());
     assert_eq!(
         u.mp_unreach,
@@ -331,7 +344,10 @@ fn malformed_as4_path_on_a_2_octet_session_is_discarded_and_as_path_kept() {
     .concat();
     let u = bgp_core::wire::update::decode_update(&body(&[], &attrs, &NLRI2), &ctx).unwrap();
     assert_eq!(u.issues.len(), 1);
-    assert_eq!((u.issues[0].type_code, u.issues[0].action), (ATTR_AS4_PATH, AttributeAction::Discard));
+    assert_eq!(
+        (u.issues[0].type_code, u.issues[0].action),
+        (ATTR_AS4_PATH, AttributeAction::Discard)
+    );
     assert_eq!(u.attributes.as_path, Some(AsPath::from_sequence(vec![23456, 65001])));
 }
 
@@ -350,7 +366,8 @@ fn treat_as_withdraw_covers_mp_reach_nlri_too() {
 fn open_errors_are_code_2() {
     let ctx = WireContext::default();
     // Version 3: 2/1, data = 0x0004 (RFC 4271 §6.2: largest supported version).
-    let err = decode_message(frame(1, &[3, 0xfd, 0xe9, 0, 90, 198, 18, 0, 1, 0]), &ctx).unwrap_err();
+    let err =
+        decode_message(frame(1, &[3, 0xfd, 0xe9, 0, 90, 198, 18, 0, 1, 0]), &ctx).unwrap_err();
     assert_eq!(notif(&err), (2, 1, vec![0, 4]));
     // Hold time 1: 2/6.
     let err = decode_message(frame(1, &[4, 0xfd, 0xe9, 0, 1, 198, 18, 0, 1, 0]), &ctx).unwrap_err();
@@ -360,7 +377,8 @@ fn open_errors_are_code_2() {
     let err = decode_message(frame(1, &[4, 0xfd, 0xe9, 0, 90, 0, 0, 0, 0, 0]), &ctx).unwrap_err();
     assert_eq!(notif(&err), (2, 3, vec![]));
     // Optional parameters length past the end: 2/0.
-    let err = decode_message(frame(1, &[4, 0xfd, 0xe9, 0, 90, 198, 18, 0, 1, 9, 2]), &ctx).unwrap_err();
+    let err =
+        decode_message(frame(1, &[4, 0xfd, 0xe9, 0, 90, 198, 18, 0, 1, 9, 2]), &ctx).unwrap_err();
     assert_eq!(notif(&err).0, 2);
 }
 

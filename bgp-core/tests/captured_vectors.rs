@@ -160,7 +160,10 @@ fn announcing<'a>(msgs: &'a [Message], prefix: &str) -> &'a Update {
     let p: ipnet::IpNet = prefix.parse().unwrap();
     updates(msgs)
         .find(|u| {
-            u.nlri.iter().chain(u.mp_reach.iter().flat_map(|r| r.nlri.iter())).any(|n| n.prefix == p)
+            u.nlri
+                .iter()
+                .chain(u.mp_reach.iter().flat_map(|r| r.nlri.iter()))
+                .any(|n| n.prefix == p)
         })
         .unwrap_or_else(|| panic!("no UPDATE announces {prefix}"))
 }
@@ -214,9 +217,13 @@ fn opens_carry_the_configured_capabilities() {
     assert!(!has_cap(opens(&bird).next().unwrap(), |c| matches!(c, Capability::FourOctetAs(_))));
 
     // RFC 8950 capability on the IPv6 FRR-GoBGP session, both ways.
-    let nh = |c: &Capability| matches!(c, Capability::ExtendedNextHop(e)
-        if e[0].nlri_family == Family::IPV4_UNICAST && e[0].next_hop_afi == 2);
-    for (a, b) in [("frr-to-gobgp-ipv6", "gobgp-to-frr-ipv6"), ("gobgp-to-frr-ipv6", "frr-to-gobgp-ipv6")] {
+    let nh = |c: &Capability| {
+        matches!(c, Capability::ExtendedNextHop(e)
+        if e[0].nlri_family == Family::IPV4_UNICAST && e[0].next_hop_afi == 2)
+    };
+    for (a, b) in
+        [("frr-to-gobgp-ipv6", "gobgp-to-frr-ipv6"), ("gobgp-to-frr-ipv6", "frr-to-gobgp-ipv6")]
+    {
         assert!(has_cap(opens(&decode_all(a, b)).next().unwrap(), nh), "{a}");
     }
 }
@@ -244,9 +251,14 @@ fn four_octet_asn_on_4_octet_and_2_octet_sessions() {
     let u = announcing(&frr, "198.18.110.0/24");
     assert_eq!(u.attributes.as_path, seq(&[65002, 4_200_000_000]));
     assert_eq!(u.attributes.communities, vec![community(65002, 200)]);
-    assert_eq!(u.attributes.large_communities, vec![LargeCommunity { global: 65002, local1: 3, local2: 4 }]);
+    assert_eq!(
+        u.attributes.large_communities,
+        vec![LargeCommunity { global: 65002, local1: 3, local2: 4 }]
+    );
     // BIRD passes it to GoBGP over a 2-octet session: AS_TRANS + AS4_PATH, reconstructed.
-    for (a, b) in [("bird-to-gobgp-ipv4", "gobgp-to-bird-ipv4"), ("gobgp-to-bird-ipv4", "bird-to-gobgp-ipv4")] {
+    for (a, b) in
+        [("bird-to-gobgp-ipv4", "gobgp-to-bird-ipv4"), ("gobgp-to-bird-ipv4", "bird-to-gobgp-ipv4")]
+    {
         let msgs = decode_all(a, b);
         let u = announcing(&msgs, "198.18.110.0/24");
         assert_eq!(u.attributes.as_path, seq(&[65002, 4_200_000_000]), "{a}");

@@ -10,8 +10,8 @@ use bgp_core::wire::message::{decode_message, Message};
 use bgp_core::wire::open::OptionalParameter;
 use bgp_core::wire::route_refresh::RouteRefresh;
 use bgp_core::wire::{
-    Capability, Family, GracefulRestartCap, MpNextHop, MpReach, MpUnreach, Nlri, Notification, Open,
-    Update, WireContext,
+    Capability, Family, GracefulRestartCap, MpNextHop, MpReach, MpUnreach, Nlri, Notification,
+    Open, Update, WireContext,
 };
 use bytes::{Bytes, BytesMut};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -20,20 +20,22 @@ use proptest::prelude::*;
 
 /// Every kind of session context the codec distinguishes.
 fn ctx_strategy() -> impl Strategy<Value = WireContext> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(four, ap4, ap6, ext)| {
-        let mut add_path = Vec::new();
-        if ap4 {
-            add_path.push(Family::IPV4_UNICAST);
-        }
-        if ap6 {
-            add_path.push(Family::IPV6_UNICAST);
-        }
-        WireContext {
-            four_octet_as: four,
-            add_path,
-            max_message_len: if ext { MAX_EXTENDED_MESSAGE_LEN } else { 4096 },
-        }
-    })
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(four, ap4, ap6, ext)| {
+            let mut add_path = Vec::new();
+            if ap4 {
+                add_path.push(Family::IPV4_UNICAST);
+            }
+            if ap6 {
+                add_path.push(Family::IPV6_UNICAST);
+            }
+            WireContext {
+                four_octet_as: four,
+                add_path,
+                max_message_len: if ext { MAX_EXTENDED_MESSAGE_LEN } else { 4096 },
+            }
+        },
+    )
 }
 
 fn v4_prefix() -> impl Strategy<Value = IpNet> {
@@ -60,9 +62,9 @@ fn nlri_list(
 }
 
 fn unicast_v4() -> impl Strategy<Value = Ipv4Addr> {
-    any::<u32>().prop_map(Ipv4Addr::from).prop_filter("unicast", |a| {
-        !(a.is_unspecified() || a.is_multicast() || a.is_broadcast())
-    })
+    any::<u32>()
+        .prop_map(Ipv4Addr::from)
+        .prop_filter("unicast", |a| !(a.is_unspecified() || a.is_multicast() || a.is_broadcast()))
 }
 
 fn unicast_v6() -> impl Strategy<Value = Ipv6Addr> {
@@ -118,39 +120,45 @@ fn attributes(four_octet: bool) -> impl Strategy<Value = PathAttributes> {
             vec(any::<u32>(), 0..3),
             vec(any::<u64>(), 0..3),
             vec((any::<u32>(), any::<u32>(), any::<u32>()), 0..3),
-            btree_map(unknown_type(), (any::<bool>(), any::<bool>(), vec(any::<u8>(), 0..20)), 0..3),
+            btree_map(
+                unknown_type(),
+                (any::<bool>(), any::<bool>(), vec(any::<u8>(), 0..20)),
+                0..3,
+            ),
         ),
     )
-        .prop_map(|((origin, segs, nh, med, lp, atomic, aggr), (comm, orig, cl, ext, large, unk))| {
-            PathAttributes {
-                origin: Some(origin),
-                as_path: Some(AsPath { segments: segs }),
-                next_hop: Some(nh),
-                med,
-                local_pref: lp,
-                atomic_aggregate: atomic,
-                aggregator: aggr.map(|(asn, a)| Aggregator { asn, address: Ipv4Addr::from(a) }),
-                communities: comm,
-                originator_id: orig.map(Ipv4Addr::from),
-                cluster_list: cl.into_iter().map(Ipv4Addr::from).collect(),
-                extended_communities: ext,
-                large_communities: large
-                    .into_iter()
-                    .map(|(global, local1, local2)| LargeCommunity { global, local1, local2 })
-                    .collect(),
-                unknown: unk
-                    .into_iter()
-                    .map(|(type_code, (transitive, partial, value))| RawAttribute {
-                        flags: FLAG_OPTIONAL
-                            | if transitive { FLAG_TRANSITIVE } else { 0 }
-                            | if partial { FLAG_PARTIAL } else { 0 },
-                        type_code,
-                        value: Bytes::from(value),
-                    })
-                    .collect(),
-                ..Default::default()
-            }
-        })
+        .prop_map(
+            |((origin, segs, nh, med, lp, atomic, aggr), (comm, orig, cl, ext, large, unk))| {
+                PathAttributes {
+                    origin: Some(origin),
+                    as_path: Some(AsPath { segments: segs }),
+                    next_hop: Some(nh),
+                    med,
+                    local_pref: lp,
+                    atomic_aggregate: atomic,
+                    aggregator: aggr.map(|(asn, a)| Aggregator { asn, address: Ipv4Addr::from(a) }),
+                    communities: comm,
+                    originator_id: orig.map(Ipv4Addr::from),
+                    cluster_list: cl.into_iter().map(Ipv4Addr::from).collect(),
+                    extended_communities: ext,
+                    large_communities: large
+                        .into_iter()
+                        .map(|(global, local1, local2)| LargeCommunity { global, local1, local2 })
+                        .collect(),
+                    unknown: unk
+                        .into_iter()
+                        .map(|(type_code, (transitive, partial, value))| RawAttribute {
+                            flags: FLAG_OPTIONAL
+                                | if transitive { FLAG_TRANSITIVE } else { 0 }
+                                | if partial { FLAG_PARTIAL } else { 0 },
+                            type_code,
+                            value: Bytes::from(value),
+                        })
+                        .collect(),
+                    ..Default::default()
+                }
+            },
+        )
 }
 
 fn mp_next_hop(v6_family: bool) -> impl Strategy<Value = MpNextHop> {
@@ -248,7 +256,8 @@ fn capability() -> impl Strategy<Value = Capability> {
         ("[a-z0-9-]{0,20}", "[a-z0-9.]{0,20}")
             .prop_map(|(hostname, domain)| Capability::Fqdn { hostname, domain }),
         (
-            any::<u8>().prop_filter("unknown", |c| !matches!(c, 1 | 2 | 5 | 6 | 64 | 65 | 69 | 70 | 73)),
+            any::<u8>()
+                .prop_filter("unknown", |c| !matches!(c, 1 | 2 | 5 | 6 | 64 | 65 | 69 | 70 | 73)),
             vec(any::<u8>(), 0..10)
         )
             .prop_map(|(code, v)| Capability::Unknown { code, value: Bytes::from(v) }),
@@ -261,7 +270,10 @@ fn open() -> impl Strategy<Value = Open> {
         any::<u16>().prop_filter("hold", |h| *h != 1 && *h != 2),
         unicast_v4(),
         vec(vec(capability(), 0..5), 0..3),
-        proptest::option::of((any::<u8>().prop_filter("not caps", |t| *t != 2 && *t != 255), vec(any::<u8>(), 0..8))),
+        proptest::option::of((
+            any::<u8>().prop_filter("not caps", |t| *t != 2 && *t != 255),
+            vec(any::<u8>(), 0..8),
+        )),
         any::<bool>(),
     )
         .prop_map(|(my_as, hold_time, bgp_id, groups, unknown, extended_params)| {
@@ -399,7 +411,7 @@ fn nlri_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
 
     #[test]
     fn nlri_decoder_matches_the_reference(

@@ -51,7 +51,10 @@ fn full_ipv4_update_round_trips() {
     assert_eq!(a.origin, Some(Origin::Igp));
     assert_eq!(a.as_path.as_ref().unwrap().to_string(), "65001 4200000000");
     assert_eq!((a.med, a.local_pref, a.atomic_aggregate), (Some(10), Some(100), true));
-    assert_eq!(a.aggregator, Some(Aggregator { asn: 65001, address: Ipv4Addr::new(198, 18, 0, 9) }));
+    assert_eq!(
+        a.aggregator,
+        Some(Aggregator { asn: 65001, address: Ipv4Addr::new(198, 18, 0, 9) })
+    );
     assert_eq!(a.communities, vec![0xfde9_0001, 0xffff_ff01]);
     assert_eq!(a.cluster_list.len(), 2);
     assert_eq!(a.extended_communities, vec![0x0002_fde9_0000_0001]);
@@ -104,8 +107,9 @@ fn locally_built_large_asns_go_to_a_2_octet_peer_as_as_trans_plus_as4_path() {
 fn ipv6_link_local_and_global_next_hop() {
     // RFC 2545 §3: 32-octet next hop = global + link-local.
     let nh = v6_nh("2001:db8::1", Some("fe80::1"));
-    let attrs = [mp_reach(2, &nh, &[48, 0x20, 1, 0xd, 0xb8, 0, 1]), origin_igp(), as_path4(&[65001])]
-        .concat();
+    let attrs =
+        [mp_reach(2, &nh, &[48, 0x20, 1, 0xd, 0xb8, 0, 1]), origin_igp(), as_path4(&[65001])]
+            .concat();
     let u = round_trip(&body(&[], &attrs, &[]), &ctx4());
     let reach = u.mp_reach.unwrap();
     assert_eq!(reach.family, Family::IPV6_UNICAST);
@@ -175,9 +179,12 @@ fn add_path_nlri_in_classic_and_mp_fields() {
     let u = round_trip(&body(&nlri, &[], &[]), &ctx);
     assert_eq!(u.withdrawn[1].path_id, Some(2));
     let nh = v6_nh("2001:db8::1", None);
-    let attrs =
-        [mp_reach(2, &nh, &[0, 0, 0, 9, 48, 0x20, 1, 0xd, 0xb8, 0, 1]), origin_igp(), as_path4(&[1])]
-            .concat();
+    let attrs = [
+        mp_reach(2, &nh, &[0, 0, 0, 9, 48, 0x20, 1, 0xd, 0xb8, 0, 1]),
+        origin_igp(),
+        as_path4(&[1]),
+    ]
+    .concat();
     let u = round_trip(&body(&[], &attrs, &[]), &ctx);
     assert_eq!(u.mp_reach.unwrap().nlri[0].path_id, Some(9));
 }
@@ -213,8 +220,8 @@ fn splitting_encoder_uses_as_few_messages_as_the_size_allows() {
     for max in [4096usize, 65535] {
         let ctx = WireContext { max_message_len: max, ..WireContext::modern() };
         let mut out = BytesMut::new();
-        let n = encode_announcements(&attrs, &nh, Family::IPV4_UNICAST, &list, &ctx, &mut out)
-            .unwrap();
+        let n =
+            encode_announcements(&attrs, &nh, Family::IPV4_UNICAST, &list, &ctx, &mut out).unwrap();
         let total = out.len();
         let updates = messages(out, &ctx);
         assert_eq!(updates.len(), n);

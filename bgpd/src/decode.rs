@@ -118,6 +118,7 @@ fn message_json(offset: usize, len: usize, msg: &Message) -> Value {
         }
         Message::Update(u) => {
             let mut j = serde_json::to_value(u).unwrap_or(Value::Null);
+            readable_attributes(&mut j["attributes"], &u.attributes);
             if let Some(f) = u.end_of_rib_family() {
                 j["end_of_rib"] = json!(f.to_string());
             }
@@ -132,6 +133,24 @@ fn message_json(offset: usize, len: usize, msg: &Message) -> Value {
         v["message"] = body;
     }
     v
+}
+
+/// Communities as engineers write them: RFC 1997 `asn:value`, RFC 4360 extended ones as 16
+/// hex digits, and the AS_PATH as a string too (`65001 {65002,65003}`).
+fn readable_attributes(j: &mut Value, attrs: &bgp_core::wire::PathAttributes) {
+    if !j.is_object() {
+        return;
+    }
+    j["communities"] = json!(attrs
+        .communities
+        .iter()
+        .map(|c| format!("{}:{}", c >> 16, c & 0xffff))
+        .collect::<Vec<_>>());
+    j["extended_communities"] =
+        json!(attrs.extended_communities.iter().map(|c| format!("{c:016x}")).collect::<Vec<_>>());
+    if let Some(path) = &attrs.as_path {
+        j["as_path_text"] = json!(path.to_string());
+    }
 }
 
 fn error_json(offset: usize, err: &DecodeError) -> Value {
@@ -204,7 +223,10 @@ mod tests {
 
     #[test]
     fn hex_with_whitespace_comments_and_separators() {
-        assert_eq!(parse_hex("# note\n0x01 02:03\n  0a0B # trailing\n").unwrap(), [1, 2, 3, 10, 11]);
+        assert_eq!(
+            parse_hex("# note\n0x01 02:03\n  0a0B # trailing\n").unwrap(),
+            [1, 2, 3, 10, 11]
+        );
         assert!(parse_hex("abc").is_err());
         assert!(parse_hex("zz").is_err());
     }
@@ -233,6 +255,7 @@ mod tests {
         assert_eq!(m["nlri"][0]["prefix"], "198.18.1.0/24");
         assert_eq!(m["nlri"][0]["path_id"], 7);
         assert_eq!(m["attributes"]["next_hop"], "198.18.0.1");
+        assert_eq!(m["attributes"]["as_path_text"], "4200000000");
         // Without the options, the same bytes mean something else: no guessing.
         let out = run(upd, &DecodeOptions::default());
         assert!(out[0].get("notification").is_some() || out[0].get("rfc7606").is_some());
@@ -241,7 +264,8 @@ mod tests {
     #[test]
     fn malformed_update_prints_the_notification() {
         // Withdrawn Routes Length 0x40 overruns the message: 3/1.
-        let out = run("ffffffffffffffffffffffffffffffff 0017 02 0040 0000", &DecodeOptions::default());
+        let out =
+            run("ffffffffffffffffffffffffffffffff 0017 02 0040 0000", &DecodeOptions::default());
         let n = &out[0]["notification"];
         assert_eq!((n["code"].as_u64(), n["subcode"].as_u64()), (Some(3), Some(1)));
         assert_eq!(n["code_name"], "UPDATE Message Error");

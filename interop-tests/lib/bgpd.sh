@@ -169,6 +169,7 @@ start_bgpd() {
 stop_bgpd() {
   local pid i
   pid=$(bgpd_pid "$1") || return 0
+  _own_pid "$1" "$pid" || return 0
   kill "-${2:-TERM}" "$pid" 2>/dev/null || true
   for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   echo "stop_bgpd: bgpd (pid $pid) still running after 10 s" >&2

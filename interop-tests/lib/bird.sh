@@ -8,6 +8,7 @@
 #   bird_has_route NS PREFIX              # 0 if PREFIX is in BIRD's table (any path)
 #   bird_route_nexthops NS PREFIX         # next hops of PREFIX's paths, one a line
 #   bird_route_count NS PREFIX            # number of paths BIRD holds for PREFIX
+#   bird_best_nexthop NS PREFIX           # next hop of the best path
 #   bird_since NS PEER_ADDR               # "Since" of the session (unchanged = no flap)
 #   bird_route_from NS PREFIX PEER_ADDR   # 0 if BIRD holds PREFIX as learned from PEER_ADDR
 #   bird_restart NS [ARGS] / bird_kill NS  # restart on the same config / SIGKILL
@@ -121,6 +122,7 @@ bird_restart() { bird_stop "$1"; _bird_launch "$@"; }
 bird_kill() {
   local pid
   pid=$(cat "$TEST_DIR/$1/bird.pid" 2>/dev/null) || return 0
+  _own_pid "$1" "$pid" || return 0
   kill -KILL "$pid" 2>/dev/null || true
   _wait_pid_gone "$pid" 5
 }
@@ -139,6 +141,7 @@ bird_set_password() {
 bird_stop() {
   local pid
   pid=$(cat "$TEST_DIR/$1/bird.pid" 2>/dev/null) || return 0
+  _own_pid "$1" "$pid" || return 0
   kill "$pid" 2>/dev/null || true
   _wait_pid_gone "$pid" 5
 }
@@ -168,6 +171,13 @@ bird_route_nexthops() {
   birdc_in "$1" show route "$2" 2>/dev/null | awk '
     /^[[:space:]]+via / { print $2 }
     / unicast \[/ && / via / { for (i = 1; i < NF; i++) if ($i == "via") print $(i+1) }'
+}
+
+# bird_best_nexthop NS PREFIX: the next hop of BIRD's best path (the route line marked "*").
+bird_best_nexthop() {
+  birdc_in "$1" show route "$2" 2>/dev/null | awk '
+    / unicast \[/ { best = ($0 ~ /\] \* /) ; if (best && $0 ~ / via /) { for (i = 1; i < NF; i++) if ($i == "via") { print $(i+1); exit } } next }
+    best && /^[[:space:]]+via / { print $2; exit }'
 }
 
 bird_route_count() {

@@ -174,6 +174,7 @@ frr_restart() { frr_stop "$1"; _frr_launch "$1"; }
 frr_kill_bgpd() {
   local pid
   pid=$(cat "$TEST_DIR/$1/frr/bgpd.pid" 2>/dev/null) || return 0
+  _own_pid "$1" "$pid" || return 0
   kill -KILL "$pid" 2>/dev/null || true
   _frr_wait_gone "$pid"
 }
@@ -206,7 +207,7 @@ frr_route_stale() {
 frr_stop() {
   local pid
   [ -f "$TEST_DIR/$1/frr/pids" ] || return 0
-  while read -r pid; do kill "$pid" 2>/dev/null || true; _frr_wait_gone "$pid"; done \
+  while read -r pid; do _own_pid "$1" "$pid" || continue; kill "$pid" 2>/dev/null || true; _frr_wait_gone "$pid"; done \
     < <(tac "$TEST_DIR/$1/frr/pids")
   rm -f "$TEST_DIR/$1/frr/pids"
 }

@@ -146,6 +146,7 @@ gobgp_announce() {
 gobgp_stop() {
   local pid i
   pid=$(cat "$TEST_DIR/$1/gobgpd.pid" 2>/dev/null) || return 0
+  _own_pid "$1" "$pid" || return 0
   kill "$pid" 2>/dev/null || true
   _wait_pid_gone "$pid" 5
 }
@@ -154,6 +155,7 @@ gobgp_stop() {
 gobgp_kill() {
   local pid
   pid=$(cat "$TEST_DIR/$1/gobgpd.pid" 2>/dev/null) || return 0
+  _own_pid "$1" "$pid" || return 0
   kill -KILL "$pid" 2>/dev/null || true
   _wait_pid_gone "$pid" 5
 }

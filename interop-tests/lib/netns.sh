@@ -44,8 +44,10 @@ harness_init() {
   [ "$(id -u)" = 0 ] || { echo "interop tests need root (network namespaces)" >&2; exit 77; }
 }
 
-# track_pid PID: kill this process at cleanup.
-track_pid() { echo "$1" >>"$TEST_DIR/pids"; }
+# track_pid PID: kill this process at cleanup. Its start time is recorded with it, so that a
+# PID reused by an unrelated process after ours exited is never signalled.
+track_pid() { echo "$1 $(_pid_start "$1")" >>"$TEST_DIR/pids"; }
+_pid_start() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || echo gone; }
 
 # _wait_pid_gone PID SECONDS: wait for PID to exit; SIGKILL it after SECONDS.
 _wait_pid_gone() {
@@ -78,8 +80,10 @@ harness_cleanup_dir() {
   local dir=$1 pid ns pids=() i
   set +e
   if [ -f "$dir/pids" ]; then
-    while read -r pid; do
-      [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && pids+=("$pid")
+    local start
+    while read -r pid start; do
+      [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
+      [ "$(_pid_start "$pid")" = "${start:-}" ] && pids+=("$pid")
     done <"$dir/pids"
   fi
   if [ -f "$dir/netns" ]; then
@@ -261,3 +265,7 @@ _lan_field() { awk -v k="$1" -v me="$2" -v f="$3" '$1 == k && $2 == me { print $
 lan_addr4() { _lan_field "$1" "$2" 4; }
 lan_addr6() { _lan_field "$1" "$2" 5; }
 lan_if() { echo "lan$1"; }
+
+# _own_pid NS PID: 0 if PID is a live process inside namespace NS (so a stop/kill helper never
+# signals a process that merely reused the PID of one of ours).
+_own_pid() { [ -n "$2" ] && [ "$(ip netns identify "$2" 2>/dev/null)" = "$1" ]; }

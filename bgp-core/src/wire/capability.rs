@@ -159,7 +159,7 @@ fn exact_list<'a, T>(
     entry_len: usize,
     entry: fn(&'a [u8]) -> IResult<&'a [u8], T>,
 ) -> Option<Vec<T>> {
-    if value.len() % entry_len != 0 {
+    if !value.len().is_multiple_of(entry_len) {
         return None;
     }
     let (rest, items) = many0(entry).parse(value).ok()?;

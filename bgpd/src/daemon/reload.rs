@@ -69,8 +69,11 @@ impl Daemon {
                 return Err(e.to_string());
             }
         };
+        for w in new.warnings() {
+            tracing::warn!("{w}");
+        }
         let diff = ConfigDiff::between(&self.config, &new);
-        let summary = summarize(&diff);
+        let summary = if diff.is_empty() { "no changes".to_string() } else { diff.to_string() };
         self.apply(diff, new).await;
         self.metrics.config_reloads.with_label_values(&["success"]).inc();
         Ok(summary)
@@ -115,9 +118,10 @@ impl Daemon {
             }
         }
         for addr in &diff.neighbors_enabled {
-            if let Some(peer) = self.peers.get(addr) {
-                peer.send(PeerCommand::Start);
-            }
+            // Down until now: start it afresh with whatever else changed meanwhile.
+            let Some(n) = self.config.neighbor(*addr).cloned() else { continue };
+            self.remove_peer(*addr, codes::CEASE_ADMIN_SHUTDOWN, "").await;
+            self.add_peer(&n).await;
         }
         if !diff.originate_added.is_empty() || !diff.originate_removed.is_empty() {
             self.send_rib(RibInput::Originate(self.config.originate.clone())).await;
@@ -138,16 +142,4 @@ impl Daemon {
         }
         let _ = old;
     }
-}
-
-fn summarize(d: &ConfigDiff) -> String {
-    format!(
-        "{} neighbours added, {} removed, {} reset, {} re-evaluated, {} prefixes originated, {} withdrawn",
-        d.neighbors_added.len(),
-        d.neighbors_removed.len(),
-        d.neighbors_reset.len(),
-        d.neighbors_policy.len() + d.neighbors_updated.len(),
-        d.originate_added.len(),
-        d.originate_removed.len()
-    )
 }

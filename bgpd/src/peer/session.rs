@@ -164,6 +164,7 @@ impl Session {
             PeerCommand::Incoming(stream) => self.incoming(stream).await,
             PeerCommand::Reconfigure(params) => {
                 // Only fields that need no reset reach here (the daemon resets otherwise).
+                self.fsm.set_config(params.fsm.clone());
                 self.params = *params;
             }
             PeerCommand::SendRouteRefresh(request) => {

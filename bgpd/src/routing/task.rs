@@ -195,6 +195,19 @@ impl RibTask {
         let id = entry.id;
         let up = entry.session.is_some();
         if let (Some(old), true) = (old, up) {
+            if old.route_reflector_client != settings.route_reflector_client
+                || old.next_hop_self != settings.next_hop_self
+            {
+                // What we export to and through this peer changes (RFC 4456 §6 reflection
+                // rules, next hop): re-establish the session so every export is recomputed.
+                if let Some(s) = self.peers.get(&peer).and_then(|e| e.session.as_ref()) {
+                    let _ = s.control.send(crate::peer::PeerCommand::Reset {
+                        subcode: bgp_core::wire::notification::codes::CEASE_OTHER_CONFIG_CHANGE,
+                        message: "route reflection or next-hop settings changed".to_string(),
+                    });
+                }
+                return;
+            }
             if old.import != settings.import || old.export != settings.export {
                 match self.rib.set_policy(id, settings.import.clone(), settings.export.clone()) {
                     Ok(changes) => self.absorb(changes),

@@ -70,21 +70,18 @@ fn wire_segments(
     path: &AsPath,
     skip_confed: bool,
 ) -> impl Iterator<Item = Result<(SegmentType, &[u32]), EncodeError>> {
-    path.segments
-        .iter()
-        .filter(move |s| !(skip_confed && s.seg_type.is_confed()))
-        .flat_map(|s| {
-            let too_long = matches!(s.seg_type, SegmentType::AsSet | SegmentType::ConfedSet)
-                && s.asns.len() > 255;
-            let chunks = s.asns.chunks(255).map(move |c| {
-                if too_long {
-                    Err(EncodeError::FieldTooLong("AS_SET of more than 255 ASNs"))
-                } else {
-                    Ok((s.seg_type, c))
-                }
-            });
-            chunks
-        })
+    path.segments.iter().filter(move |s| !(skip_confed && s.seg_type.is_confed())).flat_map(|s| {
+        let too_long =
+            matches!(s.seg_type, SegmentType::AsSet | SegmentType::ConfedSet) && s.asns.len() > 255;
+        let chunks = s.asns.chunks(255).map(move |c| {
+            if too_long {
+                Err(EncodeError::FieldTooLong("AS_SET of more than 255 ASNs"))
+            } else {
+                Ok((s.seg_type, c))
+            }
+        });
+        chunks
+    })
 }
 
 /// Octets of the encoded segments (see [`encode_segments`]).
@@ -271,11 +268,11 @@ mod tests {
     #[test]
     fn malformed_segments_are_rejected() {
         for (bytes, four) in [
-            (&[2u8, 0][..], true),          // zero-length segment
-            (&[5, 1, 0, 1][..], false),     // unknown type
-            (&[2, 2, 0, 1][..], false),     // overrun
-            (&[2, 1, 0, 1, 2][..], false),  // single octet left
-            (&[2, 1, 0, 0, 0][..], true),   // 4-octet overrun
+            (&[2u8, 0][..], true),         // zero-length segment
+            (&[5, 1, 0, 1][..], false),    // unknown type
+            (&[2, 2, 0, 1][..], false),    // overrun
+            (&[2, 1, 0, 1, 2][..], false), // single octet left
+            (&[2, 1, 0, 0, 0][..], true),  // 4-octet overrun
         ] {
             assert!(decode_segments(bytes, four).is_err(), "{bytes:?}");
         }

@@ -19,8 +19,8 @@ use super::as_path::decode_segments;
 use super::*;
 use crate::wire::context::WireContext;
 use crate::wire::error::{AttributeAction, AttributeIssue, DecodeError};
-use crate::wire::update::Update;
 use crate::wire::update::mp::{decode_mp_reach, decode_mp_unreach, MpOutcome};
+use crate::wire::update::Update;
 
 /// What RFC 7606 asks for when an attribute of this type is malformed, or its Optional /
 /// Transitive flags conflict with the type (§3 c: "treat-as-withdraw [...] unless the
@@ -229,8 +229,7 @@ pub(crate) fn decode_attributes(
             );
             continue;
         }
-        if let Err(reason) = decode_known(type_code, value, ctx, &mut update.attributes, &mut as4)
-        {
+        if let Err(reason) = decode_known(type_code, value, ctx, &mut update.attributes, &mut as4) {
             push_issue(update, type_code, malformed_action(type_code), reason);
         }
     }
@@ -321,10 +320,9 @@ fn decode_known(
         }
         // RFC 7606 §7.10: "malformed if its length is not a non-zero multiple of 4".
         ATTR_CLUSTER_LIST => {
-            attrs.cluster_list =
-                words::<4>(value, "CLUSTER_LIST length is not a multiple of 4")?
-                    .map(Ipv4Addr::from)
-                    .collect()
+            attrs.cluster_list = words::<4>(value, "CLUSTER_LIST length is not a multiple of 4")?
+                .map(Ipv4Addr::from)
+                .collect()
         }
         // RFC 7606 §7.14: "malformed if its length is not a non-zero multiple of 8".
         ATTR_EXTENDED_COMMUNITIES => {
@@ -353,9 +351,11 @@ fn decode_known(
                 return Err("AS4_PATH from a 4-octet-AS speaker");
             }
             let path = decode_segments(value, true)?;
-            if path.segments.iter().any(|s| {
-                matches!(s.seg_type, SegmentType::ConfedSequence | SegmentType::ConfedSet)
-            }) {
+            if path
+                .segments
+                .iter()
+                .any(|s| matches!(s.seg_type, SegmentType::ConfedSequence | SegmentType::ConfedSet))
+            {
                 return Err("AS4_PATH with confederation segments");
             }
             as4.as4_path = Some(path);
@@ -389,7 +389,7 @@ fn words<'v, const N: usize>(
     value: &'v [u8],
     reason: &'static str,
 ) -> Result<impl Iterator<Item = [u8; N]> + 'v, &'static str> {
-    if value.is_empty() || value.len() % N != 0 {
+    if value.is_empty() || !value.len().is_multiple_of(N) {
         return Err(reason);
     }
     Ok(value.chunks_exact(N).filter_map(|c| <[u8; N]>::try_from(c).ok()))

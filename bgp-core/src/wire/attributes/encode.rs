@@ -16,8 +16,8 @@ use super::decode::known_flags;
 use super::*;
 use crate::wire::context::WireContext;
 use crate::wire::error::EncodeError;
-use crate::wire::update::{MpReach, MpUnreach};
 use crate::wire::update::mp::{encode_mp_reach, encode_mp_unreach, mp_reach_len, mp_unreach_len};
+use crate::wire::update::{MpReach, MpUnreach};
 
 /// Known attributes in the order they are written after the MP attributes.
 const TYPE_ORDER: [u8; 16] = [
@@ -221,10 +221,8 @@ fn encode_known(
                 out.put_u32(v);
             }
         }
-        ATTR_ATOMIC_AGGREGATE => {
-            if a.atomic_aggregate {
-                put_header(out, a, t, 0)?;
-            }
+        ATTR_ATOMIC_AGGREGATE if a.atomic_aggregate => {
+            put_header(out, a, t, 0)?;
         }
         ATTR_AGGREGATOR => {
             if let Some(aggr) = plan.aggregator {
@@ -237,12 +235,10 @@ fn encode_known(
                 out.put_slice(&aggr.address.octets());
             }
         }
-        ATTR_COMMUNITIES => {
-            if !a.communities.is_empty() {
-                put_header(out, a, t, a.communities.len() * 4)?;
-                for &c in &a.communities {
-                    out.put_u32(c);
-                }
+        ATTR_COMMUNITIES if !a.communities.is_empty() => {
+            put_header(out, a, t, a.communities.len() * 4)?;
+            for &c in &a.communities {
+                out.put_u32(c);
             }
         }
         ATTR_ORIGINATOR_ID => {
@@ -251,12 +247,10 @@ fn encode_known(
                 out.put_slice(&id.octets());
             }
         }
-        ATTR_CLUSTER_LIST => {
-            if !a.cluster_list.is_empty() {
-                put_header(out, a, t, a.cluster_list.len() * 4)?;
-                for id in &a.cluster_list {
-                    out.put_slice(&id.octets());
-                }
+        ATTR_CLUSTER_LIST if !a.cluster_list.is_empty() => {
+            put_header(out, a, t, a.cluster_list.len() * 4)?;
+            for id in &a.cluster_list {
+                out.put_slice(&id.octets());
             }
         }
         ATTR_MP_REACH_NLRI => {
@@ -271,12 +265,10 @@ fn encode_known(
                 encode_mp_unreach(unreach, ctx, out);
             }
         }
-        ATTR_EXTENDED_COMMUNITIES => {
-            if !a.extended_communities.is_empty() {
-                put_header(out, a, t, a.extended_communities.len() * 8)?;
-                for &c in &a.extended_communities {
-                    out.put_u64(c);
-                }
+        ATTR_EXTENDED_COMMUNITIES if !a.extended_communities.is_empty() => {
+            put_header(out, a, t, a.extended_communities.len() * 8)?;
+            for &c in &a.extended_communities {
+                out.put_u64(c);
             }
         }
         ATTR_AS4_PATH => {
@@ -292,14 +284,12 @@ fn encode_known(
                 out.put_slice(&aggr.address.octets());
             }
         }
-        ATTR_LARGE_COMMUNITIES => {
-            if !a.large_communities.is_empty() {
-                put_header(out, a, t, a.large_communities.len() * 12)?;
-                for c in &a.large_communities {
-                    out.put_u32(c.global);
-                    out.put_u32(c.local1);
-                    out.put_u32(c.local2);
-                }
+        ATTR_LARGE_COMMUNITIES if !a.large_communities.is_empty() => {
+            put_header(out, a, t, a.large_communities.len() * 12)?;
+            for c in &a.large_communities {
+                out.put_u32(c.global);
+                out.put_u32(c.local1);
+                out.put_u32(c.local2);
             }
         }
         _ => {}
