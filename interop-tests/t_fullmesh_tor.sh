@@ -7,7 +7,8 @@
 # owner's path with the owner as next hop), in its table and kernel, and reaches every pod;
 # pod 3 pings pod 1 (no tunnel); a node
 # leaving (bgpd stopped) withdraws its Pod CIDR from every kernel and from BIRD; it comes back
-# when that bgpd starts again.
+# when that bgpd starts again. The nodes run with graceful restart off, so stopping bgpd
+# (SIGTERM) means leaving: Cease to every peer, routes withdrawn.
 # timeout: 200
 set -euo pipefail
 source "$(dirname "$0")/lib/all.sh"
@@ -24,7 +25,9 @@ tor_args=()
 for i in 1 2 3; do
   args=(--neighbor "$tor 65000" --originate "198.19.$i.0/24")
   for j in 1 2 3; do [ "$i" = "$j" ] || args+=(--neighbor "${addr[j]} 64512"); done
-  bgpd_write_config "$TEST_DIR/${N[i]}/bgpd.yaml" "${addr[i]}" 64512 "${args[@]}"
+  # Graceful restart off: a stopped node then sends Cease and its routes are withdrawn at once
+  # (with it on, SIGTERM is a graceful restart and peers keep the routes, see t_graceful_restart).
+  bgpd_write_config "$TEST_DIR/${N[i]}/bgpd.yaml" "${addr[i]}" 64512 --gr false "${args[@]}"
   start_bgpd "${N[i]}" "$TEST_DIR/${N[i]}/bgpd.yaml" || fail "bgpd on node $i did not start"
   tor_args+=(--neighbor "${addr[i]} 64512")
 done

@@ -30,7 +30,7 @@ bird_mark=$(bird_since "$B" 198.18.1.1)
 healthy() {
   bgpd_alive "$A" || fail "bgpd died ($1); log: $(tail -n 5 "$TEST_DIR/$A/bgpd.log" | tr '\n' ' ')"
   bird_established "$B" 198.18.1.1 || fail "BIRD's session went down ($1)"
-  assert_eq "$bird_mark" "$(bird_since "$B" 198.18.1.1)" "BIRD's Since ($1)"
+  bird_same_since "$bird_mark" "$(bird_since "$B" 198.18.1.1)" || fail "BIRD's Since ($1): moved from $bird_mark to $(bird_since "$B" 198.18.1.1) (session re-established)"
   assert_route_via "$A" 198.19.2.0/24 "$b"
   assert_route_via "$B" 198.19.1.0/24 198.18.1.1
 }

@@ -116,7 +116,8 @@ j=$(bgpctl_in "$A" show routes --advertised-to "$b" --json) || fail "show routes
 jq -e '[.[].prefix] | index("198.19.1.0/24") != null' <<<"$j" >/dev/null ||
   fail "show routes --advertised-to $b --json lacks 198.19.1.0/24: $j"
 j=$(bgpctl_in "$A" show kernel --json) || fail "bgpctl show kernel --json failed"
-jq -e --arg b "$b" '.[] | select(.prefix == "198.19.2.0/24") | .next_hops == [$b] and .blackhole == false' <<<"$j" >/dev/null ||
+jq -e --arg b "$b" '.[] | select(.prefix == "198.19.2.0/24")
+  | (.next_hops | map(if type == "string" then . else .gateway end)) == [$b] and .blackhole == false' <<<"$j" >/dev/null ||
   fail "show kernel --json: 198.19.2.0/24 via $b expected: $j"
 jq -e '.[] | select(.prefix == "198.19.1.0/24") | .blackhole == true' <<<"$j" >/dev/null ||
   fail "show kernel --json: 198.19.1.0/24 should be a blackhole: $j"

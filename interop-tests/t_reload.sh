@@ -40,7 +40,7 @@ bird_mark=$(bird_since "$B" 198.18.1.1)
 frr_conns=$(frr_connections "$F" 198.18.2.1)
 frr_epoch=$(frr_uptime_epoch "$F" 198.18.2.1)
 no_flap() {
-  assert_eq "$bird_mark" "$(bird_since "$B" 198.18.1.1)" "BIRD's Since for bgpd ($1)"
+  bird_same_since "$bird_mark" "$(bird_since "$B" 198.18.1.1)" || fail "BIRD's Since for bgpd ($1): moved from $bird_mark to $(bird_since "$B" 198.18.1.1) (session re-established)"
   assert_eq "$frr_conns" "$(frr_connections "$F" 198.18.2.1)" "FRR's connectionsEstablished ($1)"
   local e; e=$(frr_uptime_epoch "$F" 198.18.2.1)
   [ $(( e - frr_epoch )) -le 2 ] && [ $(( frr_epoch - e )) -le 2 ] ||

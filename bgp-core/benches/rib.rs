@@ -218,8 +218,35 @@ fn export(rib: &mut Rib, ctx: &WireContext) -> (usize, usize) {
     (messages, out.len())
 }
 
+/// This thread's time on a CPU so far (Linux `schedstat`), to separate our cost from waiting
+/// for a core on a shared machine; zero where unavailable.
+fn cpu_time() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
+/// Wall-clock and on-CPU time of `f`.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration, Duration) {
+    let (t, c) = (Instant::now(), cpu_time());
+    let r = f();
+    (r, t.elapsed(), cpu_time().saturating_sub(c))
+}
+
 fn per_route(d: Duration, routes: usize) -> f64 {
     d.as_nanos() as f64 / routes as f64
+}
+
+/// Print one phase: wall-clock and on-CPU time, per route.
+fn phase(what: &str, wall: Duration, cpu: Duration, routes: usize, extra: String) {
+    println!(
+        "  {what}: {:.0} ms wall, {:.0} ms CPU = {:.0} ns/route wall, {:.0} ns/route CPU{extra}",
+        wall.as_secs_f64() * 1e3,
+        cpu.as_secs_f64() * 1e3,
+        per_route(wall, routes),
+        per_route(cpu, routes),
+    );
 }
 
 /// One timed run with heap figures, printed for the report.
@@ -229,50 +256,54 @@ fn report(s: &Scenario) {
     let base_live = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
     let mut rib = s.rib();
-    let t = Instant::now();
-    let fib_in = s.ingest(&mut rib);
-    let ingest = t.elapsed();
-    let t = Instant::now();
-    let (messages, octets) = export(&mut rib, &ctx);
-    let exported = t.elapsed();
+    let (fib_in, in_wall, in_cpu) = timed(|| s.ingest(&mut rib));
+    let ((messages, octets), out_wall, out_cpu) = timed(|| export(&mut rib, &ctx));
     let held = CURRENT.load(Ordering::Relaxed) - base;
     let live = LIVE.load(Ordering::Relaxed) - base_live;
     let peak = PEAK.load(Ordering::Relaxed) - base;
     let stats = rib.stats();
-    let t = Instant::now();
-    let fib_out = s.withdraw(&mut rib);
-    let (wmessages, _) = export(&mut rib, &ctx);
-    let withdrawn = t.elapsed();
+    let ((fib_out, (wmessages, _)), w_wall, w_cpu) =
+        timed(|| (s.withdraw(&mut rib), export(&mut rib, &ctx)));
     let after = CURRENT.load(Ordering::Relaxed) as isize - base as isize;
+    // Session loss instead of withdrawals: the sources go down (one pass each).
+    s.ingest(&mut rib);
+    export(&mut rib, &ctx);
+    let ((fib_down, (dmessages, _)), d_wall, d_cpu) = timed(|| {
+        let mut n = 0;
+        for (p, _, _) in &s.feeds {
+            n += rib.peer_down(PeerId(*p)).map_or(0, |c| c.fib.len());
+        }
+        (n, export(&mut rib, &ctx))
+    });
     drop(rib);
     println!(
         "{}: {} routes ({} prefixes, {} attribute sets), {} FIB changes in / {} out",
         s.name, s.routes, stats.ipv4_prefixes, stats.attribute_sets, fib_in, fib_out
     );
-    println!(
-        "  ingest {:.0} ms ({:.0} ns/route), export to monitor {:.0} ms ({:.0} ns/route, {} UPDATEs, {} octets), in+out {:.0} ns/route",
-        ingest.as_secs_f64() * 1e3,
-        per_route(ingest, s.routes),
-        exported.as_secs_f64() * 1e3,
-        per_route(exported, s.routes),
-        messages,
-        octets,
-        per_route(ingest + exported, s.routes),
+    phase("ingest", in_wall, in_cpu, s.routes, String::new());
+    phase(
+        "export to monitor",
+        out_wall,
+        out_cpu,
+        s.routes,
+        format!(" ({messages} UPDATEs, {octets} octets)"),
+    );
+    phase("ingest + export", in_wall + out_wall, in_cpu + out_cpu, s.routes, String::new());
+    phase("withdraw all + export", w_wall, w_cpu, s.routes, format!(" ({wmessages} UPDATEs)"));
+    phase(
+        "peer_down + export",
+        d_wall,
+        d_cpu,
+        s.routes,
+        format!(" ({fib_down} FIB changes, {dmessages} UPDATEs)"),
     );
     println!(
-        "  withdraw all + export withdrawals {:.0} ms ({:.0} ns/route, {} UPDATEs)",
-        withdrawn.as_secs_f64() * 1e3,
-        per_route(withdrawn, s.routes),
-        wmessages
-    );
-    println!(
-        "  heap held by the RIB after ingest+export: {:.1} MiB = {:.1} bytes/route ({} live allocations); peak {:.1} MiB = {:.1} bytes/route; after withdraw {} bytes",
+        "  heap held after ingest+export: {:.1} MiB = {:.1} bytes/route ({live} allocations); \
+         peak {:.1} MiB = {:.1} bytes/route; after withdraw {after} bytes",
         held as f64 / 1048576.0,
         held as f64 / s.routes as f64,
-        live,
         peak as f64 / 1048576.0,
         peak as f64 / s.routes as f64,
-        after
     );
 }
 

@@ -431,3 +431,29 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The encoder's batched hot loop writes exactly what one-at-a-time encoding writes, and
+    /// stops at the budget.
+    #[test]
+    fn nlri_run_encoder_matches_single_entries(
+        list in prop_oneof![nlri_list(v4_prefix(), true, 400), nlri_list(v6_prefix(), true, 200)],
+        add_path in any::<bool>(),
+        budget in 0usize..5000,
+    ) {
+        use bgp_core::wire::nlri::{encode_nlri, encode_nlri_run};
+        let mut run = BytesMut::new();
+        let taken = encode_nlri_run(&list, add_path, budget, &mut run);
+        let mut single = BytesMut::new();
+        let mut n = 0;
+        for e in &list {
+            if single.len() + e.encoded_len(add_path) > budget {
+                break;
+            }
+            encode_nlri(e, add_path, &mut single);
+            n += 1;
+        }
+        prop_assert_eq!(taken, n);
+        prop_assert_eq!(run, single);
+    }
+}

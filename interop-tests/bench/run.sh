@@ -17,14 +17,17 @@
 # everything to the monitor (eBGP: next hop self) and imports nothing from it.
 #
 # Prints one line per target:
-#   RESULT scenario target t_in t_out cpu_in cpu_out hwm_mib rss_in_mib
+#   RESULT scenario target t_in t_out cpu_in cpu_out hwm_mib rss_in_mib other_s
 # t_in: from the first UPDATE written to the monitor (or the kernel) holding all K*N routes;
 # t_out: from the withdrawal (kernel: the disconnect) to none left; cpu_*: target CPU seconds
 # (utime+stime of its processes) spent in each phase; hwm_mib: peak RSS (VmHWM) over the run;
-# rss_in_mib: RSS once everything is in. A phase that did not finish within $TIMEOUT seconds
-# prints "timeout" (and the count reached).
+# rss_in_mib: RSS once everything is in; other_s: CPU seconds something else (other people's
+# builds and tests, kernel work of other namespaces) took on the target CPU meanwhile. A
+# phase that did not finish within $TIMEOUT seconds prints "timeout" (and the count reached).
 #
-# Env: BGPD_BIN, BGPBLAST_BIN (default target/release/{bgpd,examples/bgpblast}), TIMEOUT
+# Before each target the script waits for an idle machine (see wait_quiet).
+# Env: PERF=1 records `perf record -g` of the target into the work directory (with KEEP=1);
+# BGPD_BIN, BGPBLAST_BIN (default target/release/{bgpd,examples/bgpblast}), TIMEOUT
 # (default 120), KEEP=1 keeps the work directory, BENCH_DIR (default /tmp/bench.$$).
 set -uo pipefail
 
@@ -42,7 +45,7 @@ MON_ADDR=198.18.0.2
 TESTER_BASE=10          # testers are 198.18.0.10, .11, ... (at most 200 of them)
 LOCAL_AS=65000 TESTER_AS=65001 MON_AS=65002
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
 [ $# -ge 1 ] || usage
@@ -218,7 +221,8 @@ EOF
 
 # ---- starting the target (pinned) -------------------------------------------------------------
 
-in_target() { taskset -c "$TARGET_CPU" ip netns exec "$NS_T" "$@"; }
+# Only ever run in the background (`in_target CMD &`): exec makes $! the daemon's own PID.
+in_target() { exec taskset -c "$TARGET_CPU" ip netns exec "$NS_T" "$@"; }
 
 wait_listen() {
   local i
@@ -332,7 +336,7 @@ run_target() {
   local watch
   if [ "$KERNEL" = 1 ]; then
     watch=$WORK/fibwatch.out
-    ip netns exec "$NS_T" "$BGPBLAST_BIN" fibwatch --expect "$TOTAL" >"$watch" 2>&1 &
+    ip netns exec "$NS_T" "$BGPBLAST_BIN" fibwatch --expect "$TOTAL" --interval-ms "${FIB_INTERVAL_MS:-200}" >"$watch" 2>&1 &
     PIDS+=($!)
   else
     watch=$WORK/monitor.out
@@ -345,13 +349,20 @@ run_target() {
   wait_idle
   local cpu0 cpu1 cpu2 rss_in hwm t_in t_out
   cpu0=$(cpu_secs)
+  local busy0; busy0=$(cpu_busy_ticks)
+  if [ -n "${PERF:-}" ]; then
+    perf record -F 499 -g -o "$WORK/perf.data" -p "$(IFS=,; echo "${TARGET_PIDS[*]}")" \
+      >"$WORK/perf.out" 2>&1 &
+    PERF_PID=$!; PIDS+=($PERF_PID); sleep 0.5
+  fi
   local send=$WORK/send.out
   ip netns exec "$NS_G" "$BGPBLAST_BIN" send --local "$(tester_addr 0)" --sessions "$K" \
     --peer "$T_ADDR" --as "$TESTER_AS" --prefixes "$N" >"$send" 2>&1 &
   local sender=$!
   PIDS+=($sender)
   wait_event "$send" start 60 || log "senders did not start: $(tail -n 3 "$send")"
-  if ! wait_event "$watch" full "$TIMEOUT"; then
+  local tmo=$TIMEOUT; [ "$t" = gobgp ] && tmo=${GOBGP_TIMEOUT:-$TIMEOUT}
+  if ! wait_event "$watch" full "$tmo"; then
     log "$t: not all $TOTAL routes after ${TIMEOUT}s (last count $(last_count "$watch"))"
   fi
   wait_idle
@@ -361,22 +372,48 @@ run_target() {
   if [ "$KERNEL" = 1 ]; then out_event=disconnect; kill -USR2 "$sender"; else kill -USR1 "$sender"; fi
   wait_event "$send" "$out_event" 10
   if [ -n "$(event_ts "$watch" full)" ]; then
-    wait_event "$watch" zero "$TIMEOUT" || log "$t: routes still there after ${TIMEOUT}s (last count $(last_count "$watch"))"
+    wait_event "$watch" zero "$tmo" || log "$t: routes still there after ${TIMEOUT}s (last count $(last_count "$watch"))"
   fi
   wait_idle
   cpu2=$(cpu_secs); hwm=$(mem_mib VmHWM)
+  # Foreign load on the target CPU while it ran: busy time there minus the target's own.
+  local other; other=$(awk -v b0="$busy0" -v b1="$(cpu_busy_ticks)" -v c0="$cpu0" -v c2="$cpu2" \
+    -v hz="$CLK_TCK" 'BEGIN { o = (b1 - b0) / hz - (c2 - c0); printf "%.1f", o < 0 ? 0 : o }')
+  if [ -n "${PERF:-}" ]; then kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null; fi
   t_out=$(diff_s "$(event_ts "$send" "$out_event")" "$(event_ts "$watch" zero)")
   [ -z "$(event_ts "$watch" full)" ] && t_out="-"
   local cpu_in cpu_out
   cpu_in=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')
   cpu_out=$(awk -v a="$cpu1" -v b="$cpu2" 'BEGIN { printf "%.2f", b - a }')
   [ "$t_in" = timeout ] && t_in="timeout($(last_count "$watch"))"
-  echo "RESULT $SCENARIO $t $t_in $t_out $cpu_in $cpu_out $hwm $rss_in"
+  echo "RESULT $SCENARIO $t $t_in $t_out $cpu_in $cpu_out $hwm $rss_in $other"
   cleanup
 }
+
+# wait_quiet: the two CPUs are shared with other people's builds and tests. Wait (at most
+# $QUIET_WAIT s, default 900) until no rustc runs and both CPUs have been >= 90 % idle for
+# 3 s in a row; otherwise go on and say so.
+cpu_idle_busy() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+wait_quiet() {
+  local quiet=0 end=$((SECONDS + ${QUIET_WAIT:-900})) a b
+  while [ $quiet -lt 3 ] && [ $SECONDS -lt $end ]; do
+    a=$(cpu_idle_busy); sleep 1; b=$(cpu_idle_busy)
+    if ! pgrep -x rustc >/dev/null && awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y);
+        i = y[1] - x[1]; u = y[2] - x[2]; exit !(i + u > 0 && i / (i + u) >= 0.9) }'; then
+      quiet=$((quiet + 1))
+    else
+      quiet=0
+    fi
+  done
+  [ $quiet -ge 3 ] || log "machine still busy after ${QUIET_WAIT:-900}s: results are noisy"
+}
+
+# Busy jiffies of the target CPU (everything that ran there, the target included).
+cpu_busy_ticks() { awk -v c="cpu$TARGET_CPU" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
 mkdir -p "$BENCH_DIR"
 for t in "${TARGETS[@]}"; do
   if [ "$KERNEL" = 1 ] && [ "$t" = gobgp ]; then echo "RESULT $SCENARIO gobgp cannot-program-the-kernel"; continue; fi
+  wait_quiet
   run_target "$t"
 done

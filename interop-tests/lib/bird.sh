@@ -66,6 +66,7 @@ bird_start() {
         echo "  neighbor $NBR_ADDR as $NBR_AS;"
       fi
       echo "  connect delay time 1; connect retry time 2; error wait time 1, 10;"
+      echo "  debug { states, events };   # session changes and their reasons in bird.log"
       [ "$NBR_PASSIVE" = 1 ] && echo "  passive on;"
       if [ -n "$NBR_MULTIHOP" ]; then echo "  multihop $NBR_MULTIHOP;"
       elif [ "$NBR_AS" = "$as" ]; then echo "  direct;"; fi
@@ -152,9 +153,21 @@ bird_state() {
 }
 
 # bird_since NS PEER_ADDR: the "Since" column of the session (changes at every state change).
+# BIRD converts its monotonic timestamp to wall-clock time at each display, so two readings of
+# an unchanged session can differ by a millisecond: compare them with bird_same_since.
 bird_since() {
   birdc_in "$1" show protocols "$(_peer_proto_name "$2")" 2>/dev/null |
     awk -v p="$(_peer_proto_name "$2")" '$1 == p { print $5 }'
+}
+
+# bird_same_since OLD NEW: 0 if two "Since" readings (HH:MM:SS.mmm) are within 50 ms.
+bird_same_since() {
+  local a b
+  a=$(_hms_ms "$1") b=$(_hms_ms "$2")
+  [ -n "$a" ] && [ -n "$b" ] && [ $(( a > b ? a - b : b - a )) -le 50 ]
+}
+_hms_ms() {
+  awk -F'[:.]' 'NF >= 3 { ms = (NF >= 4) ? substr($4 "000", 1, 3) : 0; print (($1 * 60 + $2) * 60 + $3) * 1000 + ms }' <<<"$1"
 }
 
 # bird_route_from NS PREFIX PEER_ADDR: 0 if BIRD holds a route for PREFIX learned from PEER_ADDR

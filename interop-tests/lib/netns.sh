@@ -51,8 +51,12 @@ _pid_start() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || echo gone; }
 
 # _wait_pid_gone PID SECONDS: wait for PID to exit; SIGKILL it after SECONDS.
 _wait_pid_gone() {
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  local i st
+  st=$(_pid_start "$1")
+  for i in $(seq 1 $(( $2 * 10 ))); do
+    [ "$(_pid_start "$1")" = "$st" ] && [ "$st" != gone ] || return 0
+    sleep 0.1
+  done
   kill -KILL "$1" 2>/dev/null || true
   sleep 0.2
 }

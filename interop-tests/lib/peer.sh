@@ -8,6 +8,7 @@
 #   peer_flap_marker KIND NS PEER_ADDR   changes whenever the session is re-established
 #                                        (BIRD "Since", FRR connectionsEstablished and
 #                                        connectionsDropped, GoBGP uptime)
+#   peer_same_marker KIND OLD NEW        compare two markers (BIRD's with a 50 ms tolerance)
 #   peer_restart KIND NS                 stop (SIGTERM) and start again on the same config
 #   peer_kill KIND NS                    SIGKILL (FRR: bgpd only)
 #   peer_stop KIND NS
@@ -27,6 +28,14 @@ peer_flap_marker() {
     bird) bird_since "$2" "$3" ;;
     frr) _frr_peer_summary "$2" "$3" | jq -r '"established \(.connectionsEstablished) dropped \(.connectionsDropped)"' ;;
     gobgp) gobgp_uptime "$2" "$3" ;;
+  esac
+}
+
+# peer_same_marker KIND OLD NEW: 0 if two flap markers say "no re-establishment in between".
+peer_same_marker() {
+  case $1 in
+    bird) bird_same_since "$2" "$3" ;;
+    *) [ "$2" = "$3" ] ;;
   esac
 }
 

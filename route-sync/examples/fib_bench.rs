@@ -125,11 +125,22 @@ fn run_ours(n: u32, objects: bool) -> Figures {
             for i in 0..n {
                 rs.remove(IpNet::V4(prefix(i)));
             }
+            if std::env::var_os("FIB_BENCH_VERBOSE").is_some() {
+                eprintln!("remove() x{n}: {:.3} s", t0.elapsed().as_secs_f64());
+            }
             while stats.installed() > 0 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             let (flush_s, flush_cpu) = (t0.elapsed().as_secs_f64(), thread_cpu() - c0);
             assert_eq!(fib_prefixes("/proc/thread-self/net/fib_triestat"), base);
+            if std::env::var_os("FIB_BENCH_VERBOSE").is_some() {
+                eprintln!(
+                    "removed {} netlink_errors {} install_ok {}",
+                    stats.removed(),
+                    stats.netlink_errors(),
+                    stats.install_ok()
+                );
+            }
             rs.shutdown(true).await;
             Figures { install_s, install_cpu, flush_s, flush_cpu }
         })

@@ -6,6 +6,7 @@
 //! all queued on the socket when `send()` returns. [`Fib::complete`] then applies the outcome.
 //! No request is ever "in flight" across two batches, which keeps this state exact.
 
+use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST
 
 use crate::config::{BlackholeKind, KernelConfig, SyncOptions};
 use crate::events::{KernelEvent, KernelNextHop, KernelRoute, Stats};
+use crate::hash::FastState;
 use crate::interfaces::Interfaces;
 use crate::nexthop_msg::{self, NexthopKind, NexthopMessage};
 use crate::nexthops::{NhKey, NhTable};
@@ -27,8 +29,9 @@ const ENOENT: i32 = libc::ENOENT;
 /// One request of a batch, to be matched with its error reply (if any) by sequence number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    /// RTM_NEWROUTE (`Some`) or RTM_DELROUTE (`None`).
-    Route { prefix: IpNet, new: Option<RouteTarget> },
+    /// RTM_NEWROUTE (`Some`) or RTM_DELROUTE (`None`); `old` is what the kernel held before
+    /// (restored if the request is refused), `repair` counts it as repaired on success.
+    Route { prefix: IpNet, new: Option<RouteTarget>, old: Option<RouteTarget>, repair: bool },
     /// RTM_NEWNEXTHOP.
     NhNew(u32),
     /// RTM_DELNEXTHOP of an unused object.
@@ -79,10 +82,99 @@ struct NextHopUse {
     oif: Option<u32>,
 }
 
-enum Want {
-    Nothing,
-    Blackhole,
-    Via(Box<[IpAddr]>),
+/// The last resolution of next hops to a target: the RIB sends long runs of routes with the
+/// same next hops, which then cost one slice comparison instead of resolving again.
+#[derive(Debug, Clone)]
+struct Memo {
+    via: Box<[IpAddr]>,
+    v6_prefix: bool,
+    target: Option<RouteTarget>,
+}
+
+/// The parts of [`Fib`] that resolving a target needs, borrowed beside an entry.
+struct PlanCtx<'a> {
+    id: &'a RouteIdentity,
+    nh: &'a mut NhTable,
+    seq: &'a mut u32,
+    memo: &'a mut Option<Memo>,
+    use_objects: bool,
+    blackhole: &'a RouteTarget,
+}
+
+impl PlanCtx<'_> {
+    fn target_for(
+        &mut self,
+        prefix: &IpNet,
+        e: &Entry,
+        ifs: &Interfaces,
+        b: &mut Batch,
+    ) -> Option<RouteTarget> {
+        if e.blackhole {
+            return Some(self.blackhole.clone());
+        }
+        let hops = e.via.as_deref()?;
+        let v6_prefix = prefix.addr().is_ipv6();
+        if let Some(m) = self.memo.as_ref() {
+            if m.v6_prefix == v6_prefix && *m.via == *hops {
+                return m.target.clone();
+            }
+        }
+        let target = self.resolve(v6_prefix, hops, ifs, b);
+        *self.memo = Some(Memo { via: hops.into(), v6_prefix, target: target.clone() });
+        target
+    }
+
+    fn resolve(
+        &mut self,
+        v6_prefix: bool,
+        hops: &[IpAddr],
+        ifs: &Interfaces,
+        b: &mut Batch,
+    ) -> Option<RouteTarget> {
+        let mut resolved: Vec<(IpAddr, u32)> = hops
+            .iter()
+            .filter(|h| !(v6_prefix && h.is_ipv4()))
+            .filter_map(|h| ifs.resolve(*h).map(|oif| (*h, oif)))
+            .collect();
+        resolved.sort_unstable();
+        resolved.dedup();
+        if resolved.is_empty() {
+            return None;
+        }
+        if !self.use_objects {
+            return Some(RouteTarget::Gateways(resolved));
+        }
+        let mut ids: Vec<u32> = resolved
+            .iter()
+            .map(|(gw, oif)| self.ensure_object(NhKey::Gateway(*gw, *oif), b))
+            .collect();
+        if let [single] = ids[..] {
+            return Some(RouteTarget::Object(single));
+        }
+        ids.sort_unstable();
+        Some(RouteTarget::Object(self.ensure_object(NhKey::Group(ids), b)))
+    }
+
+    fn ensure_object(&mut self, key: NhKey, b: &mut Batch) -> u32 {
+        if let Some(id) = self.nh.find(&key) {
+            return id;
+        }
+        let kind = match &key {
+            NhKey::Gateway(gateway, oif) => NexthopKind::Gateway { gateway: *gateway, oif: *oif },
+            NhKey::Group(members) => NexthopKind::Group(members.clone()),
+        };
+        let id = self.nh.create(key);
+        let seq = next_seq(self.seq);
+        let msg = NexthopMessage { id, protocol: self.id.protocol, kind };
+        msg.emit_new(seq, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, &mut b.buf);
+        b.ops.push((seq, Op::NhNew(id)));
+        id
+    }
+}
+
+fn next_seq(seq: &mut u32) -> u32 {
+    *seq = seq.wrapping_add(1).max(1);
+    *seq
 }
 
 /// See the module documentation.
@@ -90,12 +182,12 @@ pub struct Fib {
     id: RouteIdentity,
     blackhole: RouteTarget,
     use_objects: bool,
-    entries: HashMap<IpNet, Entry>,
+    entries: HashMap<IpNet, Entry, FastState>,
     nh: NhTable,
     dirty: VecDeque<IpNet>,
     /// Routes to remove, held back until `dirty` is empty so that those sharing a nexthop
     /// object can go with one RTM_DELNEXTHOP.
-    removals: Vec<IpNet>,
+    removals: Vec<(IpNet, Option<u32>)>,
     deletes: VecDeque<IpNet>,
     failed: Vec<IpNet>,
     purge_allowed: bool,
@@ -107,6 +199,7 @@ pub struct Fib {
     events: Vec<KernelEvent>,
     stats: Arc<Stats>,
     seq: u32,
+    memo: Option<Memo>,
 }
 
 /// Records a new kernel state for an entry, keeping object users and the gauge right.
@@ -145,7 +238,7 @@ impl Fib {
                 BlackholeKind::Unreachable => RouteTarget::Unreachable,
             },
             use_objects: opts.nexthop_objects,
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             nh: NhTable::new(opts.nexthop_id_base),
             dirty: VecDeque::new(),
             removals: Vec::new(),
@@ -158,6 +251,7 @@ impl Fib {
             events: Vec::new(),
             stats,
             seq: 0,
+            memo: None,
         }
     }
 
@@ -172,6 +266,7 @@ impl Fib {
 
     pub fn disable_objects(&mut self) {
         self.use_objects = false;
+        self.memo = None;
     }
 
     pub fn take_events(&mut self) -> Vec<KernelEvent> {
@@ -179,8 +274,7 @@ impl Fib {
     }
 
     pub fn next_seq(&mut self) -> u32 {
-        self.seq = self.seq.wrapping_add(1).max(1);
-        self.seq
+        next_seq(&mut self.seq)
     }
 
     fn mark_dirty(&mut self, prefix: IpNet) {
@@ -298,6 +392,7 @@ impl Fib {
     /// the kernel has no nexthop objects.
     pub fn load_kernel(&mut self, routes: Vec<ParsedRoute>, nexthops: Option<&[NexthopMessage]>) {
         self.nh.load(nexthops.unwrap_or(&[]), self.id.protocol);
+        self.memo = None;
         self.installed = 0;
         self.dirty.clear();
         self.removals.clear();
@@ -433,6 +528,7 @@ impl Fib {
     /// Re-resolves every next hop in use after an interface change and reports reachability
     /// transitions. Returns true when any next hop now resolves differently.
     pub fn interfaces_changed(&mut self, ifs: &Interfaces) -> bool {
+        self.memo = None;
         let mut down = Vec::new();
         let mut up = Vec::new();
         let mut changed = false;
@@ -515,7 +611,7 @@ impl Fib {
                 if self.gc_needed && b.ops.is_empty() {
                     self.gc_needed = false;
                     for id in self.nh.garbage() {
-                        let seq = self.next_seq();
+                        let seq = next_seq(&mut self.seq);
                         nexthop_msg::emit_delete(id, seq, NLM_F_REQUEST, &mut b.buf);
                         b.ops.push((seq, Op::NhDel(id)));
                     }
@@ -526,6 +622,9 @@ impl Fib {
         b
     }
 
+    /// Plans one prefix. Our view of the kernel is updated right away (optimistically): the
+    /// batch goes out before anything else happens, and [`Fib::complete`] reverts the requests
+    /// the kernel refused, so the common case costs no second lookup.
     fn plan_prefix(&mut self, prefix: IpNet, ifs: &Interfaces, b: &mut Batch, defer: bool) {
         let Some(e) = self.entries.get_mut(&prefix) else { return };
         e.queued = false;
@@ -540,34 +639,43 @@ impl Fib {
         if e.stale && !self.purge_allowed {
             return;
         }
-        let want = if e.blackhole {
-            Want::Blackhole
-        } else if let Some(v) = &e.via {
-            Want::Via(v.clone())
-        } else {
-            Want::Nothing
+        let mut ctx = PlanCtx {
+            id: &self.id,
+            nh: &mut self.nh,
+            seq: &mut self.seq,
+            memo: &mut self.memo,
+            use_objects: self.use_objects,
+            blackhole: &self.blackhole,
         };
-        let kernel = e.kernel.clone();
-        let target = self.target_for(&prefix, want, ifs, b);
-        if target == kernel {
+        let target = ctx.target_for(&prefix, e, ifs, b);
+        if target == e.kernel {
             return;
         }
+        let old = e.kernel.clone();
         match target {
             None if defer => {
-                if let Some(e) = self.entries.get_mut(&prefix) {
-                    e.queued = true;
-                }
-                self.removals.push(prefix);
+                e.queued = true;
+                let object = match &e.kernel {
+                    Some(RouteTarget::Object(id)) if !desired => Some(*id),
+                    _ => None,
+                };
+                self.removals.push((prefix, object));
             }
             None => {
-                let seq = self.next_seq();
+                let seq = next_seq(&mut self.seq);
                 route_msg::emit_del_route(&self.id, &prefix, seq, &mut b.buf);
-                b.ops.push((seq, Op::Route { prefix, new: None }));
+                set_kernel(e, &mut self.nh, &mut self.installed, None);
+                b.ops.push((seq, Op::Route { prefix, new: None, old, repair: false }));
+                if !desired {
+                    self.entries.remove(&prefix);
+                }
             }
             Some(t) => {
-                let seq = self.next_seq();
-                route_msg::emit_new_route(&self.id, &prefix, &t, kernel.is_some(), seq, &mut b.buf);
-                b.ops.push((seq, Op::Route { prefix, new: Some(t) }));
+                let seq = next_seq(&mut self.seq);
+                route_msg::emit_new_route(&self.id, &prefix, &t, old.is_some(), seq, &mut b.buf);
+                let repair = std::mem::take(&mut e.repair);
+                set_kernel(e, &mut self.nh, &mut self.installed, Some(t.clone()));
+                b.ops.push((seq, Op::Route { prefix, new: Some(t), old, repair }));
             }
         }
     }
@@ -576,13 +684,10 @@ impl Fib {
     /// the rest is deleted route by route.
     fn plan_removals(&mut self, b: &mut Batch) {
         let mut per_object: HashMap<u32, Vec<IpNet>> = HashMap::new();
-        for p in std::mem::take(&mut self.removals) {
-            let Some(e) = self.entries.get(&p) else { continue };
-            match &e.kernel {
-                Some(RouteTarget::Object(id)) if !e.desired() => {
-                    per_object.entry(*id).or_default().push(p)
-                }
-                _ => self.deletes.push_back(p),
+        for (p, object) in std::mem::take(&mut self.removals) {
+            match object {
+                Some(id) => per_object.entry(id).or_default().push(p),
+                None => self.deletes.push_back(p),
             }
         }
         for (id, prefixes) in per_object {
@@ -591,65 +696,13 @@ impl Fib {
                 .get(id)
                 .is_some_and(|o| o.users == prefixes.len() as u64 && o.group_refs == 0);
             if all_users {
-                let seq = self.next_seq();
+                let seq = next_seq(&mut self.seq);
                 nexthop_msg::emit_delete(id, seq, NLM_F_REQUEST, &mut b.buf);
                 b.ops.push((seq, Op::NhFlush { id, prefixes }));
             } else {
                 self.deletes.extend(prefixes);
             }
         }
-    }
-
-    fn target_for(
-        &mut self,
-        prefix: &IpNet,
-        want: Want,
-        ifs: &Interfaces,
-        b: &mut Batch,
-    ) -> Option<RouteTarget> {
-        let hops = match want {
-            Want::Nothing => return None,
-            Want::Blackhole => return Some(self.blackhole.clone()),
-            Want::Via(hops) => hops,
-        };
-        let mut resolved: Vec<(IpAddr, u32)> = hops
-            .iter()
-            .filter(|h| !(prefix.addr().is_ipv6() && h.is_ipv4()))
-            .filter_map(|h| ifs.resolve(*h).map(|oif| (*h, oif)))
-            .collect();
-        resolved.sort_unstable();
-        resolved.dedup();
-        if resolved.is_empty() {
-            return None;
-        }
-        if !self.use_objects {
-            return Some(RouteTarget::Gateways(resolved));
-        }
-        let mut ids: Vec<u32> = resolved
-            .iter()
-            .map(|(gw, oif)| self.ensure_object(NhKey::Gateway(*gw, *oif), b))
-            .collect();
-        if let [single] = ids[..] {
-            return Some(RouteTarget::Object(single));
-        }
-        ids.sort_unstable();
-        Some(RouteTarget::Object(self.ensure_object(NhKey::Group(ids), b)))
-    }
-
-    fn ensure_object(&mut self, key: NhKey, b: &mut Batch) -> u32 {
-        if let Some(id) = self.nh.find(&key) {
-            return id;
-        }
-        let kind = match &key {
-            NhKey::Gateway(gateway, oif) => NexthopKind::Gateway { gateway: *gateway, oif: *oif },
-            NhKey::Group(members) => NexthopKind::Group(members.clone()),
-        };
-        let id = self.nh.create(key);
-        let seq = self.next_seq();
-        let msg = NexthopMessage { id, protocol: self.id.protocol, kind };
-        msg.emit_new(seq, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, &mut b.buf);
-        b.ops.push((seq, Op::NhNew(id)));
-        id
     }
 
     // ---- outcome ----------------------------------------------------------------------------
@@ -659,6 +712,7 @@ impl Fib {
     /// holder the caller should look up ([`Fib::conflict_owner`]).
     pub fn complete(&mut self, ops: Vec<(u32, Op)>, errors: &HashMap<u32, i32>) -> Vec<IpNet> {
         let mut conflicts = Vec::new();
+        let (mut installed_ok, mut removed, mut repaired) = (0, 0, 0);
         Stats::add(&self.stats.netlink_errors, errors.len() as u64);
         for (seq, op) in ops {
             let err = errors.get(&seq).copied();
@@ -667,11 +721,13 @@ impl Fib {
                     if let Some(errno) = err {
                         tracing::warn!(id, errno, "nexthop object refused");
                         self.nh.forget(id, errno == EEXIST);
+                        self.memo = None;
                     }
                 }
                 Op::NhDel(id) => match err {
                     None | Some(ENOENT) => {
                         self.nh.forget(id, false);
+                        self.memo = None;
                         self.gc_needed = true;
                     }
                     Some(errno) => {
@@ -679,106 +735,109 @@ impl Fib {
                         self.nh.block_gc(id);
                     }
                 },
-                Op::NhFlush { id, prefixes } => self.flush_done(id, prefixes, err),
-                Op::Route { prefix, new } => self.route_done(prefix, new, err, &mut conflicts),
+                Op::NhFlush { id, prefixes } => removed += self.flush_done(id, prefixes, err),
+                Op::Route { prefix, new, old, repair } => match (err, new.is_some()) {
+                    (None, true) => {
+                        installed_ok += 1;
+                        repaired += u64::from(repair);
+                    }
+                    (None, false) => removed += 1,
+                    (Some(ESRCH), false) => {}
+                    (Some(errno), installing) => {
+                        self.refused(prefix, old, repair, errno, installing, &mut conflicts)
+                    }
+                },
             }
         }
+        Stats::add(&self.stats.install_ok, installed_ok);
+        Stats::add(&self.stats.removed, removed);
+        Stats::add(&self.stats.repaired, repaired);
+        self.gc_needed = true;
         self.sync_gauges();
         conflicts
     }
 
-    fn flush_done(&mut self, id: u32, prefixes: Vec<IpNet>, err: Option<i32>) {
+    /// Reverts our view for a refused route request and decides what follows.
+    fn refused(
+        &mut self,
+        prefix: IpNet,
+        old: Option<RouteTarget>,
+        repair: bool,
+        errno: i32,
+        installing: bool,
+        conflicts: &mut Vec<IpNet>,
+    ) {
+        // A refused delete of a route nobody wants any more: the entry was dropped.
+        let e = self.entries.entry(prefix).or_default();
+        set_kernel(e, &mut self.nh, &mut self.installed, old.clone());
+        e.repair |= repair;
+        if installing && errno == EEXIST && old.is_none() {
+            e.foreign = true;
+            conflicts.push(prefix);
+            return;
+        }
+        if installing {
+            Stats::add(&self.stats.install_failed, 1);
+        }
+        tracing::debug!(%prefix, errno, "kernel refused route request, will retry");
+        if !e.failed {
+            e.failed = true;
+            self.failed.push(prefix);
+        }
+    }
+
+    /// Returns how many routes went with the object.
+    fn flush_done(&mut self, id: u32, prefixes: Vec<IpNet>, err: Option<i32>) -> u64 {
         if let Some(errno) = err.filter(|e| *e != ENOENT) {
             tracing::warn!(id, errno, "nexthop object flush refused, deleting routes one by one");
             self.nh.block_gc(id);
             for p in prefixes {
                 self.deletes.push_back(p);
             }
-            return;
+            return 0;
         }
         let mut removed = 0;
         for p in prefixes {
-            let Some(e) = self.entries.get_mut(&p) else { continue };
+            let Slot::Occupied(mut slot) = self.entries.entry(p) else { continue };
+            let e = slot.get_mut();
             if e.kernel == Some(RouteTarget::Object(id)) {
                 set_kernel(e, &mut self.nh, &mut self.installed, None);
                 removed += 1;
             }
             e.queued = false;
             if e.desired() {
-                self.mark_dirty(p);
+                e.queued = true;
+                self.dirty.push_back(p);
             } else {
-                self.entries.remove(&p);
+                slot.remove();
             }
         }
-        Stats::add(&self.stats.removed, removed);
         self.nh.forget(id, false);
-        self.gc_needed = true;
+        self.memo = None;
+        removed
     }
 
-    fn route_done(
-        &mut self,
-        prefix: IpNet,
-        new: Option<RouteTarget>,
-        err: Option<i32>,
-        conflicts: &mut Vec<IpNet>,
-    ) {
-        let Some(e) = self.entries.get_mut(&prefix) else { return };
-        match (err, new.is_some()) {
-            (None, _) | (Some(ESRCH), false) => {
-                let installing = new.is_some();
-                set_kernel(e, &mut self.nh, &mut self.installed, new);
-                if installing {
-                    Stats::add(&self.stats.install_ok, 1);
-                    if e.repair {
-                        e.repair = false;
-                        Stats::add(&self.stats.repaired, 1);
-                    }
-                    e.reported = false;
-                } else {
-                    if err.is_none() {
-                        Stats::add(&self.stats.removed, 1);
-                    }
-                    if !e.desired() && !e.queued {
-                        self.entries.remove(&prefix);
-                    }
-                }
-                self.gc_needed = true;
-            }
-            (Some(EEXIST), true) => {
-                e.foreign = true;
-                conflicts.push(prefix);
-            }
-            (Some(errno), installing) => {
-                if installing {
-                    Stats::add(&self.stats.install_failed, 1);
-                }
-                tracing::debug!(%prefix, errno, "kernel refused route request, will retry");
-                if !e.failed {
-                    e.failed = true;
-                    self.failed.push(prefix);
-                }
-            }
-        }
-    }
-
-    /// The whole batch was lost (send failed): everything in it is retried.
+    /// The whole batch was lost (send failed): our view is reverted, everything is retried.
     pub fn batch_lost(&mut self, ops: Vec<(u32, Op)>) {
         Stats::add(&self.stats.netlink_errors, 1);
-        for (_, op) in ops {
+        self.memo = None;
+        for (_, op) in ops.into_iter().rev() {
             match op {
                 Op::NhNew(id) => self.nh.forget(id, false),
                 Op::NhDel(_) => self.gc_needed = true,
                 Op::NhFlush { prefixes, .. } => self.deletes.extend(prefixes),
-                Op::Route { prefix, .. } => {
-                    if let Some(e) = self.entries.get_mut(&prefix) {
-                        if !e.failed {
-                            e.failed = true;
-                            self.failed.push(prefix);
-                        }
+                Op::Route { prefix, old, repair, .. } => {
+                    let e = self.entries.entry(prefix).or_default();
+                    set_kernel(e, &mut self.nh, &mut self.installed, old);
+                    e.repair |= repair;
+                    if !e.failed {
+                        e.failed = true;
+                        self.failed.push(prefix);
                     }
                 }
             }
         }
+        self.sync_gauges();
     }
 
     fn sync_gauges(&self) {

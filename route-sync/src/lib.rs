@@ -27,6 +27,7 @@ pub mod config;
 mod dump;
 pub mod events;
 mod fib;
+mod hash;
 pub mod interfaces;
 pub mod nexthop_msg;
 mod nexthops;

@@ -138,14 +138,15 @@ impl Task {
     }
 
     /// Whether held removals should wait for more commands.
+    /// (Judged before planning: the batch itself turns queued removals into held ones.)
     fn hold_removals(&mut self, commands_queued: bool) -> bool {
+        let now = Instant::now();
+        let more_coming = commands_queued || now < self.last_command + REMOVAL_COALESCE;
         if !self.fib.has_removals() {
             self.removals_since = None;
-            return false;
+            return more_coming;
         }
-        let now = Instant::now();
         let since = *self.removals_since.get_or_insert(now);
-        let more_coming = commands_queued || now < self.last_command + REMOVAL_COALESCE;
         more_coming && now < since + REMOVAL_HOLD_MAX
     }
 

@@ -3,7 +3,7 @@
 //! far fewer distinct attribute sets than prefixes, which is most of the memory saving.
 //!
 //! Entries are freed when unused: the RIB hands every `Arc` it drops to
-//! [`Interner::release`], which removes the set once only the interner holds it; a sweep
+//! `Interner::release`, which removes the set once only the interner holds it; a sweep
 //! amortised over growth catches sets whose last holder was outside the RIB.
 use std::borrow::Borrow;
 use std::collections::HashSet;

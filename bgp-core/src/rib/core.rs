@@ -104,12 +104,12 @@ impl Shared {
         for i in 0..self.up.len() {
             let dst = self.up[i];
             let Some(dst_info) = self.peer(dst).map(|p| &p.info) else { continue };
-            let old_ok = before
-                .best
-                .as_ref()
-                .is_some_and(|b| exportable(&self.peers, b.0, dst, dst_info, K::FAMILY, &net));
-            let new_ok = new_best
-                .is_some_and(|b| exportable(&self.peers, b.slot, dst, dst_info, K::FAMILY, &net));
+            let old_ok = before.best.as_ref().is_some_and(|b| {
+                exportable(&self.peers, b.0, &b.2, dst, dst_info, K::FAMILY, &net)
+            });
+            let new_ok = new_best.is_some_and(|b| {
+                exportable(&self.peers, b.slot, &b.attrs, dst, dst_info, K::FAMILY, &net)
+            });
             if !(old_ok || new_ok) {
                 continue;
             }

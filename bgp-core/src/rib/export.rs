@@ -80,6 +80,7 @@ impl OutBatch {
 pub(crate) fn exportable(
     peers: &[Option<PeerSlot>],
     src: u16,
+    attrs: &Attrs,
     dst: u16,
     dst_info: &PeerInfo,
     family: Family,
@@ -93,6 +94,9 @@ pub(crate) fn exportable(
     else {
         return false;
     };
+    if !attrs.path.communities.is_empty() && !well_known_communities_allow(attrs, dst_info) {
+        return false;
+    }
     let local = src == LOCAL_SLOT;
     if !local && src_info.ibgp && dst_info.ibgp {
         // RFC 4271 §9.2: routes learned from an internal peer are not advertised to other
@@ -110,6 +114,25 @@ pub(crate) fn exportable(
     }
     dst_info.export.accepts(net)
 }
+
+/// RFC 1997 well-known communities (we are not a confederation member, so the
+/// confederation boundary is the AS boundary):
+/// - NO_EXPORT (0xFFFFFF01): "All routes received carrying a communities attribute
+///   containing this value MUST NOT be advertised outside a BGP confederation boundary".
+/// - NO_ADVERTISE (0xFFFFFF02): "All routes received carrying a communities attribute
+///   containing this value MUST NOT be advertised to other BGP peers."
+/// - NO_EXPORT_SUBCONFED (0xFFFFFF03): "MUST NOT be advertised to external BGP peers".
+fn well_known_communities_allow(attrs: &Attrs, dst_info: &PeerInfo) -> bool {
+    attrs.path.communities.iter().all(|&c| match c {
+        NO_ADVERTISE => false,
+        NO_EXPORT | NO_EXPORT_SUBCONFED => dst_info.ibgp,
+        _ => true,
+    })
+}
+
+pub const NO_EXPORT: u32 = 0xFFFF_FF01;
+pub const NO_ADVERTISE: u32 = 0xFFFF_FF02;
+pub const NO_EXPORT_SUBCONFED: u32 = 0xFFFF_FF03;
 
 /// The attributes of `path` (from `src_info`) as advertised to `dst_info`.
 pub(crate) fn export_attrs(
@@ -211,13 +234,36 @@ impl Rib {
     }
 }
 
+impl Rib {
+    /// What we advertise to `peer` for exactly `prefix` (the attributes as sent), or `None`
+    /// when the prefix is not in its Adj-RIB-Out (queued changes count as sent).
+    pub fn advertised(&self, peer: PeerId, prefix: &IpNet) -> Option<Attrs> {
+        let slot = self.sh.up_slot_of(peer).ok()?;
+        let prefix = prefix.trunc();
+        match prefix {
+            IpNet::V4(_) => advertised_one::<super::prefix::V4>(self, slot, &prefix),
+            IpNet::V6(_) => advertised_one::<super::prefix::V6>(self, slot, &prefix),
+        }
+    }
+}
+
+fn advertised_one<K: FamilyKey>(rib: &Rib, slot: u16, prefix: &IpNet) -> Option<Attrs> {
+    let sh = &rib.sh;
+    let dst = sh.peer(slot)?;
+    let b = K::table(rib).dests.get(&K::from_net(prefix)?)?.best()?;
+    if !exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, prefix) {
+        return None;
+    }
+    export_attrs(&sh.config, b, &sh.peer(b.slot)?.info, &dst.info, K::FAMILY)
+}
+
 fn advertised<K: FamilyKey>(rib: &Rib, slot: u16, out: &mut Vec<(IpNet, Attrs)>) {
     let sh = &rib.sh;
     let Some(dst) = sh.peer(slot) else { return };
     for (key, dest) in &K::table(rib).dests {
         let Some(b) = dest.best() else { continue };
         let net = key.net();
-        if !exportable(&sh.peers, b.slot, slot, &dst.info, K::FAMILY, &net) {
+        if !exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net) {
             continue;
         }
         let Some(src) = sh.peer(b.slot) else { continue };
@@ -258,7 +304,7 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
         let net = key.net();
         let best = table.dests.get(&key).and_then(Dest::best);
         let bucket = best
-            .filter(|b| exportable(&sh.peers, b.slot, slot, &dst.info, K::FAMILY, &net))
+            .filter(|b| exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net))
             .and_then(|b| {
                 let source = (Arc::as_ptr(&b.attrs) as usize, b.slot);
                 if let Some((s, bucket)) = last {
@@ -304,7 +350,7 @@ pub(crate) fn queue_all<K: FamilyKey>(rib: &mut Rib, slot: u16) -> u64 {
     let mut n = 0;
     for (key, dest) in &table.dests {
         if let Some(b) = dest.best() {
-            if exportable(&sh.peers, b.slot, slot, &dst.info, K::FAMILY, &key.net()) {
+            if exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &key.net()) {
                 PeerSlot::queue(&mut dirty, *key);
                 n += 1;
             }

@@ -16,7 +16,10 @@ use crate::wire::Family;
 impl Rib {
     /// A session reached Established. Queues the initial dump of every negotiated family,
     /// followed by End-of-RIB markers. A peer in graceful restart keeps its stale paths
-    /// until it refreshes them ([`Rib::end_of_rib`]) or [`Rib::purge_stale`].
+    /// until it refreshes them ([`Rib::end_of_rib`]) or [`Rib::purge_stale`]. RFC 4724 §4.2:
+    /// for a family the new session's Graceful Restart capability does not preserve (absent,
+    /// or F bit clear) the daemon calls [`Rib::end_of_rib`] at once, which drops its stale
+    /// paths.
     pub fn peer_up(&mut self, peer: PeerId, info: PeerInfo) -> Result<Changes, RibError> {
         let mut out = Changes::default();
         let slot = match self.sh.slots.get(&peer) {
@@ -25,11 +28,12 @@ impl Rib {
                 if p.up {
                     return Err(RibError::PeerAlreadyUp(peer));
                 }
-                let import_changed = p.info.import != info.import;
+                let kept = p.counts.received > 0;
                 let import = info.import.clone();
                 p.info = info;
-                if import_changed {
-                    // Stale paths were judged by the old import policy.
+                if kept {
+                    // Stale paths were judged by the old import policy and session facts
+                    // (router id, address): judge them again.
                     self.reimport::<V4>(slot, &import, &mut out);
                     self.reimport::<V6>(slot, &import, &mut out);
                 }
@@ -155,7 +159,7 @@ impl Rib {
         Ok(out)
     }
 
-    /// ROUTE-REFRESH from `peer` (RFC 2918 §4: the speaker "re-advertise[s] to that peer the
+    /// ROUTE-REFRESH from `peer` (RFC 2918 §4: the speaker "re-advertise(s) to that peer the
     /// Adj-RIB-Out of the AFI/SAFI carried in the message"): queue the whole family again.
     pub fn route_refresh(&mut self, peer: PeerId, family: Family) -> Result<Changes, RibError> {
         let slot = self.sh.up_slot_of(peer)?;
@@ -344,8 +348,8 @@ impl Rib {
             for (key, dest) in &table.dests {
                 let Some(b) = dest.best() else { continue };
                 let net = key.net();
-                let was = exportable(&sh.peers, b.slot, slot, old, K::FAMILY, &net);
-                let is = exportable(&sh.peers, b.slot, slot, new, K::FAMILY, &net);
+                let was = exportable(&sh.peers, b.slot, &b.attrs, slot, old, K::FAMILY, &net);
+                let is = exportable(&sh.peers, b.slot, &b.attrs, slot, new, K::FAMILY, &net);
                 if was != is {
                     PeerSlot::queue(&mut dirty, *key);
                     delta += i64::from(is) - i64::from(was);

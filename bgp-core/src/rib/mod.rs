@@ -9,7 +9,7 @@
 //!
 //! Memory (the BIRD bar is ~100 bytes per route): attribute sets are interned and shared
 //! ([`attrs`]), a prefix is a `u64` key (IPv4) in a hash table with a seeded folded-multiply
-//! hash ([`prefix`]), and a one-path destination is 16 bytes ([`path`]). The Adj-RIB-Out is
+//! hash (`prefix.rs`), and a one-path destination is 16 bytes (`path.rs`). The Adj-RIB-Out is
 //! implicit, as in BIRD 2 without `export table`: what was advertised to a peer for a prefix
 //! is the export of the current best path, a pure function of the best path and the peer's
 //! session facts; per peer only the set of prefixes changed since the last flush is kept.
@@ -18,6 +18,19 @@
 //! so keeping a rejected route costs the same as keeping an accepted one (a flagged path
 //! pointing at the shared attribute set). The RIB always keeps them, so [`Rib::set_policy`]
 //! re-evaluates without a ROUTE-REFRESH.
+//!
+//! How the daemon drives it (one owner task):
+//! - session Established: [`Rib::peer_up`]; each decoded UPDATE: [`Rib::apply_update`]
+//!   (End-of-RIB markers included); session lost: [`Rib::peer_down`] or, with graceful
+//!   restart, [`Rib::peer_down_graceful`] then [`Rib::purge_stale`] when the restart timer
+//!   fires; ROUTE-REFRESH received: [`Rib::route_refresh`].
+//! - config: [`Rib::set_originated`], [`Rib::set_policy`], [`Rib::set_max_paths`]; next-hop
+//!   reachability: [`Rib::set_next_hop_reachability`] or [`Rib::set_resolver`].
+//! - after each call: apply [`Changes::fib`] to the kernel, and for each peer in
+//!   [`Changes::pending_peers`] take [`Rib::pending_updates`] (or the paged
+//!   [`Rib::pending_updates_max`]) and write [`OutBatch::encode`]'s messages.
+//! - `bgpctl`: [`Rib::routes`], [`Rib::explain`], [`Rib::received_from`],
+//!   [`Rib::advertised_to`], [`Rib::peer_counts`], [`Rib::stats`].
 pub mod attrs;
 mod core;
 pub mod decision;

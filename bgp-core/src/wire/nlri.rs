@@ -235,11 +235,52 @@ pub fn encode_nlri(nlri: &Nlri, add_path: bool, out: &mut BytesMut) {
 /// Append every entry of `list`; returns the octets written.
 pub fn encode_nlri_list(list: &[Nlri], add_path: bool, out: &mut BytesMut) -> usize {
     let start = out.len();
-    out.reserve(list.iter().map(|n| n.encoded_len(add_path)).sum());
-    for n in list {
-        encode_nlri(n, add_path, out);
-    }
+    encode_nlri_run(list, add_path, usize::MAX, out);
     out.len() - start
+}
+
+/// Octets of scratch space filled before it is copied to the output.
+const SCRATCH: usize = 1024;
+/// Largest entry: path id, length octet, 16 address octets, plus slack so that every entry
+/// can be written as a fixed-size store (the octets past its length are overwritten by the
+/// next entry or never copied out).
+const MAX_ENTRY: usize = 4 + 1 + 16;
+
+/// Append entries from the front of `list` while they fit in `budget` octets; returns how many
+/// were written. This is the encoder's hot loop: each entry is one fixed-size store into a
+/// stack buffer (no capacity check, no variable-length copy), and the buffer goes to `out`
+/// in 1 KiB copies. With `add_path`, an entry without a path id is sent with id 0.
+pub fn encode_nlri_run(list: &[Nlri], add_path: bool, budget: usize, out: &mut BytesMut) -> usize {
+    let id_len = if add_path { 4 } else { 0 };
+    let mut scratch = [0u8; SCRATCH + MAX_ENTRY];
+    let mut at = 0;
+    let mut used = 0usize;
+    let mut taken = 0;
+    for n in list {
+        let bits = n.prefix.prefix_len();
+        let len = id_len + 1 + prefix_octets(bits);
+        if used.saturating_add(len) > budget {
+            break;
+        }
+        let Some(dst) = scratch.get_mut(at..at + MAX_ENTRY) else { break };
+        if add_path {
+            dst[..4].copy_from_slice(&n.path_id.unwrap_or(0).to_be_bytes());
+        }
+        dst[id_len] = bits;
+        match n.prefix {
+            IpNet::V4(p) => dst[id_len + 1..id_len + 5].copy_from_slice(&p.addr().octets()),
+            IpNet::V6(p) => dst[id_len + 1..id_len + 17].copy_from_slice(&p.addr().octets()),
+        }
+        at += len;
+        used += len;
+        taken += 1;
+        if at >= SCRATCH {
+            out.extend_from_slice(&scratch[..at]);
+            at = 0;
+        }
+    }
+    out.extend_from_slice(&scratch[..at]);
+    taken
 }
 
 #[cfg(test)]

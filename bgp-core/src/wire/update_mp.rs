@@ -18,7 +18,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::wire::context::WireContext;
 use crate::wire::error::{DecodeError, EncodeError};
 use crate::wire::family::{Family, AFI_IPV4};
-use crate::wire::nlri::{decode_nlri, encode_nlri, Nlri};
+use crate::wire::nlri::{decode_nlri, encode_nlri_list, Nlri};
 use super::{MpNextHop, MpReach, MpUnreach};
 
 /// What an MP attribute decoded to.
@@ -164,10 +164,7 @@ pub(crate) fn encode_mp_reach(
     out: &mut BytesMut,
 ) -> Result<(), EncodeError> {
     encode_mp_reach_fixed(reach.family, &reach.next_hop, out)?;
-    let ap = ctx.add_path(reach.family);
-    for n in &reach.nlri {
-        encode_nlri(n, ap, out);
-    }
+    encode_nlri_list(&reach.nlri, ctx.add_path(reach.family), out);
     Ok(())
 }
 
@@ -181,8 +178,5 @@ pub(crate) fn mp_unreach_len(unreach: &MpUnreach, ctx: &WireContext) -> usize {
 pub(crate) fn encode_mp_unreach(unreach: &MpUnreach, ctx: &WireContext, out: &mut BytesMut) {
     out.put_u16(unreach.family.afi);
     out.put_u8(unreach.family.safi);
-    let ap = ctx.add_path(unreach.family);
-    for n in &unreach.withdrawn {
-        encode_nlri(n, ap, out);
-    }
+    encode_nlri_list(&unreach.withdrawn, ctx.add_path(unreach.family), out);
 }

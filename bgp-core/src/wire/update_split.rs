@@ -21,7 +21,7 @@ use crate::wire::family::Family;
 use crate::wire::header::{begin_message, finish_message, HEADER_LEN};
 use crate::wire::message::MessageType;
 use super::mp::{encode_mp_reach_fixed, mp_reach_fixed_len};
-use crate::wire::nlri::{encode_nlri, Nlri};
+use crate::wire::nlri::{encode_nlri_run, Nlri};
 use super::{patch_u16, MpNextHop};
 
 /// Withdrawn Routes Length + Total Path Attribute Length.
@@ -171,22 +171,12 @@ fn fill<'a>(
     start: usize,
     max: usize,
 ) -> Result<&'a [Nlri], EncodeError> {
-    let mut used = 0;
-    let mut taken = 0;
-    for n in list {
-        let len = n.encoded_len(add_path);
-        if used + len > budget {
-            break;
-        }
-        encode_nlri(n, add_path, out);
-        used += len;
-        taken += 1;
-    }
+    let taken = encode_nlri_run(list, add_path, budget, out);
     if taken == 0 {
         out.truncate(start);
         return Err(EncodeError::MessageTooLong { len: max + 1, max });
     }
-    Ok(&list[taken..])
+    Ok(list.get(taken..).unwrap_or_default())
 }
 
 /// Octets all messages will take, roughly (for one reservation up front).

@@ -15,6 +15,9 @@ use crate::peer::PeerCommand;
 
 /// Size of the chunks queued to a writer.
 const CHUNK: usize = 64 * 1024;
+/// Prefixes taken from the Adj-RIB-Out work list at a time: a blocked peer holds at most
+/// one page of encoded UPDATEs (about 200 KiB of IPv4 /24s).
+const PREFIXES_PER_BATCH: usize = 50_000;
 
 impl RibTask {
     /// Push output for every dirty peer.
@@ -30,24 +33,35 @@ impl RibTask {
     /// Returns whether the peer is fully flushed.
     fn pump(&mut self, id: PeerId) -> bool {
         let Some(addr) = self.peers.address_of(id) else { return true };
-        if !self.push_backlog(&addr) {
-            return false;
+        loop {
+            if !self.push_backlog(&addr) {
+                return false;
+            }
+            if !self.rib.has_pending(id) {
+                return true;
+            }
+            if !self.encode_batch(id, &addr) {
+                return true;
+            }
         }
-        if !self.rib.has_pending(id) {
-            return true;
-        }
-        let batch = match self.rib.pending_updates(id) {
+    }
+
+    /// Encode the next page of the peer's Adj-RIB-Out work into its backlog; `false` when
+    /// there was nothing to send.
+    fn encode_batch(&mut self, id: PeerId, addr: &PeerKey) -> bool {
+        let addr = *addr;
+        let batch = match self.rib.pending_updates_max(id, PREFIXES_PER_BATCH) {
             Ok(b) => b,
             Err(e) => {
                 debug!(neighbor = %addr, error = %e, "no updates");
-                return true;
+                return false;
             }
         };
         if batch.is_empty() {
-            return true;
+            return false;
         }
-        let Some(entry) = self.peers.get_mut(&addr) else { return true };
-        let Some(session) = entry.session.as_mut() else { return true };
+        let Some(entry) = self.peers.get_mut(&addr) else { return false };
+        let Some(session) = entry.session.as_mut() else { return false };
         let mut buf = BytesMut::with_capacity(4096);
         let messages = match batch.encode(&session.tx, &mut buf) {
             Ok(n) => n,
@@ -70,7 +84,7 @@ impl RibTask {
             let n = bytes.len().min(CHUNK);
             session.backlog.push_back(bytes.split_to(n));
         }
-        self.push_backlog(&addr)
+        true
     }
 
     /// Move the backlog into the writer queue; `false` when it is still blocked.

@@ -22,6 +22,8 @@ pub struct LiveSession {
     pub backlog: VecDeque<Bytes>,
     /// Families for which the peer's End-of-RIB has arrived (RFC 4724 §4.2).
     pub eor_received: Vec<Family>,
+    /// The peer's Graceful Restart capability on this session (RFC 4724 §3).
+    pub peer_gr: Option<bgp_core::wire::GracefulRestartCap>,
     /// The peer exceeded its maximum-prefix warning threshold (logged once).
     pub warned_max_prefix: bool,
 }

@@ -140,12 +140,14 @@ impl RibTask {
                     control,
                     backlog: Default::default(),
                     eor_received: Vec::new(),
+                    peer_gr: negotiated.peer_graceful_restart.clone(),
                     warned_max_prefix: false,
                 });
                 match self.rib.peer_up(id, info) {
                     Ok(changes) => self.absorb(changes),
                     Err(e) => warn!(neighbor = %peer, error = %e, "RIB refused peer up"),
                 }
+                self.drop_unpreserved_stale(peer);
                 self.dirty.insert(id);
             }
             RibInput::Update { peer, update } => self.update(peer, &update),
@@ -185,6 +187,32 @@ impl RibTask {
             RibInput::Global(g) => self.global(g),
             RibInput::Query { query, reply } => {
                 let _ = reply.send(self.answer(query));
+            }
+        }
+    }
+
+    /// RFC 4724 §4.2: after the peer restarted, "If the Forwarding State bit is not set for an
+    /// address family, or the new session has no Graceful Restart capability, the Receiving
+    /// Speaker MUST immediately remove all the stale routes from the peer" for that family.
+    fn drop_unpreserved_stale(&mut self, peer: PeerKey) {
+        let Some(entry) = self.peers.get(&peer) else { return };
+        if entry.stale_since.is_none() {
+            return;
+        }
+        let Some(session) = entry.session.as_ref() else { return };
+        let id = entry.id;
+        let preserved: Vec<bgp_core::wire::Family> = session
+            .peer_gr
+            .as_ref()
+            .map(|g| g.families.iter().filter(|(_, f)| *f).map(|(fam, _)| *fam).collect())
+            .unwrap_or_default();
+        let drop: Vec<_> = [bgp_core::wire::Family::IPV4_UNICAST, bgp_core::wire::Family::IPV6_UNICAST]
+            .into_iter()
+            .filter(|f| !preserved.contains(f))
+            .collect();
+        for family in drop {
+            if let Ok(changes) = self.rib.end_of_rib(id, family) {
+                self.absorb(changes);
             }
         }
     }

@@ -48,7 +48,7 @@ impl RibTask {
     /// Is `prefix` currently advertised to the neighbour at `addr`?
     fn advertised_to(&self, addr: IpAddr, prefix: &IpNet) -> bool {
         let Some(entry) = self.peers.get(&addr) else { return false };
-        let _ = (entry, prefix); false // TEMP until Rib::advertised lands
+        self.rib.advertised(entry.id, prefix).is_some()
     }
 }
 

@@ -186,7 +186,10 @@ fn stale_routes_wait_for_the_purge_and_are_taken_over_when_set() {
     assert!(settle(&mut f, &ifs).is_empty(), "same route: taken over without a request");
     f.allow_purge();
     let ops = settle(&mut f, &ifs);
-    assert_eq!(ops, vec![Op::Route { prefix: net("198.19.2.0/24"), new: None }]);
+    assert!(
+        matches!(&ops[..], [Op::Route { prefix, new: None, .. }] if *prefix == net("198.19.2.0/24")),
+        "{ops:?}"
+    );
     assert_eq!(Stats::get(&f.stats.installed), 1);
 }
 

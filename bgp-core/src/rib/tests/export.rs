@@ -282,6 +282,9 @@ fn advertised_and_received_listings() {
     r.apply_update(e1, &announce(&[P, "10.9.0.0/16"], attrs(&[65001]), "198.18.1.1")).unwrap();
     let out = r.advertised_to(e2).unwrap();
     assert_eq!(out.len(), 1);
+    assert_eq!(r.advertised(e2, &net(P)), Some(out[0].1.clone()));
+    assert_eq!(r.advertised(e2, &net("10.9.0.0/16")), None);
+    assert_eq!(r.advertised(e1, &net(P)), None, "not back to the sender");
     assert_eq!(out[0].0, net(P));
     assert_eq!(out[0].1.path.as_path, Some(AsPath::from_sequence(vec![LOCAL_AS, 65001])));
     let got = r.received_from(e1).unwrap();
@@ -293,4 +296,30 @@ fn advertised_and_received_listings() {
     assert_eq!(r.routes(None).len(), 2);
     assert_eq!(r.routes(Some(&net(P))).len(), 1);
     assert!(r.received_from(PeerId(9)).is_err());
+}
+
+#[test]
+fn well_known_communities_limit_export() {
+    use crate::rib::export::{NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED};
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let e2 = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
+    let i = up(&mut r, 3, peer("198.18.0.3", LOCAL_AS, "3.3.3.3"));
+    let with = |c: u32| {
+        let mut a = attrs(&[65001]);
+        a.communities = vec![0xFDE8_0001, c];
+        a
+    };
+    r.apply_update(e1, &announce(&["10.0.1.0/24"], with(NO_EXPORT), "198.18.1.1")).unwrap();
+    r.apply_update(e1, &announce(&["10.0.2.0/24"], with(NO_EXPORT_SUBCONFED), "198.18.1.1"))
+        .unwrap();
+    r.apply_update(e1, &announce(&["10.0.3.0/24"], with(NO_ADVERTISE), "198.18.1.1")).unwrap();
+    r.apply_update(e1, &announce(&["10.0.4.0/24"], with(0xFDE8_0002), "198.18.1.1")).unwrap();
+    assert_eq!(announced(&r.pending_updates(e2).unwrap()), vec![net("10.0.4.0/24")]);
+    assert_eq!(
+        announced(&r.pending_updates(i).unwrap()),
+        vec![net("10.0.1.0/24"), net("10.0.2.0/24"), net("10.0.4.0/24")]
+    );
+    // Still installed locally.
+    assert_eq!(r.fib_table().len(), 4);
 }

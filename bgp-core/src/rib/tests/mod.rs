@@ -150,3 +150,11 @@ pub(super) fn withdrawn(batch: &OutBatch) -> Vec<IpNet> {
     v.sort();
     v
 }
+
+#[test]
+fn rib_can_move_to_the_owner_task() {
+    fn send<T: Send>() {}
+    send::<Rib>();
+    send::<Changes>();
+    send::<OutBatch>();
+}
