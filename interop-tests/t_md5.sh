@@ -2,6 +2,8 @@
 # TCP MD5 signatures (RFC 2385) with BIRD and FRR:
 #   A (bgpd, AS 64512) peers with birdok (BIRD, right password), birdbad (BIRD, wrong password),
 #   frrok (FRR, right password), frrbad (FRR, wrong password), each over its own link.
+# bgpd is passive towards frrok, so that session can only come up through bgpd's listener
+# (inbound MD5), the birdok one through either side.
 # Checks: the right-password sessions are Established on both sides and exchange routes
 # (peers' tables and kernels, bgpd's kernel); the wrong-password ones stay down for 20 s on
 # both sides, bgpd reports why (last_error and a log line naming the neighbour); once BIRD's
@@ -16,7 +18,7 @@ for n in "$BO" "$BB" "$FO" "$FB"; do link_add "$A" "$n" >/dev/null; done
 # links 1..4: A is 198.18.K.1, the peer 198.18.K.2
 bgpd_write_config "$TEST_DIR/$A/bgpd.yaml" 198.18.1.1 64512 --originate 198.19.1.0/24 \
   --neighbor "198.18.1.2 65001 password=s3cret-bird" --neighbor "198.18.2.2 65002 password=s3cret-bird2" \
-  --neighbor "198.18.3.2 65003 password=s3cret-frr" --neighbor "198.18.4.2 65004 password=s3cret-frr2"
+  --neighbor "198.18.3.2 65003 password=s3cret-frr passive" --neighbor "198.18.4.2 65004 password=s3cret-frr2"
 start_bgpd "$A" "$TEST_DIR/$A/bgpd.yaml" || fail "bgpd did not start"
 bird_start "$BO" 198.18.1.2 65001 --neighbor "198.18.1.1 64512 password=s3cret-bird" --originate 198.19.11.0/24
 bird_start "$BB" 198.18.2.2 65002 --neighbor "198.18.2.1 64512 password=wrong-one" --originate 198.19.12.0/24

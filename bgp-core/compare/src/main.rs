@@ -8,8 +8,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use bgp_core::wire::message::{decode_message, Message};
-use bytes::Bytes;
+use bgp_core::wire::header::{begin_message, finish_message};
+use bgp_core::wire::message::{decode_message, Message, MessageType};
+use bgp_core::wire::update::encode_update_body;
+use bgp_core::wire::{Update, WireContext};
+use bytes::{Bytes, BytesMut};
 
 #[path = "../../benches/support/stream.rs"]
 mod stream;
@@ -18,7 +21,7 @@ mod stream;
 type Decoder = fn(&[Bytes]) -> Option<usize>;
 
 fn ours(frames: &[Bytes]) -> Option<usize> {
-    let ctx = bgp_core::wire::WireContext::modern();
+    let ctx = WireContext::modern();
     let mut n = 0;
     for f in frames {
         let Ok(Message::Update(u)) = decode_message(f.clone(), &ctx) else { return None };
@@ -93,21 +96,46 @@ fn zetta(frames: &[Bytes]) -> Option<usize> {
     Some(n)
 }
 
-/// Median of `runs` timed decodes of the whole stream.
-fn measure(decode: Decoder, frames: &[Bytes], expected: usize, runs: usize) -> Duration {
-    assert_eq!(decode(frames), Some(expected), "warm-up: not every prefix decoded");
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            let n = decode(black_box(frames));
-            let d = t.elapsed();
-            assert_eq!(n, Some(expected));
-            d
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
+/// Time one call.
+fn time(f: impl FnOnce() -> Option<usize>, expected: usize) -> Duration {
+    let t = Instant::now();
+    let n = f();
+    let d = t.elapsed();
+    assert_eq!(n, Some(expected), "not every prefix decoded");
+    d
 }
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Our splitting encoder on the whole stream (the same attribute set and prefixes).
+fn encode_split(s: &stream::Stream, out: &mut BytesMut) -> Option<usize> {
+    use bgp_core::wire::update::split::encode_announcements;
+    use bgp_core::wire::Family;
+    out.clear();
+    let (a, c) = (&s.attrs, &s.ctx);
+    encode_announcements(a, &s.next_hop_v4, Family::IPV4_UNICAST, &s.v4, c, out).ok()?;
+    encode_announcements(a, &s.next_hop_v6, Family::IPV6_UNICAST, &s.v6, c, out).ok()?;
+    black_box(out.len());
+    Some(s.prefixes())
+}
+
+/// Our encoder on the decoded messages, one UPDATE at a time.
+fn encode_messages(updates: &[Update], ctx: &WireContext, out: &mut BytesMut) -> Option<usize> {
+    out.clear();
+    let mut n = 0;
+    for u in updates {
+        let start = begin_message(out, MessageType::Update);
+        encode_update_body(black_box(u), ctx, out).ok()?;
+        finish_message(out, start, ctx.max_message_len).ok()?;
+        n += u.nlri.len() + u.mp_reach.as_ref().map_or(0, |r| r.nlri.len());
+    }
+    Some(n)
+}
+
+const RUNS: usize = 15;
 
 fn main() {
     let s = stream::build();
@@ -115,11 +143,12 @@ fn main() {
     let v4: Vec<Bytes> = s.v4_frames.clone();
     let total = s.prefixes();
     println!(
-        "stream: {} IPv4 /24 + {} IPv6 /48 prefixes in {} UPDATEs ({} octets)\n",
+        "stream: {} IPv4 /24 + {} IPv6 /48 prefixes in {} UPDATEs ({} octets); median of {RUNS} \
+         runs, all codecs interleaved in each run\n",
         s.v4.len(),
         s.v6.len(),
         frames.len(),
-        s.bytes()
+        s.bytes(),
     );
     let codecs: [(&str, Decoder); 4] = [
         ("bgp-core (ours)", ours),
@@ -127,22 +156,68 @@ fn main() {
         ("bgpkit-parser 0.23.0", bgpkit),
         ("zettabgp 0.6.0", zetta),
     ];
-    println!("| codec | whole stream | ns/prefix | M prefixes/s | IPv4 part: M prefixes/s | vs bgp-core |");
-    println!("|---|---|---|---|---|---|");
-    let mut ours_ns = 0.0;
-    for (name, decode) in codecs {
-        let all = measure(decode, &frames, total, 11);
-        let ipv4 = measure(decode, &v4, s.v4.len(), 11);
-        let ns = all.as_nanos() as f64 / total as f64;
-        if ours_ns == 0.0 {
-            ours_ns = ns;
+    let mut all: Vec<Vec<Duration>> = vec![Vec::new(); codecs.len()];
+    let mut ipv4: Vec<Vec<Duration>> = vec![Vec::new(); codecs.len()];
+    let ctx = WireContext::modern();
+    let updates: Vec<Update> = frames
+        .iter()
+        .filter_map(|f| match decode_message(f.clone(), &ctx) {
+            Ok(Message::Update(u)) => Some(u),
+            _ => None,
+        })
+        .collect();
+    let mut out = BytesMut::with_capacity(s.bytes() + 65536);
+    let (mut split, mut reenc) = (Vec::new(), Vec::new());
+    for run in 0..=RUNS {
+        let mut row = Vec::new();
+        for (i, (_, decode)) in codecs.iter().enumerate() {
+            row.push((
+                i,
+                time(|| decode(black_box(&frames)), total),
+                time(|| decode(&v4), v4_len(&s)),
+            ));
         }
+        let e1 = time(|| encode_split(&s, &mut out), total);
+        let e2 = time(|| encode_messages(&updates, &ctx, &mut out), total);
+        if run == 0 {
+            continue; // warm-up
+        }
+        for (i, a, b) in row {
+            all[i].push(a);
+            ipv4[i].push(b);
+        }
+        split.push(e1);
+        reenc.push(e2);
+    }
+    println!("| codec | decode whole stream | ns/prefix | M prefixes/s | IPv4 part: M prefixes/s | time vs bgp-core |");
+    println!("|---|---|---|---|---|---|");
+    let ours_ns = median(all[0].clone()).as_nanos() as f64 / total as f64;
+    for (i, (name, _)) in codecs.iter().enumerate() {
+        let a = median(all[i].clone());
+        let b = median(ipv4[i].clone());
+        let ns = a.as_nanos() as f64 / total as f64;
         println!(
-            "| {name} | {:.1} ms | {ns:.2} | {:.1} | {:.1} | {:.2}x |",
-            all.as_secs_f64() * 1e3,
-            total as f64 / all.as_secs_f64() / 1e6,
-            s.v4.len() as f64 / ipv4.as_secs_f64() / 1e6,
+            "| {name} | {:.2} ms | {ns:.2} | {:.1} | {:.1} | {:.2}x |",
+            a.as_secs_f64() * 1e3,
+            total as f64 / a.as_secs_f64() / 1e6,
+            v4_len(&s) as f64 / b.as_secs_f64() / 1e6,
             ns / ours_ns,
         );
     }
+    for (name, t) in [
+        ("bgp-core encode: splitting encoder, whole stream", median(split)),
+        ("bgp-core encode: the decoded UPDATEs one by one", median(reenc)),
+    ] {
+        let ns = t.as_nanos() as f64 / total as f64;
+        println!(
+            "| {name} | {:.2} ms | {ns:.2} | {:.1} | | {:.2}x |",
+            t.as_secs_f64() * 1e3,
+            total as f64 / t.as_secs_f64() / 1e6,
+            ns / ours_ns
+        );
+    }
+}
+
+fn v4_len(s: &stream::Stream) -> usize {
+    s.v4.len()
 }

@@ -193,9 +193,7 @@ fn treat_as_withdraw(update: &mut Update) {
             );
             update.withdrawn.extend(old.withdrawn);
         }
-        None => {
-            update.mp_unreach = Some(MpUnreach { family: reach.family, withdrawn: reach.nlri })
-        }
+        None => update.mp_unreach = Some(MpUnreach { family: reach.family, withdrawn: reach.nlri }),
     }
 }
 

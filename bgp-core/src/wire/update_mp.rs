@@ -15,11 +15,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::{MpNextHop, MpReach, MpUnreach};
 use crate::wire::context::WireContext;
 use crate::wire::error::{DecodeError, EncodeError};
 use crate::wire::family::{Family, AFI_IPV4};
-use crate::wire::nlri::{decode_nlri, encode_nlri_list, Nlri};
-use super::{MpNextHop, MpReach, MpUnreach};
+use crate::wire::nlri::{decode_nlri, encode_nlri_list};
 
 /// What an MP attribute decoded to.
 pub(crate) enum MpOutcome {
@@ -150,13 +150,6 @@ pub(crate) fn encode_mp_reach_fixed(
     Ok(())
 }
 
-/// Octets of a whole MP_REACH_NLRI value.
-pub(crate) fn mp_reach_len(reach: &MpReach, ctx: &WireContext) -> Result<usize, EncodeError> {
-    let ap = ctx.add_path(reach.family);
-    Ok(mp_reach_fixed_len(&reach.next_hop)?
-        + reach.nlri.iter().map(|n| n.encoded_len(ap)).sum::<usize>())
-}
-
 /// Write a whole MP_REACH_NLRI value.
 pub(crate) fn encode_mp_reach(
     reach: &MpReach,
@@ -166,12 +159,6 @@ pub(crate) fn encode_mp_reach(
     encode_mp_reach_fixed(reach.family, &reach.next_hop, out)?;
     encode_nlri_list(&reach.nlri, ctx.add_path(reach.family), out);
     Ok(())
-}
-
-/// Octets of a whole MP_UNREACH_NLRI value.
-pub(crate) fn mp_unreach_len(unreach: &MpUnreach, ctx: &WireContext) -> usize {
-    let ap = ctx.add_path(unreach.family);
-    3 + unreach.withdrawn.iter().map(|n: &Nlri| n.encoded_len(ap)).sum::<usize>()
 }
 
 /// Write a whole MP_UNREACH_NLRI value.

@@ -11,6 +11,8 @@ use std::net::IpAddr;
 
 use bytes::{BufMut, BytesMut};
 
+use super::mp::{encode_mp_reach_fixed, mp_reach_fixed_len};
+use super::{patch_u16, MpNextHop};
 use crate::wire::attributes::encode::{encode_attributes, AttributeSource};
 use crate::wire::attributes::{
     PathAttributes, ATTR_MP_REACH_NLRI, ATTR_MP_UNREACH_NLRI, FLAG_EXTENDED_LENGTH, FLAG_OPTIONAL,
@@ -20,9 +22,7 @@ use crate::wire::error::EncodeError;
 use crate::wire::family::Family;
 use crate::wire::header::{begin_message, finish_message, HEADER_LEN};
 use crate::wire::message::MessageType;
-use super::mp::{encode_mp_reach_fixed, mp_reach_fixed_len};
 use crate::wire::nlri::{encode_nlri_run, Nlri};
-use super::{patch_u16, MpNextHop};
 
 /// Withdrawn Routes Length + Total Path Attribute Length.
 const LENGTH_FIELDS: usize = 4;
@@ -59,7 +59,8 @@ pub fn encode_announcements(
         _ => None,
     };
     let mut attr_bytes = BytesMut::new();
-    let src = AttributeSource { attrs, next_hop: classic_next_hop, mp_reach: None, mp_unreach: None };
+    let src =
+        AttributeSource { attrs, next_hop: classic_next_hop, mp_reach: None, mp_unreach: None };
     encode_attributes(&src, ctx, &mut attr_bytes)?;
     out.reserve(estimate(nlri, add_path, max, attr_bytes.len()));
 

@@ -88,7 +88,10 @@ impl Daemon {
                     let response = self.handle_control(request).await;
                     let _ = reply.send(response);
                 }
-                _ = tick.tick() => self.housekeeping(),
+                _ = tick.tick() => {
+                    self.housekeeping();
+                    self.end_restart_state();
+                }
             }
         }
         self.shutdown().await;
@@ -112,6 +115,21 @@ impl Daemon {
             self.metrics.kernel_routes_installed.set(stats.installed() as i64);
             self.metrics.kernel_route_failures.set(stats.install_failed() as i64);
             self.metrics.netlink_errors.set(stats.netlink_errors() as i64);
+        }
+    }
+
+    /// RFC 4724 §4.1: the Restart State bit is set only in the OPENs right after our restart.
+    /// Once the RIB has converged (kernel in sync) later sessions announce a plain restart.
+    fn end_restart_state(&mut self) {
+        if !self.restarting || !self.health.kernel_in_sync.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        self.restarting = false;
+        info!("graceful restart complete");
+        for peer in self.peers.values_mut() {
+            let p = crate::peer::params::session_params(&self.config, &peer.params.neighbor, false);
+            peer.params = p.clone();
+            peer.send(PeerCommand::Reconfigure(Box::new(p)));
         }
     }
 

@@ -16,7 +16,7 @@ use super::decode::known_flags;
 use super::*;
 use crate::wire::context::WireContext;
 use crate::wire::error::EncodeError;
-use crate::wire::update::mp::{encode_mp_reach, encode_mp_unreach, mp_reach_len, mp_unreach_len};
+use crate::wire::update::mp::{encode_mp_reach, encode_mp_unreach};
 use crate::wire::update::{MpReach, MpUnreach};
 
 /// Known attributes in the order they are written after the MP attributes.
@@ -100,6 +100,37 @@ fn put_header(
         flags |= FLAG_PARTIAL;
     }
     put_raw_header(out, flags, type_code, len, mask_has(attrs.wire.extended_length, type_code))
+}
+
+/// Start an attribute whose length is only known once its value is written (the MP
+/// attributes: one pass over their NLRI instead of two). Room for the 4-octet extended header
+/// is left; returns where it starts.
+fn begin_variable(out: &mut BytesMut) -> usize {
+    let at = out.len();
+    out.put_u32(0);
+    at
+}
+
+/// Write the header of the attribute begun at `at` now that its value is in `out`. A value
+/// that fits the 1-octet length (and was not received with Extended Length) is moved one
+/// octet back, so the result is exactly what [`put_header`] would have produced.
+fn finish_variable(
+    out: &mut BytesMut,
+    attrs: &PathAttributes,
+    type_code: u8,
+    at: usize,
+) -> Result<(), EncodeError> {
+    let len = out.len() - at - 4;
+    let mut header = BytesMut::with_capacity(4);
+    put_header(&mut header, attrs, type_code, len)?;
+    if header.len() == 3 {
+        out.copy_within(at + 4.., at + 3);
+        out.truncate(out.len() - 1);
+    }
+    if let Some(slot) = out.get_mut(at..at + header.len()) {
+        slot.copy_from_slice(&header);
+    }
+    Ok(())
 }
 
 fn put_raw_header(
@@ -255,14 +286,16 @@ fn encode_known(
         }
         ATTR_MP_REACH_NLRI => {
             if let Some(reach) = src.mp_reach {
-                put_header(out, a, t, mp_reach_len(reach, ctx)?)?;
+                let at = begin_variable(out);
                 encode_mp_reach(reach, ctx, out)?;
+                finish_variable(out, a, t, at)?;
             }
         }
         ATTR_MP_UNREACH_NLRI => {
             if let Some(unreach) = src.mp_unreach {
-                put_header(out, a, t, mp_unreach_len(unreach, ctx))?;
+                let at = begin_variable(out);
                 encode_mp_unreach(unreach, ctx, out);
+                finish_variable(out, a, t, at)?;
             }
         }
         ATTR_EXTENDED_COMMUNITIES if !a.extended_communities.is_empty() => {
