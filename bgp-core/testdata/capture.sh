@@ -35,6 +35,7 @@ cleanup() {
     done
     sleep 1
     for ns in $NS_BIRD $NS_FRR $NS_GOBGP; do ip netns del "$ns" 2>/dev/null; done
+    rm -rf "/var/run/frr/$NS_FRR"
 }
 trap cleanup EXIT
 

@@ -303,3 +303,25 @@ fn mp_reach_then_mp_unreach_first_re_encodes_byte_exact() {
     .concat();
     round_trip(&body(&[], &attrs, &[]), &ctx4());
 }
+
+#[test]
+fn received_attribute_order_is_kept_and_canonical_order_is_not_recorded() {
+    // GoBGP writes AS4_PATH after LARGE_COMMUNITIES, FRR LARGE before EXTENDED_COMMUNITIES.
+    let attrs = [
+        mandatory(),
+        attr(OT, ATTR_LARGE_COMMUNITIES, &[0, 0, 0xfd, 0xe9, 0, 0, 0, 1, 0, 0, 0, 2]),
+        attr(OT, ATTR_EXTENDED_COMMUNITIES, &[0, 2, 0xfd, 0xe9, 0, 0, 0, 1]),
+        attr(OT, 99, &[7]),
+    ]
+    .concat();
+    let u = round_trip(&body(&[], &attrs, &NLRI2), &ctx4());
+    assert_eq!(u.attributes.wire.order.codes(), Some(&[1u8, 2, 3, 32, 16, 99][..]));
+    // Canonical input: nothing recorded, and a MED added later lands in type-code order.
+    let u = round_trip(&body(&[], &mandatory(), &NLRI2), &ctx4());
+    assert_eq!(u.attributes.wire.order.codes(), None);
+    let mut changed = u.clone();
+    changed.attributes.med = Some(5);
+    let wire = encode(&changed, &ctx4());
+    let expected = [mandatory(), attr(ON, ATTR_MED, &[0, 0, 0, 5])].concat();
+    assert_eq!(&wire[4..4 + expected.len()], &expected[..]);
+}

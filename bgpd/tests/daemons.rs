@@ -187,6 +187,14 @@ async fn ebgp_prepends_and_stopping_a_node_withdraws_its_routes() {
     assert_eq!(path["best"], true);
     a.stop().await;
     wait_for("withdrawn at B", || async { !b.prefixes().await.contains(&"198.19.21.0/24".to_string()) }).await;
+    // The node comes back: both sides dial and accept at once; exactly one connection must
+    // survive (RFC 4271 §6.8) and the route return.
+    let a = start("ebgp-a2", config_text(&test_dir("ebgp-a2"), "127.0.11.1", 17911, 64601, &["198.19.21.0/24"], &[("127.0.11.2", 17912, 64602, "")])).await;
+    wait_for("route back at B", || async { b.prefixes().await.contains(&"198.19.21.0/24".to_string()) }).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(established(&b, "127.0.11.1").await);
+    assert!(established(&a, "127.0.11.2").await);
+    a.stop().await;
     b.stop().await;
 }
 

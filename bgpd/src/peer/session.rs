@@ -65,6 +65,9 @@ pub struct Session {
     graceful_negotiated: bool,
     /// Both sides announced the RFC 8538 N bit.
     notification_gr: bool,
+    /// Set while feeding an event whose `Connect` output must not dial (an accepted
+    /// connection is about to be handed to the FSM).
+    suppress_dial: bool,
     exiting: bool,
 }
 
@@ -100,6 +103,7 @@ impl Session {
             rib_up: false,
             graceful_negotiated: false,
             notification_gr: false,
+            suppress_dial: false,
             exiting: false,
         }
     }
@@ -236,12 +240,18 @@ impl Session {
             _ if admin_down => self.refuse(stream, codes::CEASE_CONNECTION_REJECTED),
             // The idle-hold back-off damps our own dialling; a peer that comes back (e.g. after
             // its restart, RFC 4724) is accepted at once, as BIRD and FRR do.
-            State::Idle | State::Connect | State::Active => {
+            // Connect: our own dial is in flight. Taking the new connection now and dropping
+            // the dial would, when the peer does the same, close both connections; instead
+            // wait for the new connection's OPEN and resolve as a collision (RFC 4271 §6.8).
+            State::Idle | State::Active => {
                 if state == State::Idle {
                     if self.timers.is_running(TimerKind::IdleHold) {
-                        // End the back-off now: the FSM restarts (RFC 4271 Event 13).
+                        // End the back-off now: the FSM restarts (RFC 4271 Event 13). The
+                        // dial it asks for is not made: this connection is the session.
                         self.timers.stop(TimerKind::IdleHold);
+                        self.suppress_dial = true;
                         self.feed(Event::IdleHoldTimerExpires).await;
+                        self.suppress_dial = false;
                     } else {
                         self.feed(Event::AutomaticStartWithPassiveTcpEstablishment).await;
                     }
@@ -253,7 +263,7 @@ impl Session {
                     Err(e) => warn!(neighbor = %self.label, error = %e, "accepted connection unusable"),
                 }
             }
-            State::OpenSent | State::OpenConfirm | State::Established => {
+            State::Connect | State::OpenSent | State::OpenConfirm | State::Established => {
                 // RFC 4271 §6.8: learn the BGP Identifier of the new connection from its OPEN,
                 // then decide which connection survives.
                 let tx = self.internal_tx.clone();
@@ -330,6 +340,12 @@ impl Session {
     }
 
     async fn on_read(&mut self, read: std::io::Result<usize>) {
+        if !matches!(read, Ok(n) if n > 0) {
+            // The connection is dead: the FSM is told below and will not ask to close it.
+            if let Some(conn) = self.conn.take() {
+                conn.writer.close();
+            }
+        }
         match read {
             Ok(0) => {
                 self.status.lock().last_error = Some("connection closed by peer".to_string());
@@ -417,6 +433,7 @@ impl Session {
 
     async fn output(&mut self, output: Output) {
         match output {
+            Output::Connect if self.suppress_dial => {}
             Output::Connect => self.dial(),
             Output::CloseConnection => {
                 if let Some(conn) = self.conn.take() {
@@ -480,7 +497,10 @@ impl Session {
                 self.tx_ctx = WireContext::default();
             }
             Output::StateChanged { from, to, event } => {
-                let reason = self.status.lock().last_error.clone().unwrap_or_default();
+                let reason = match to {
+                    State::Idle | State::Active => self.status.lock().last_error.clone().unwrap_or_default(),
+                    _ => String::new(),
+                };
                 info!(neighbor = %self.label, %from, %to, event, reason = %reason, "session state");
                 self.metrics.session_transitions.with_label_values(&[&self.label, &to.to_string()]).inc();
                 self.publish_state();

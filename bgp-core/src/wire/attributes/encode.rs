@@ -5,8 +5,10 @@
 //! "the MP_REACH_NLRI or MP_UNREACH_NLRI attribute (if present) SHALL be encoded as the very
 //! first path attribute", so those two go first unless the received layout put them in
 //! type-code order ([`WireHints::mp_in_type_order`]). Unrecognised attributes are merged in by
-//! type code. Flags are the canonical ones for the type, plus Partial when it was received
-//! (RFC 4271 §5) and Extended Length when the value needs it or the peer used it.
+//! type code. A received UPDATE whose order was neither of these is re-encoded in its own order
+//! ([`WireHints::order`]), so what a peer sent goes out byte-exact. Flags are the canonical
+//! ones for the type, plus Partial when it was received (RFC 4271 §5) and Extended Length when
+//! the value needs it or the peer used it.
 use std::net::Ipv4Addr;
 
 use bytes::{BufMut, BytesMut};
