@@ -63,7 +63,8 @@ impl Health {
         if !self.kernel_in_sync.load(Ordering::Relaxed) {
             return Err("kernel routes not in sync yet".to_string());
         }
-        if !self.sessions_ready.load(Ordering::Relaxed) && self.started.elapsed() < READY_WAIT_BOUND {
+        if !self.sessions_ready.load(Ordering::Relaxed) && self.started.elapsed() < READY_WAIT_BOUND
+        {
             return Err("waiting for neighbours to establish".to_string());
         }
         Ok(())

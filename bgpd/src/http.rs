@@ -35,7 +35,9 @@ pub async fn spawn(addr: SocketAddr, state: HttpState) -> std::io::Result<JoinHa
             let state = state.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| handle(req, state.clone()));
-                if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+                if let Err(e) =
+                    http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
+                {
                     debug!(error = %e, "HTTP connection");
                 }
             });
@@ -43,7 +45,10 @@ pub async fn spawn(addr: SocketAddr, state: HttpState) -> std::io::Result<JoinHa
     }))
 }
 
-async fn handle(req: Request<Incoming>, state: HttpState) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    state: HttpState,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let (status, content_type, body) = route(req.uri().path(), &state);
     Ok(Response::builder()
         .status(status)
@@ -74,7 +79,8 @@ mod tests {
 
     #[test]
     fn routes_answer_with_status() {
-        let state = HttpState { metrics: Arc::new(Metrics::new()), health: Arc::new(Health::new()) };
+        let state =
+            HttpState { metrics: Arc::new(Metrics::new()), health: Arc::new(Health::new()) };
         state.metrics.kernel_routes_installed.set(3);
         let (s, _, body) = route("/metrics", &state);
         assert_eq!(s, StatusCode::OK);

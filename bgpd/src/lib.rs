@@ -2,13 +2,13 @@
 //! control socket and the metrics/health endpoints. `bgpd` and `bgpctl` are thin binaries on
 //! top of this library.
 
-pub mod peer;
 pub mod config;
-pub mod decode;
 pub mod control;
 pub mod ctl;
 pub mod daemon;
+pub mod decode;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod peer;
 pub mod routing;

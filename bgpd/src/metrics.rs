@@ -56,7 +56,12 @@ impl Metrics {
         let nt = &["neighbor", "type"];
         let ncs = &["neighbor", "code", "subcode"];
         Metrics {
-            neighbor_state: gauge_vec(&r, "bgpd_neighbor_state", "FSM state: 1 Idle .. 6 Established", n),
+            neighbor_state: gauge_vec(
+                &r,
+                "bgpd_neighbor_state",
+                "FSM state: 1 Idle .. 6 Established",
+                n,
+            ),
             neighbor_up: gauge_vec(&r, "bgpd_neighbor_up", "1 when the session is Established", n),
             neighbor_uptime_seconds: gauge_vec(
                 &r,
@@ -64,14 +69,44 @@ impl Metrics {
                 "Seconds the session has been Established (0 when down)",
                 n,
             ),
-            messages_received: counter_vec(&r, "bgpd_messages_received_total", "BGP messages received", nt),
+            messages_received: counter_vec(
+                &r,
+                "bgpd_messages_received_total",
+                "BGP messages received",
+                nt,
+            ),
             messages_sent: counter_vec(&r, "bgpd_messages_sent_total", "BGP messages sent", nt),
-            updates_received: counter_vec(&r, "bgpd_updates_received_total", "UPDATE messages received", n),
+            updates_received: counter_vec(
+                &r,
+                "bgpd_updates_received_total",
+                "UPDATE messages received",
+                n,
+            ),
             updates_sent: counter_vec(&r, "bgpd_updates_sent_total", "UPDATE messages sent", n),
-            prefixes_received: gauge_vec(&r, "bgpd_prefixes_received", "Prefixes in Adj-RIB-In before policy", n),
-            prefixes_accepted: gauge_vec(&r, "bgpd_prefixes_accepted", "Prefixes accepted by import policy", n),
-            prefixes_advertised: gauge_vec(&r, "bgpd_prefixes_advertised", "Prefixes advertised to the neighbour", n),
-            notifications_sent: counter_vec(&r, "bgpd_notifications_sent_total", "NOTIFICATIONs sent", ncs),
+            prefixes_received: gauge_vec(
+                &r,
+                "bgpd_prefixes_received",
+                "Prefixes in Adj-RIB-In before policy",
+                n,
+            ),
+            prefixes_accepted: gauge_vec(
+                &r,
+                "bgpd_prefixes_accepted",
+                "Prefixes accepted by import policy",
+                n,
+            ),
+            prefixes_advertised: gauge_vec(
+                &r,
+                "bgpd_prefixes_advertised",
+                "Prefixes advertised to the neighbour",
+                n,
+            ),
+            notifications_sent: counter_vec(
+                &r,
+                "bgpd_notifications_sent_total",
+                "NOTIFICATIONs sent",
+                ncs,
+            ),
             notifications_received: counter_vec(
                 &r,
                 "bgpd_notifications_received_total",
@@ -84,15 +119,29 @@ impl Metrics {
                 "FSM state changes, by the state entered",
                 &["neighbor", "to"],
             ),
-            rib_routes: gauge_vec(&r, "bgpd_rib_routes", "Routes in the RIB (table=loc|in)", &["table"]),
-            kernel_routes_installed: gauge(&r, "bgpd_kernel_routes_installed", "Routes bgpd has in the kernel"),
+            rib_routes: gauge_vec(
+                &r,
+                "bgpd_rib_routes",
+                "Routes in the RIB (table=loc|in)",
+                &["table"],
+            ),
+            kernel_routes_installed: gauge(
+                &r,
+                "bgpd_kernel_routes_installed",
+                "Routes bgpd has in the kernel",
+            ),
             kernel_route_failures: gauge(
                 &r,
                 "bgpd_kernel_route_failures_total",
                 "Kernel route installs the kernel refused",
             ),
             netlink_errors: gauge(&r, "bgpd_netlink_errors_total", "Netlink errors seen"),
-            config_reloads: counter_vec(&r, "bgpd_config_reloads_total", "Config reloads", &["result"]),
+            config_reloads: counter_vec(
+                &r,
+                "bgpd_config_reloads_total",
+                "Config reloads",
+                &["result"],
+            ),
             treat_as_withdraw: counter_vec(
                 &r,
                 "bgpd_updates_treated_as_withdraw_total",

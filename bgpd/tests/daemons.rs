@@ -41,9 +41,19 @@ impl Node {
 
     async fn prefixes(&self) -> Vec<String> {
         let r = self
-            .ask(Request::ShowRoutes { prefix: None, received_from: None, advertised_to: None, explain: false })
+            .ask(Request::ShowRoutes {
+                prefix: None,
+                received_from: None,
+                advertised_to: None,
+                explain: false,
+            })
             .await;
-        r.data.as_array().into_iter().flatten().filter_map(|r| r["prefix"].as_str().map(String::from)).collect()
+        r.data
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["prefix"].as_str().map(String::from))
+            .collect()
     }
 
     async fn stop(mut self) {
@@ -63,7 +73,14 @@ fn test_dir(name: &str) -> PathBuf {
 }
 
 /// `neighbors`: (address, port, remote_as, extra YAML lines for the neighbour).
-fn config_text(dir: &Path, ip: &str, port: u16, asn: u32, originate: &[&str], neighbors: &[(&str, u16, u32, &str)]) -> String {
+fn config_text(
+    dir: &Path,
+    ip: &str,
+    port: u16,
+    asn: u32,
+    originate: &[&str],
+    neighbors: &[(&str, u16, u32, &str)],
+) -> String {
     let mut t = format!(
         "router_id: {ip}\nlocal_as: {asn}\nlisten: [\"{ip}:{port}\"]\ncontrol_socket: {}\nhttp_listen: null\n\
          kernel: {{enabled: false}}\ngraceful_restart: {{enabled: false}}\noriginate: [{}]\nneighbors:\n",
@@ -123,22 +140,60 @@ async fn established(node: &Node, addr: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ibgp_pair_exchanges_routes_and_reload_does_not_flap() {
-    let a = start("ibgp-a", config_text(&test_dir("ibgp-a"), "127.0.10.1", 17901, 64512, &["198.19.1.0/24"], &[("127.0.10.2", 17902, 64512, "")])).await;
-    let b = start("ibgp-b", config_text(&test_dir("ibgp-b"), "127.0.10.2", 17902, 64512, &["198.19.2.0/24"], &[("127.0.10.1", 17901, 64512, "")])).await;
+    let a = start(
+        "ibgp-a",
+        config_text(
+            &test_dir("ibgp-a"),
+            "127.0.10.1",
+            17901,
+            64512,
+            &["198.19.1.0/24"],
+            &[("127.0.10.2", 17902, 64512, "")],
+        ),
+    )
+    .await;
+    let b = start(
+        "ibgp-b",
+        config_text(
+            &test_dir("ibgp-b"),
+            "127.0.10.2",
+            17902,
+            64512,
+            &["198.19.2.0/24"],
+            &[("127.0.10.1", 17901, 64512, "")],
+        ),
+    )
+    .await;
     wait_for("session up", || established(&a, "127.0.10.2")).await;
-    wait_for("B's prefix at A", || async { a.prefixes().await.contains(&"198.19.2.0/24".to_string()) }).await;
-    wait_for("A's prefix at B", || async { b.prefixes().await.contains(&"198.19.1.0/24".to_string()) }).await;
+    wait_for("B's prefix at A", || async {
+        a.prefixes().await.contains(&"198.19.2.0/24".to_string())
+    })
+    .await;
+    wait_for("A's prefix at B", || async {
+        b.prefixes().await.contains(&"198.19.1.0/24".to_string())
+    })
+    .await;
     let n = a.neighbor("127.0.10.2").await;
     assert_eq!(n["prefixes_received"], 1);
     assert_eq!(n["prefixes_advertised"], 1);
     assert_eq!(n["established_count"], 1);
 
     // Reload A with one more originated prefix: B learns it, the session does not flap.
-    let text = config_text(&a.dir, "127.0.10.1", 17901, 64512, &["198.19.1.0/24", "198.19.11.0/24"], &[("127.0.10.2", 17902, 64512, "")]);
+    let text = config_text(
+        &a.dir,
+        "127.0.10.1",
+        17901,
+        64512,
+        &["198.19.1.0/24", "198.19.11.0/24"],
+        &[("127.0.10.2", 17902, 64512, "")],
+    );
     std::fs::write(a.config_path(), text).unwrap();
     let r = a.ask(Request::Reload).await;
     assert!(r.ok, "{r:?}");
-    wait_for("new prefix at B", || async { b.prefixes().await.contains(&"198.19.11.0/24".to_string()) }).await;
+    wait_for("new prefix at B", || async {
+        b.prefixes().await.contains(&"198.19.11.0/24".to_string())
+    })
+    .await;
     assert_eq!(b.neighbor("127.0.10.1").await["established_count"], 1);
 
     // A broken file is rejected with its line, and the running configuration stays.
@@ -151,15 +206,23 @@ async fn ibgp_pair_exchanges_routes_and_reload_does_not_flap() {
     assert!(b.prefixes().await.contains(&"198.19.11.0/24".to_string()));
 
     // Withdrawal: B stops originating; A removes the route.
-    let text = config_text(&b.dir, "127.0.10.2", 17902, 64512, &[], &[("127.0.10.1", 17901, 64512, "")]);
+    let text =
+        config_text(&b.dir, "127.0.10.2", 17902, 64512, &[], &[("127.0.10.1", 17901, 64512, "")]);
     std::fs::write(b.config_path(), text).unwrap();
     assert!(b.ask(Request::Reload).await.ok);
-    wait_for("withdrawal at A", || async { !a.prefixes().await.contains(&"198.19.2.0/24".to_string()) }).await;
+    wait_for("withdrawal at A", || async {
+        !a.prefixes().await.contains(&"198.19.2.0/24".to_string())
+    })
+    .await;
     assert_eq!(a.neighbor("127.0.10.2").await["established_count"], 1);
 
     // Administrative shutdown and enable.
     let addr: IpAddr = "127.0.10.2".parse().unwrap();
-    assert!(a.ask(Request::NeighborShutdown { address: addr, message: Some("maintenance".into()) }).await.ok);
+    assert!(
+        a.ask(Request::NeighborShutdown { address: addr, message: Some("maintenance".into()) })
+            .await
+            .ok
+    );
     wait_for("session down", || async { !established(&a, "127.0.10.2").await }).await;
     let n = b.neighbor("127.0.10.1").await;
     wait_for("peer sees the shutdown message", || async {
@@ -175,22 +238,67 @@ async fn ibgp_pair_exchanges_routes_and_reload_does_not_flap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ebgp_prepends_and_stopping_a_node_withdraws_its_routes() {
-    let a = start("ebgp-a", config_text(&test_dir("ebgp-a"), "127.0.11.1", 17911, 64601, &["198.19.21.0/24"], &[("127.0.11.2", 17912, 64602, "")])).await;
-    let b = start("ebgp-b", config_text(&test_dir("ebgp-b"), "127.0.11.2", 17912, 64602, &[], &[("127.0.11.1", 17911, 64601, "")])).await;
-    wait_for("route at B", || async { b.prefixes().await.contains(&"198.19.21.0/24".to_string()) }).await;
+    let a = start(
+        "ebgp-a",
+        config_text(
+            &test_dir("ebgp-a"),
+            "127.0.11.1",
+            17911,
+            64601,
+            &["198.19.21.0/24"],
+            &[("127.0.11.2", 17912, 64602, "")],
+        ),
+    )
+    .await;
+    let b = start(
+        "ebgp-b",
+        config_text(
+            &test_dir("ebgp-b"),
+            "127.0.11.2",
+            17912,
+            64602,
+            &[],
+            &[("127.0.11.1", 17911, 64601, "")],
+        ),
+    )
+    .await;
+    wait_for("route at B", || async { b.prefixes().await.contains(&"198.19.21.0/24".to_string()) })
+        .await;
     let r = b
-        .ask(Request::ShowRoutes { prefix: Some("198.19.21.0/24".parse().unwrap()), received_from: None, advertised_to: None, explain: true })
+        .ask(Request::ShowRoutes {
+            prefix: Some("198.19.21.0/24".parse().unwrap()),
+            received_from: None,
+            advertised_to: None,
+            explain: true,
+        })
         .await;
     let path = &r.data[0]["paths"][0];
     assert_eq!(path["as_path"], "64601");
     assert_eq!(path["next_hop"], "127.0.11.1");
     assert_eq!(path["best"], true);
     a.stop().await;
-    wait_for("withdrawn at B", || async { !b.prefixes().await.contains(&"198.19.21.0/24".to_string()) }).await;
+    wait_for("withdrawn at B", || async {
+        !b.prefixes().await.contains(&"198.19.21.0/24".to_string())
+    })
+    .await;
     // The node comes back: both sides dial and accept at once; exactly one connection must
     // survive (RFC 4271 §6.8) and the route return.
-    let a = start("ebgp-a2", config_text(&test_dir("ebgp-a2"), "127.0.11.1", 17911, 64601, &["198.19.21.0/24"], &[("127.0.11.2", 17912, 64602, "")])).await;
-    wait_for("route back at B", || async { b.prefixes().await.contains(&"198.19.21.0/24".to_string()) }).await;
+    let a = start(
+        "ebgp-a2",
+        config_text(
+            &test_dir("ebgp-a2"),
+            "127.0.11.1",
+            17911,
+            64601,
+            &["198.19.21.0/24"],
+            &[("127.0.11.2", 17912, 64602, "")],
+        ),
+    )
+    .await;
+    wait_for("route back at B", || async {
+        b.prefixes().await.contains(&"198.19.21.0/24".to_string())
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(established(&b, "127.0.11.1").await);
     assert!(established(&a, "127.0.11.2").await);
@@ -213,13 +321,28 @@ async fn raw_exchange(from: &str, to: SocketAddr, send: &[u8]) -> Vec<u8> {
 async fn hostile_connections_get_notifications_and_do_not_disturb_others() {
     let a = start(
         "host-a",
-        config_text(&test_dir("host-a"), "127.0.12.1", 17921, 64512, &["198.19.31.0/24"], &[
-            ("127.0.12.2", 17922, 64512, ""),
-            ("127.0.12.4", 17924, 64512, "passive: true"),
-        ]),
+        config_text(
+            &test_dir("host-a"),
+            "127.0.12.1",
+            17921,
+            64512,
+            &["198.19.31.0/24"],
+            &[("127.0.12.2", 17922, 64512, ""), ("127.0.12.4", 17924, 64512, "passive: true")],
+        ),
     )
     .await;
-    let b = start("host-b", config_text(&test_dir("host-b"), "127.0.12.2", 17922, 64512, &[], &[("127.0.12.1", 17921, 64512, "")])).await;
+    let b = start(
+        "host-b",
+        config_text(
+            &test_dir("host-b"),
+            "127.0.12.2",
+            17922,
+            64512,
+            &[],
+            &[("127.0.12.1", 17921, 64512, "")],
+        ),
+    )
+    .await;
     wait_for("session up", || established(&a, "127.0.12.2")).await;
     let target: SocketAddr = "127.0.12.1:17921".parse().unwrap();
 

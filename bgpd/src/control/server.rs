@@ -18,7 +18,10 @@ pub type ControlRequest = (Request, oneshot::Sender<Response>);
 const MAX_REQUEST: usize = 64 * 1024;
 
 /// Bind `path` (replacing a stale socket file) and serve until aborted.
-pub fn spawn(path: &Path, to_daemon: mpsc::Sender<ControlRequest>) -> std::io::Result<JoinHandle<()>> {
+pub fn spawn(
+    path: &Path,
+    to_daemon: mpsc::Sender<ControlRequest>,
+) -> std::io::Result<JoinHandle<()>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

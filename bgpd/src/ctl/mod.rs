@@ -75,7 +75,9 @@ pub async fn run(socket: &Path, cmd: CtlCommand) -> i32 {
     let (request, json, render): (Request, bool, fn(&Value) -> String) = match cmd {
         CtlCommand::Show { what, json } => match what {
             ShowWhat::Neighbors => (Request::ShowNeighbors, json, table::neighbors),
-            ShowWhat::Neighbor { address } => (Request::ShowNeighbor { address }, json, table::pretty),
+            ShowWhat::Neighbor { address } => {
+                (Request::ShowNeighbor { address }, json, table::pretty)
+            }
             ShowWhat::Routes { prefix, received_from, advertised_to, explain } => (
                 Request::ShowRoutes { prefix, received_from, advertised_to, explain },
                 json,
@@ -86,7 +88,9 @@ pub async fn run(socket: &Path, cmd: CtlCommand) -> i32 {
         CtlCommand::Reload => (Request::Reload, false, table::summary),
         CtlCommand::Neighbor { address, action } => {
             let request = match action {
-                NeighborAction::Shutdown { message } => Request::NeighborShutdown { address, message },
+                NeighborAction::Shutdown { message } => {
+                    Request::NeighborShutdown { address, message }
+                }
                 NeighborAction::Enable => Request::NeighborEnable { address },
                 NeighborAction::Reset { message } => Request::NeighborReset { address, message },
             };

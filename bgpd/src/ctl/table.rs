@@ -12,8 +12,9 @@ fn s(v: &Value) -> String {
 /// Left-aligned columns, two spaces apart.
 pub fn align(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|x| x.chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|x| x.chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for row in rows {
         let mut line = String::new();
@@ -38,11 +39,10 @@ fn uptime(secs: u64) -> String {
 }
 
 pub fn neighbors(data: &Value) -> String {
-    let mut rows = vec![
-        ["Neighbor", "AS", "State", "Uptime", "Rcvd", "Accepted", "Advertised", "Last error"]
+    let mut rows =
+        vec![["Neighbor", "AS", "State", "Uptime", "Rcvd", "Accepted", "Advertised", "Last error"]
             .map(String::from)
-            .to_vec(),
-    ];
+            .to_vec()];
     for n in data.as_array().into_iter().flatten() {
         let mut state = s(&n["state"]);
         if n["admin_down"].as_bool() == Some(true) {
@@ -63,9 +63,10 @@ pub fn neighbors(data: &Value) -> String {
 }
 
 pub fn routes(data: &Value) -> String {
-    let mut rows = vec![["Prefix", "", "From", "Next hop", "AS path", "LP", "MED", "Origin", "Note"]
-        .map(String::from)
-        .to_vec()];
+    let mut rows =
+        vec![["Prefix", "", "From", "Next hop", "AS path", "LP", "MED", "Origin", "Note"]
+            .map(String::from)
+            .to_vec()];
     for r in data.as_array().into_iter().flatten() {
         for (i, p) in r["paths"].as_array().into_iter().flatten().enumerate() {
             let mut flags = String::new();

@@ -16,7 +16,9 @@ impl Daemon {
                 let counts = self.ask_rib(Query::PeerCounts).await;
                 let mut list: Vec<&PeerHandle> = self.peers.values().collect();
                 list.sort_by_key(|p| p.params.neighbor.address);
-                Response::ok(Value::Array(list.iter().map(|p| neighbor_json(p, &counts, false)).collect()))
+                Response::ok(Value::Array(
+                    list.iter().map(|p| neighbor_json(p, &counts, false)).collect(),
+                ))
             }
             Request::ShowNeighbor { address } => {
                 let counts = self.ask_rib(Query::PeerCounts).await;
@@ -25,9 +27,9 @@ impl Daemon {
                     None => Response::error(format!("no neighbor {address}")),
                 }
             }
-            Request::ShowRoutes { prefix, received_from, advertised_to, explain } => {
-                Response::ok(self.ask_rib(Query::Routes { prefix, received_from, advertised_to, explain }).await)
-            }
+            Request::ShowRoutes { prefix, received_from, advertised_to, explain } => Response::ok(
+                self.ask_rib(Query::Routes { prefix, received_from, advertised_to, explain }).await,
+            ),
             Request::ShowKernel => match &self.kernel {
                 Some(k) => {
                     let routes = k.snapshot().await;
@@ -46,9 +48,14 @@ impl Daemon {
                     message: message.unwrap_or_default(),
                 })
             }),
-            Request::NeighborEnable { address } => self.neighbor(address, |p| p.send(PeerCommand::Start)),
+            Request::NeighborEnable { address } => {
+                self.neighbor(address, |p| p.send(PeerCommand::Start))
+            }
             Request::NeighborReset { address, message } => self.neighbor(address, |p| {
-                p.send(PeerCommand::Reset { subcode: codes::CEASE_ADMIN_RESET, message: message.unwrap_or_default() })
+                p.send(PeerCommand::Reset {
+                    subcode: codes::CEASE_ADMIN_RESET,
+                    message: message.unwrap_or_default(),
+                })
             }),
         }
     }
@@ -95,7 +102,8 @@ fn neighbor_json(p: &PeerHandle, counts: &Value, detail: bool) -> Value {
         v["messages_sent"] = json!(st.messages_out);
         v["state_secs"] = json!(st.since.elapsed().as_secs());
         v["ibgp"] = json!(n.ibgp);
-        v["families"] = json!(n.families.iter().copied().map(views::family_name).collect::<Vec<_>>());
+        v["families"] =
+            json!(n.families.iter().copied().map(views::family_name).collect::<Vec<_>>());
     }
     v
 }

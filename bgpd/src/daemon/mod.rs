@@ -49,7 +49,11 @@ pub async fn run(config_path: PathBuf, config: Config) -> i32 {
 }
 
 /// Run until SIGTERM/SIGINT or until `stop` completes (tests, embedding).
-pub async fn run_until(config_path: PathBuf, config: Config, stop: impl std::future::Future<Output = ()>) -> i32 {
+pub async fn run_until(
+    config_path: PathBuf,
+    config: Config,
+    stop: impl std::future::Future<Output = ()>,
+) -> i32 {
     let mut daemon = match Daemon::start(config_path, config).await {
         Ok(d) => d,
         Err(e) => {
@@ -104,7 +108,10 @@ impl Daemon {
         for (addr, peer) in &self.peers {
             let st = peer.status.lock();
             let label = addr.to_string();
-            self.metrics.neighbor_uptime_seconds.with_label_values(&[&label]).set(st.uptime_secs() as i64);
+            self.metrics
+                .neighbor_uptime_seconds
+                .with_label_values(&[&label])
+                .set(st.uptime_secs() as i64);
             if !st.admin_down && !st.given_up && st.established_at.is_none() {
                 all_up = false;
             }
@@ -121,7 +128,9 @@ impl Daemon {
     /// RFC 4724 §4.1: the Restart State bit is set only in the OPENs right after our restart.
     /// Once the RIB has converged (kernel in sync) later sessions announce a plain restart.
     fn end_restart_state(&mut self) {
-        if !self.restarting || !self.health.kernel_in_sync.load(std::sync::atomic::Ordering::Relaxed) {
+        if !self.restarting
+            || !self.health.kernel_in_sync.load(std::sync::atomic::Ordering::Relaxed)
+        {
             return;
         }
         self.restarting = false;

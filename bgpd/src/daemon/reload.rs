@@ -33,7 +33,8 @@ pub fn peer_settings(n: &NeighborConfig) -> PeerSettings {
 }
 
 /// Kernel sync handle, its event stream, and whether we restart gracefully.
-pub type KernelStart = (Option<RouteSync>, Option<tokio::sync::mpsc::Receiver<route_sync::KernelEvent>>, bool);
+pub type KernelStart =
+    (Option<RouteSync>, Option<tokio::sync::mpsc::Receiver<route_sync::KernelEvent>>, bool);
 
 /// Start kernel sync when enabled. Returns whether our routes from a previous run are still in
 /// the kernel (then, with graceful restart on, we are a restarting speaker: the routes stay
@@ -52,9 +53,8 @@ pub async fn start_kernel(config: &Config) -> Result<KernelStart, String> {
         table: config.kernel.table,
         metric: config.kernel.metric,
     };
-    let (sync, events) = RouteSync::start(kcfg, reconcile)
-        .await
-        .map_err(|e| format!("kernel route sync: {e}"))?;
+    let (sync, events) =
+        RouteSync::start(kcfg, reconcile).await.map_err(|e| format!("kernel route sync: {e}"))?;
     let restarting = config.graceful_restart.enabled && sync.found_at_start() > 0;
     Ok((Some(sync), Some(events), restarting))
 }
@@ -85,8 +85,12 @@ impl Daemon {
             self.send_rib(global_settings(&self.config)).await;
         }
         for addr in &diff.neighbors_removed {
-            self.remove_peer(*addr, codes::CEASE_PEER_DECONFIGURED, "neighbor removed from configuration")
-                .await;
+            self.remove_peer(
+                *addr,
+                codes::CEASE_PEER_DECONFIGURED,
+                "neighbor removed from configuration",
+            )
+            .await;
         }
         for addr in &diff.neighbors_added {
             if let Some(n) = self.config.neighbor(*addr).cloned() {
@@ -96,13 +100,17 @@ impl Daemon {
         for change in &diff.neighbors_reset {
             let Some(n) = self.config.neighbor(change.address).cloned() else { continue };
             info!(neighbor = %n.address, fields = ?change.fields, "resetting session for changed settings");
-            self.remove_peer(n.address, codes::CEASE_OTHER_CONFIG_CHANGE, "configuration changed").await;
+            self.remove_peer(n.address, codes::CEASE_OTHER_CONFIG_CHANGE, "configuration changed")
+                .await;
             self.add_peer(&n).await;
         }
         for change in diff.neighbors_policy.iter().chain(&diff.neighbors_updated) {
             let Some(n) = self.config.neighbor(change.address).cloned() else { continue };
-            self.send_rib(RibInput::Configure { peer: n.address, settings: Box::new(peer_settings(&n)) })
-                .await;
+            self.send_rib(RibInput::Configure {
+                peer: n.address,
+                settings: Box::new(peer_settings(&n)),
+            })
+            .await;
             if let Some(peer) = self.peers.get_mut(&n.address) {
                 let p = params::session_params(&self.config, &n, self.restarting);
                 peer.params = p.clone();
@@ -137,7 +145,10 @@ impl Daemon {
             .chain(diff.neighbors_reset.iter().map(|c| c.address))
             .collect();
         self.apply_md5_keys(&cleared);
-        if diff.http_listen_changed || diff.control_socket_changed || !diff.kernel_changed.is_empty() {
+        if diff.http_listen_changed
+            || diff.control_socket_changed
+            || !diff.kernel_changed.is_empty()
+        {
             info!("http_listen, control_socket and kernel changes take effect at the next start");
         }
         let _ = old;

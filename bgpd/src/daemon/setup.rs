@@ -86,7 +86,12 @@ impl Daemon {
     }
 
     /// Stop and forget a neighbour's session.
-    pub(super) async fn remove_peer(&mut self, address: std::net::IpAddr, subcode: u8, message: &str) {
+    pub(super) async fn remove_peer(
+        &mut self,
+        address: std::net::IpAddr,
+        subcode: u8,
+        message: &str,
+    ) {
         if let Ok(mut dir) = self.directory.write() {
             dir.remove(&address);
         }
@@ -126,7 +131,9 @@ impl Daemon {
                 let _ = listener.set_md5_key(*gone, None);
             }
             for n in &self.config.neighbors {
-                let Some(key) = n.password.as_ref().map(|p| p.expose().as_bytes()) else { continue };
+                let Some(key) = n.password.as_ref().map(|p| p.expose().as_bytes()) else {
+                    continue;
+                };
                 if let Err(e) = listener.set_md5_key(n.address, Some(key)) {
                     warn!(listen = %addr, neighbor = %n.address, error = %e, "cannot set the TCP MD5 key");
                 }

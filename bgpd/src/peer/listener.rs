@@ -30,7 +30,11 @@ pub struct Listener {
 
 impl Listener {
     /// Bind `addr` and accept until dropped.
-    pub fn spawn(addr: SocketAddr, directory: Directory, metrics: Arc<Metrics>) -> std::io::Result<Listener> {
+    pub fn spawn(
+        addr: SocketAddr,
+        directory: Directory,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<Listener> {
         let socket = Arc::new(socket::listen(addr)?);
         info!(%addr, "listening for BGP connections");
         let task = tokio::spawn(accept_loop(socket.clone(), directory, metrics));

@@ -53,7 +53,11 @@ pub struct PeerHandle {
 }
 
 impl PeerHandle {
-    pub fn spawn(params: SessionParams, rib: mpsc::Sender<RibInput>, metrics: Arc<Metrics>) -> PeerHandle {
+    pub fn spawn(
+        params: SessionParams,
+        rib: mpsc::Sender<RibInput>,
+        metrics: Arc<Metrics>,
+    ) -> PeerHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         let status = SharedStatus::new(params.neighbor.shutdown);
         let session = Session::new(params.clone(), rx, tx.clone(), rib, status.clone(), metrics);

@@ -11,7 +11,11 @@ use crate::config::{Config, NeighborConfig};
 
 /// Parameters for `neighbor` under the global `config`. `restarting`: this bgpd just
 /// restarted with forwarding state kept (RFC 4724 §4.1: R and F bits set).
-pub fn session_params(config: &Config, neighbor: &NeighborConfig, restarting: bool) -> SessionParams {
+pub fn session_params(
+    config: &Config,
+    neighbor: &NeighborConfig,
+    restarting: bool,
+) -> SessionParams {
     let mut fsm = FsmConfig::new(config.local_as, config.router_id, neighbor.remote_as);
     fsm.hold_time = neighbor.hold_time;
     fsm.connect_retry = Duration::from_secs(u64::from(neighbor.connect_retry.max(1)));

@@ -202,7 +202,8 @@ impl Session {
     async fn internal(&mut self, internal: Internal) {
         match internal {
             Internal::Dialed(gen, result) => {
-                if gen != self.dial_gen || self.fsm.state() != State::Connect || self.conn.is_some() {
+                if gen != self.dial_gen || self.fsm.state() != State::Connect || self.conn.is_some()
+                {
                     return; // A stale dial: dropping the stream closes it.
                 }
                 match result {
@@ -260,7 +261,9 @@ impl Session {
                 self.conn = None;
                 match self.attach(stream, false, BytesMut::new()) {
                     Ok(()) => self.feed(Event::TcpConnectionConfirmed).await,
-                    Err(e) => warn!(neighbor = %self.label, error = %e, "accepted connection unusable"),
+                    Err(e) => {
+                        warn!(neighbor = %self.label, error = %e, "accepted connection unusable")
+                    }
                 }
             }
             State::Connect | State::OpenSent | State::OpenConfirm | State::Established => {
@@ -277,7 +280,11 @@ impl Session {
     }
 
     /// RFC 4271 §6.8 Connection collision detection.
-    async fn resolve_collision(&mut self, stream: TcpStream, result: Result<(Open, BytesMut), String>) {
+    async fn resolve_collision(
+        &mut self,
+        stream: TcpStream,
+        result: Result<(Open, BytesMut), String>,
+    ) {
         let (open, rest) = match result {
             Ok(x) => x,
             Err(e) => {
@@ -414,7 +421,10 @@ impl Session {
                     }
                     self.metrics.treat_as_withdraw.with_label_values(&[&self.label]).inc();
                 }
-                let _ = self.rib.send(RibInput::Update { peer: self.key, update: Box::new(update) }).await;
+                let _ = self
+                    .rib
+                    .send(RibInput::Update { peer: self.key, update: Box::new(update) })
+                    .await;
             }
             Message::RouteRefresh(request) => {
                 let _ = self.rib.send(RibInput::RouteRefresh { peer: self.key, request }).await;
@@ -451,7 +461,13 @@ impl Session {
                     negotiated.peer_graceful_restart.is_some() && negotiated.local_graceful_restart;
                 self.notification_gr = self.graceful_negotiated
                     && negotiated.peer_graceful_restart.as_ref().is_some_and(|g| g.notification)
-                    && self.params.fsm.capabilities.graceful_restart.as_ref().is_some_and(|g| g.notification);
+                    && self
+                        .params
+                        .fsm
+                        .capabilities
+                        .graceful_restart
+                        .as_ref()
+                        .is_some_and(|g| g.notification);
                 let (local, remote_port, out) = match &self.conn {
                     Some(c) => (c.local.ip(), c.remote.port(), c.writer.updates()),
                     None => return,
@@ -498,11 +514,16 @@ impl Session {
             }
             Output::StateChanged { from, to, event } => {
                 let reason = match to {
-                    State::Idle | State::Active => self.status.lock().last_error.clone().unwrap_or_default(),
+                    State::Idle | State::Active => {
+                        self.status.lock().last_error.clone().unwrap_or_default()
+                    }
                     _ => String::new(),
                 };
                 info!(neighbor = %self.label, %from, %to, event, reason = %reason, "session state");
-                self.metrics.session_transitions.with_label_values(&[&self.label, &to.to_string()]).inc();
+                self.metrics
+                    .session_transitions
+                    .with_label_values(&[&self.label, &to.to_string()])
+                    .inc();
                 self.publish_state();
             }
             #[allow(unreachable_patterns)]
@@ -561,7 +582,9 @@ impl Session {
         tokio::spawn(async move {
             let result = match tokio::time::timeout(limit, socket::connect(remote, &opts)).await {
                 Ok(r) => r,
-                Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")),
+                Err(_) => {
+                    Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))
+                }
             };
             let _ = tx.send(Internal::Dialed(gen, result));
         });

@@ -55,8 +55,11 @@ fn apply_ttl(socket: &Socket, peer: IpAddr, opts: &SocketOptions) -> io::Result<
         }
     }
     if let Some(min) = opts.min_ttl {
-        let (level, name) =
-            if v6 { (libc::IPPROTO_IPV6, libc::IPV6_MINHOPCOUNT) } else { (libc::IPPROTO_IP, libc::IP_MINTTL) };
+        let (level, name) = if v6 {
+            (libc::IPPROTO_IPV6, libc::IPV6_MINHOPCOUNT)
+        } else {
+            (libc::IPPROTO_IP, libc::IP_MINTTL)
+        };
         setsockopt_int(socket.as_raw_fd(), level, name, min as libc::c_int)?;
     }
     Ok(())
@@ -96,7 +99,10 @@ pub fn set_md5_key(socket: &impl AsRawFd, peer: IpAddr, key: Option<&[u8]>) -> i
     }
     let key = key.unwrap_or(&[]);
     if key.len() > 80 {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "TCP MD5 key longer than 80 octets"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "TCP MD5 key longer than 80 octets",
+        ));
     }
     // A listener bound to [::] sees IPv4 peers as v4-mapped IPv6 addresses.
     let sockaddr = SockAddr::from(SocketAddr::new(peer, 0));
@@ -165,8 +171,12 @@ mod tests {
         assert_eq!(peer.ip(), "127.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(client.ttl().unwrap(), 1);
         assert!(client.nodelay().unwrap());
-        apply_to_accepted(&server, peer.ip(), &SocketOptions { ttl: Some(255), min_ttl: Some(254), ..Default::default() })
-            .unwrap();
+        apply_to_accepted(
+            &server,
+            peer.ip(),
+            &SocketOptions { ttl: Some(255), min_ttl: Some(254), ..Default::default() },
+        )
+        .unwrap();
         assert_eq!(server.ttl().unwrap(), 255);
     }
 
@@ -176,7 +186,9 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         set_md5_key(&listener, "127.0.0.1".parse().unwrap(), Some(b"right")).unwrap();
         let wrong = SocketOptions { md5_key: Some(b"wrong".to_vec()), ..Default::default() };
-        let attempt = tokio::time::timeout(std::time::Duration::from_millis(500), connect(addr, &wrong)).await;
+        let attempt =
+            tokio::time::timeout(std::time::Duration::from_millis(500), connect(addr, &wrong))
+                .await;
         // The listener drops SYNs with a bad signature, so the dial never completes.
         assert!(attempt.is_err() || attempt.unwrap().is_err());
         let right = SocketOptions { md5_key: Some(b"right".to_vec()), ..Default::default() };

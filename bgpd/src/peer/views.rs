@@ -34,7 +34,9 @@ pub fn describe_notification(n: &Notification) -> String {
 /// Why a session ended, in one line for logs and `show neighbors`.
 pub fn describe_down(reason: &DownReason) -> String {
     match reason {
-        DownReason::ManualStop(n) => format!("administratively stopped, sent {}", describe_notification(n)),
+        DownReason::ManualStop(n) => {
+            format!("administratively stopped, sent {}", describe_notification(n))
+        }
         DownReason::NotificationSent(n) => format!("sent {}", describe_notification(n)),
         DownReason::NotificationReceived(n) => format!("received {}", describe_notification(n)),
         DownReason::HoldTimerExpired => "hold timer expired".to_string(),

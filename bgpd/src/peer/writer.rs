@@ -160,9 +160,12 @@ mod tests {
         let (a, mut b) = tokio::io::duplex(1 << 20);
         let drained = Arc::new(AtomicUsize::new(0));
         let d = drained.clone();
-        let w = spawn(a, Box::new(move || {
-            d.fetch_add(1, Ordering::SeqCst);
-        }));
+        let w = spawn(
+            a,
+            Box::new(move || {
+                d.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
         w.send(Bytes::from_static(b"open"));
         w.updates().try_send(Bytes::from_static(b"-upd")).unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -178,9 +181,12 @@ mod tests {
         let (a, mut b) = tokio::io::duplex(8);
         let drained = Arc::new(AtomicUsize::new(0));
         let d = drained.clone();
-        let w = spawn(a, Box::new(move || {
-            d.fetch_add(1, Ordering::SeqCst);
-        }));
+        let w = spawn(
+            a,
+            Box::new(move || {
+                d.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
         let up = w.updates();
         let mut refused = false;
         for _ in 0..(UPDATE_QUEUE_CHUNKS * 4) {

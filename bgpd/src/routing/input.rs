@@ -7,8 +7,8 @@ use bgp_core::fsm::Negotiated;
 use bgp_core::wire::{RouteRefresh, Update};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::peer::writer::UpdateSender;
 use crate::config::{MaxPrefixes, Policy};
+use crate::peer::writer::UpdateSender;
 use crate::peer::PeerCommand;
 
 use super::query::{Query, QueryAnswer};

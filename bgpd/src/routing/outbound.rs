@@ -129,10 +129,15 @@ impl RibTask {
         data.put_u16(family.afi);
         data.put_u8(family.safi);
         data.put_u32(limit.limit);
-        let notification = Notification { code: codes::CEASE, subcode: codes::CEASE_MAX_PREFIXES, data: data.freeze() };
+        let notification = Notification {
+            code: codes::CEASE,
+            subcode: codes::CEASE_MAX_PREFIXES,
+            data: data.freeze(),
+        };
         let control = session.control.clone();
         let _ = control.send(PeerCommand::AutomaticStop(notification));
-        let _ = control.send(PeerCommand::Stop { subcode: codes::CEASE_MAX_PREFIXES, message: String::new() });
+        let _ = control
+            .send(PeerCommand::Stop { subcode: codes::CEASE_MAX_PREFIXES, message: String::new() });
         if let Some(after) = limit.restart_after {
             tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_secs(u64::from(after))).await;
@@ -141,4 +146,3 @@ impl RibTask {
         }
     }
 }
-

@@ -6,7 +6,12 @@ use ipnet::IpNet;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Query {
     /// `bgpctl show routes`: the contract's route objects.
-    Routes { prefix: Option<IpNet>, received_from: Option<IpAddr>, advertised_to: Option<IpAddr>, explain: bool },
+    Routes {
+        prefix: Option<IpNet>,
+        received_from: Option<IpAddr>,
+        advertised_to: Option<IpAddr>,
+        explain: bool,
+    },
     /// Per-neighbour prefix counts: `{"ADDR": {"received": n, "accepted": n, "advertised": n}}`.
     PeerCounts,
 }

@@ -43,7 +43,12 @@ pub struct RibTask {
 }
 
 impl RibTask {
-    pub fn new(config: &Config, kernel: Option<RouteSync>, metrics: Arc<Metrics>, health: Arc<Health>) -> Self {
+    pub fn new(
+        config: &Config,
+        kernel: Option<RouteSync>,
+        metrics: Arc<Metrics>,
+        health: Arc<Health>,
+    ) -> Self {
         let mut rib = Rib::new(RibConfig {
             local_as: config.local_as,
             router_id: config.router_id,
@@ -79,7 +84,11 @@ impl RibTask {
         }
     }
 
-    pub async fn run(mut self, mut rx: mpsc::Receiver<RibInput>, mut events: Option<mpsc::Receiver<KernelEvent>>) {
+    pub async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<RibInput>,
+        mut events: Option<mpsc::Receiver<KernelEvent>>,
+    ) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
@@ -206,10 +215,11 @@ impl RibTask {
             .as_ref()
             .map(|g| g.families.iter().filter(|(_, f)| *f).map(|(fam, _)| *fam).collect())
             .unwrap_or_default();
-        let drop: Vec<_> = [bgp_core::wire::Family::IPV4_UNICAST, bgp_core::wire::Family::IPV6_UNICAST]
-            .into_iter()
-            .filter(|f| !preserved.contains(f))
-            .collect();
+        let drop: Vec<_> =
+            [bgp_core::wire::Family::IPV4_UNICAST, bgp_core::wire::Family::IPV6_UNICAST]
+                .into_iter()
+                .filter(|f| !preserved.contains(f))
+                .collect();
         for family in drop {
             if let Ok(changes) = self.rib.end_of_rib(id, family) {
                 self.absorb(changes);
@@ -315,7 +325,10 @@ impl RibTask {
             self.absorb(changes);
         }
         let cfg = self.rib.config();
-        if cfg.router_id != g.router_id || cfg.local_as != g.local_as || cfg.cluster_id != g.cluster_id {
+        if cfg.router_id != g.router_id
+            || cfg.local_as != g.local_as
+            || cfg.cluster_id != g.cluster_id
+        {
             warn!("router_id, local_as and cluster_id changes reach the RIB at the next restart");
         }
     }
@@ -357,7 +370,10 @@ impl RibTask {
         self.expire_stale();
         self.check_initial_sync();
         let stats = self.rib.stats();
-        self.metrics.rib_routes.with_label_values(&["loc"]).set((stats.ipv4_prefixes + stats.ipv6_prefixes) as i64);
+        self.metrics
+            .rib_routes
+            .with_label_values(&["loc"])
+            .set((stats.ipv4_prefixes + stats.ipv6_prefixes) as i64);
         let ids: Vec<(PeerKey, PeerId)> = self.peers.iter().map(|(a, e)| (*a, e.id)).collect();
         let mut received_total = 0;
         for (addr, id) in ids {
@@ -404,7 +420,9 @@ impl RibTask {
             return;
         }
         let all_eor = self.peers.iter().all(|(_, e)| {
-            e.session.as_ref().is_some_and(|s| s.families.iter().all(|f| s.eor_received.contains(f)))
+            e.session
+                .as_ref()
+                .is_some_and(|s| s.families.iter().all(|f| s.eor_received.contains(f)))
         });
         if all_eor || self.started.elapsed() >= self.initial_sync_bound {
             self.initial_sync_done = true;
@@ -413,10 +431,14 @@ impl RibTask {
                 Some(k) => {
                     k.initial_sync_done();
                     if self.kernel_in_sync {
-                        self.health.kernel_in_sync.store(true, std::sync::atomic::Ordering::Relaxed);
+                        self.health
+                            .kernel_in_sync
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
                     }
                 }
-                None => self.health.kernel_in_sync.store(true, std::sync::atomic::Ordering::Relaxed),
+                None => {
+                    self.health.kernel_in_sync.store(true, std::sync::atomic::Ordering::Relaxed)
+                }
             }
         }
     }

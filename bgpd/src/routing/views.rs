@@ -36,7 +36,8 @@ impl RibTask {
                 let mut out = Vec::new();
                 for p in prefixes {
                     let Some(route) = self.rib.explain(&p) else { continue };
-                    if let Some(v) = route_json(&route, received_from, advertised_to, explain, self) {
+                    if let Some(v) = route_json(&route, received_from, advertised_to, explain, self)
+                    {
                         out.push(v);
                     }
                 }
@@ -102,7 +103,11 @@ fn path_json(p: &PathView, explain: bool) -> Value {
     }
     if explain {
         v["igp_cost"] = json!(p.igp_cost);
-        v["communities"] = json!(a.communities.iter().map(|c| format!("{}:{}", c >> 16, c & 0xffff)).collect::<Vec<_>>());
+        v["communities"] = json!(a
+            .communities
+            .iter()
+            .map(|c| format!("{}:{}", c >> 16, c & 0xffff))
+            .collect::<Vec<_>>());
         v["originator_id"] = json!(a.originator_id.map(|x| x.to_string()));
         v["cluster_list"] = json!(a.cluster_list.iter().map(|x| x.to_string()).collect::<Vec<_>>());
     }
