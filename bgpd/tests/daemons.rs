@@ -101,6 +101,18 @@ fn config_text(
     t
 }
 
+/// A node named `name` with the configuration of [`config_text`].
+async fn node(
+    name: &str,
+    ip: &str,
+    port: u16,
+    asn: u32,
+    originate: &[&str],
+    neighbors: &[(&str, u16, u32, &str)],
+) -> Node {
+    start(name, config_text(&test_dir(name), ip, port, asn, originate, neighbors)).await
+}
+
 async fn start(name: &str, text: String) -> Node {
     let dir = test_dir(name);
     let path = dir.join("bgpd.yaml");
@@ -140,28 +152,22 @@ async fn established(node: &Node, addr: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ibgp_pair_exchanges_routes_and_reload_does_not_flap() {
-    let a = start(
+    let a = node(
         "ibgp-a",
-        config_text(
-            &test_dir("ibgp-a"),
-            "127.0.10.1",
-            17901,
-            64512,
-            &["198.19.1.0/24"],
-            &[("127.0.10.2", 17902, 64512, "")],
-        ),
+        "127.0.10.1",
+        17901,
+        64512,
+        &["198.19.1.0/24"],
+        &[("127.0.10.2", 17902, 64512, "")],
     )
     .await;
-    let b = start(
+    let b = node(
         "ibgp-b",
-        config_text(
-            &test_dir("ibgp-b"),
-            "127.0.10.2",
-            17902,
-            64512,
-            &["198.19.2.0/24"],
-            &[("127.0.10.1", 17901, 64512, "")],
-        ),
+        "127.0.10.2",
+        17902,
+        64512,
+        &["198.19.2.0/24"],
+        &[("127.0.10.1", 17901, 64512, "")],
     )
     .await;
     wait_for("session up", || established(&a, "127.0.10.2")).await;
@@ -238,30 +244,17 @@ async fn ibgp_pair_exchanges_routes_and_reload_does_not_flap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ebgp_prepends_and_stopping_a_node_withdraws_its_routes() {
-    let a = start(
+    let a = node(
         "ebgp-a",
-        config_text(
-            &test_dir("ebgp-a"),
-            "127.0.11.1",
-            17911,
-            64601,
-            &["198.19.21.0/24"],
-            &[("127.0.11.2", 17912, 64602, "")],
-        ),
+        "127.0.11.1",
+        17911,
+        64601,
+        &["198.19.21.0/24"],
+        &[("127.0.11.2", 17912, 64602, "")],
     )
     .await;
-    let b = start(
-        "ebgp-b",
-        config_text(
-            &test_dir("ebgp-b"),
-            "127.0.11.2",
-            17912,
-            64602,
-            &[],
-            &[("127.0.11.1", 17911, 64601, "")],
-        ),
-    )
-    .await;
+    let b =
+        node("ebgp-b", "127.0.11.2", 17912, 64602, &[], &[("127.0.11.1", 17911, 64601, "")]).await;
     wait_for("route at B", || async { b.prefixes().await.contains(&"198.19.21.0/24".to_string()) })
         .await;
     let r = b
@@ -283,16 +276,13 @@ async fn ebgp_prepends_and_stopping_a_node_withdraws_its_routes() {
     .await;
     // The node comes back: both sides dial and accept at once; exactly one connection must
     // survive (RFC 4271 §6.8) and the route return.
-    let a = start(
+    let a = node(
         "ebgp-a2",
-        config_text(
-            &test_dir("ebgp-a2"),
-            "127.0.11.1",
-            17911,
-            64601,
-            &["198.19.21.0/24"],
-            &[("127.0.11.2", 17912, 64602, "")],
-        ),
+        "127.0.11.1",
+        17911,
+        64601,
+        &["198.19.21.0/24"],
+        &[("127.0.11.2", 17912, 64602, "")],
     )
     .await;
     wait_for("route back at B", || async {
@@ -319,30 +309,17 @@ async fn raw_exchange(from: &str, to: SocketAddr, send: &[u8]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_connections_get_notifications_and_do_not_disturb_others() {
-    let a = start(
+    let a = node(
         "host-a",
-        config_text(
-            &test_dir("host-a"),
-            "127.0.12.1",
-            17921,
-            64512,
-            &["198.19.31.0/24"],
-            &[("127.0.12.2", 17922, 64512, ""), ("127.0.12.4", 17924, 64512, "passive: true")],
-        ),
+        "127.0.12.1",
+        17921,
+        64512,
+        &["198.19.31.0/24"],
+        &[("127.0.12.2", 17922, 64512, ""), ("127.0.12.4", 17924, 64512, "passive: true")],
     )
     .await;
-    let b = start(
-        "host-b",
-        config_text(
-            &test_dir("host-b"),
-            "127.0.12.2",
-            17922,
-            64512,
-            &[],
-            &[("127.0.12.1", 17921, 64512, "")],
-        ),
-    )
-    .await;
+    let b =
+        node("host-b", "127.0.12.2", 17922, 64512, &[], &[("127.0.12.1", 17921, 64512, "")]).await;
     wait_for("session up", || established(&a, "127.0.12.2")).await;
     let target: SocketAddr = "127.0.12.1:17921".parse().unwrap();
 

@@ -37,6 +37,12 @@ pub struct SessionParams {
     pub socket: SocketOptions,
 }
 
+#[derive(Clone, Copy)]
+enum Direction {
+    Received,
+    Sent,
+}
+
 enum Internal {
     Dialed(u64, std::io::Result<TcpStream>),
     CollisionOpen(TcpStream, Result<(Open, BytesMut), String>),
@@ -395,18 +401,7 @@ impl Session {
     }
 
     async fn on_message(&mut self, msg: Message) {
-        let kind = message_kind(&msg);
-        self.metrics.messages_received.with_label_values(&[&self.label, kind]).inc();
-        self.status.lock().messages_in += 1;
-        if let Message::Notification(n) = &msg {
-            self.metrics
-                .notifications_received
-                .with_label_values(&[&self.label, &n.code.to_string(), &n.subcode.to_string()])
-                .inc();
-            let text = views::describe_notification(n);
-            warn!(neighbor = %self.label, notification = %text, "NOTIFICATION received");
-            self.status.lock().last_error = Some(format!("received {text}"));
-        }
+        self.count(&msg, Direction::Received);
         self.feed(Event::from_message(&msg)).await;
         if self.fsm.state() != State::Established {
             return;
@@ -557,19 +552,36 @@ impl Session {
             warn!(neighbor = %self.label, error = %e, "cannot encode message");
             return;
         }
-        let kind = message_kind(msg);
-        self.metrics.messages_sent.with_label_values(&[&self.label, kind]).inc();
-        self.status.lock().messages_out += 1;
+        self.count(msg, Direction::Sent);
+        conn.writer.send(out.freeze());
+    }
+
+    /// Message counters, and a log line plus `last_error` for a NOTIFICATION.
+    fn count(&self, msg: &Message, direction: Direction) {
+        let (messages, notifications, word) = match direction {
+            Direction::Received => {
+                (&self.metrics.messages_received, &self.metrics.notifications_received, "received")
+            }
+            Direction::Sent => {
+                (&self.metrics.messages_sent, &self.metrics.notifications_sent, "sent")
+            }
+        };
+        messages.with_label_values(&[&self.label, message_kind(msg)]).inc();
+        {
+            let mut st = self.status.lock();
+            match direction {
+                Direction::Received => st.messages_in += 1,
+                Direction::Sent => st.messages_out += 1,
+            }
+        }
         if let Message::Notification(n) = msg {
-            self.metrics
-                .notifications_sent
+            notifications
                 .with_label_values(&[&self.label, &n.code.to_string(), &n.subcode.to_string()])
                 .inc();
             let text = views::describe_notification(n);
-            warn!(neighbor = %self.label, notification = %text, "NOTIFICATION sent");
-            self.status.lock().last_error = Some(format!("sent {text}"));
+            warn!(neighbor = %self.label, notification = %text, "NOTIFICATION {word}");
+            self.status.lock().last_error = Some(format!("{word} {text}"));
         }
-        conn.writer.send(out.freeze());
     }
 
     fn dial(&mut self) {
