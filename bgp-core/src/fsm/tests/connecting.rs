@@ -13,52 +13,36 @@ fn delay_open() -> FsmConfig {
 
 /// Active after a failed dial.
 fn active(cfg: FsmConfig) -> Fsm {
-    let mut fsm = connect(cfg);
-    fsm.handle(Event::TcpConnectionFails(Some(ErrorKind::ConnectionRefused)));
-    assert_eq!(fsm.state(), State::Active);
-    fsm
+    let failed = Event::TcpConnectionFails(Some(ErrorKind::ConnectionRefused));
+    advance(connect(cfg), failed, State::Active)
 }
 
 /// Connect with DelayOpen running on our dialed connection.
 fn connect_delaying() -> Fsm {
     let mut fsm = connect(delay_open());
-    let out = fsm.handle(Event::TcpCrAcked);
-    assert_eq!(
-        out,
-        vec![
-            Output::StopTimer(TimerKind::ConnectRetry),
-            Output::StartTimer(TimerKind::DelayOpen, Duration::from_secs(7)),
-        ]
-    );
-    assert_eq!(fsm.state(), State::Connect);
+    let expected = [
+        Output::StopTimer(TimerKind::ConnectRetry),
+        Output::StartTimer(TimerKind::DelayOpen, Duration::from_secs(7)),
+    ];
+    expect_outputs(&mut fsm, Event::TcpCrAcked, &expected, State::Connect);
     fsm
 }
 
 #[test]
 fn start_events_are_ignored() {
-    for event in [
-        Event::ManualStart,
-        Event::AutomaticStart,
-        Event::ManualStartWithPassiveTcpEstablishment,
-        Event::AutomaticStartWithPassiveTcpEstablishment,
-    ] {
-        expect_ignored(&mut connect(config()), event.clone());
-        expect_ignored(&mut active(config()), event);
-    }
+    expect_each_ignored(|| connect(config()), start_events());
+    expect_each_ignored(|| active(config()), start_events());
 }
 
 #[test]
 fn manual_stop_aborts_the_dial_and_stays_idle() {
     let mut fsm = connect(config());
-    let out = fsm.handle(Event::manual_stop());
-    assert_eq!(
-        out,
-        vec![
-            Output::CloseConnection,
-            Output::StopTimer(TimerKind::ConnectRetry),
-            Output::StateChanged { from: State::Connect, to: State::Idle, event: "ManualStop" },
-        ]
-    );
+    let expected = [
+        Output::CloseConnection,
+        Output::StopTimer(TimerKind::ConnectRetry),
+        Output::StateChanged { from: State::Connect, to: State::Idle, event: "ManualStop" },
+    ];
+    expect_outputs(&mut fsm, Event::manual_stop(), &expected, State::Idle);
     assert!(fsm.is_admin_down());
     assert_eq!(fsm.connect_retry_counter(), 0);
     assert!(matches!(fsm.last_down(), Some(DownReason::ManualStop(_))));
@@ -82,34 +66,27 @@ fn manual_stop_with_a_connection_sends_cease() {
 #[test]
 fn connect_retry_expiry_redials_in_connect() {
     let mut fsm = connect(config());
-    let out = fsm.handle(Event::ConnectRetryTimerExpires);
-    assert_eq!(
-        out,
-        vec![
-            Output::CloseConnection,
-            Output::StartTimer(TimerKind::ConnectRetry, Duration::from_secs(5)),
-            Output::Connect,
-        ]
-    );
-    assert_eq!(fsm.state(), State::Connect);
+    let expected = [
+        Output::CloseConnection,
+        Output::StartTimer(TimerKind::ConnectRetry, Duration::from_secs(5)),
+        Output::Connect,
+    ];
+    expect_outputs(&mut fsm, Event::ConnectRetryTimerExpires, &expected, State::Connect);
 }
 
 #[test]
 fn connect_retry_expiry_in_active_dials() {
     let mut fsm = active(config());
-    let out = fsm.handle(Event::ConnectRetryTimerExpires);
-    assert_eq!(
-        out,
-        vec![
-            Output::StartTimer(TimerKind::ConnectRetry, Duration::from_secs(5)),
-            Output::Connect,
-            Output::StateChanged {
-                from: State::Active,
-                to: State::Connect,
-                event: "ConnectRetryTimer_Expires"
-            },
-        ]
-    );
+    let expected = [
+        Output::StartTimer(TimerKind::ConnectRetry, Duration::from_secs(5)),
+        Output::Connect,
+        Output::StateChanged {
+            from: State::Active,
+            to: State::Connect,
+            event: "ConnectRetryTimer_Expires",
+        },
+    ];
+    expect_outputs(&mut fsm, Event::ConnectRetryTimerExpires, &expected, State::Connect);
 }
 
 #[test]
@@ -206,16 +183,14 @@ fn version_error_notification_goes_idle_silently() {
 
 #[test]
 fn other_events_go_idle_without_notification() {
-    for event in [
+    let events = vec![
         Event::KeepAliveMsg,
         Event::UpdateMsg,
         Event::UpdateMsgErr(DecodeError::MalformedAsPath),
         Event::RouteRefreshMsg,
         Event::NotifMsg(Notification::new(6, 2)),
-    ] {
-        let mut fsm = connect_delaying();
-        expect_error_to_idle(&mut fsm, event, None);
-    }
+    ];
+    expect_each_error_to_idle(connect_delaying, events, None);
     // Events 8 and 19 with no connection at all (dialing).
     let mut fsm = connect(config());
     expect_error_to_idle(&mut fsm, Event::BgpOpen(peer_open()), None);
@@ -241,15 +216,11 @@ fn collision_dump_closes_the_delayed_connection() {
 #[test]
 fn a_replaced_connection_restarts_delay_open() {
     let mut fsm = connect_delaying();
-    let out = fsm.handle(Event::TcpConnectionConfirmed);
-    assert_eq!(
-        out,
-        vec![
-            Output::StopTimer(TimerKind::DelayOpen),
-            Output::StartTimer(TimerKind::DelayOpen, Duration::from_secs(7)),
-        ]
-    );
-    assert_eq!(fsm.state(), State::Connect);
+    let expected = [
+        Output::StopTimer(TimerKind::DelayOpen),
+        Output::StartTimer(TimerKind::DelayOpen, Duration::from_secs(7)),
+    ];
+    expect_outputs(&mut fsm, Event::TcpConnectionConfirmed, &expected, State::Connect);
 }
 
 #[test]

@@ -23,16 +23,7 @@ fn expect_down(fsm: &mut Fsm, event: Event, notif: Option<(u8, u8)>) -> DownReas
 
 #[test]
 fn start_events_and_second_connections_are_ignored() {
-    for event in [
-        Event::ManualStart,
-        Event::AutomaticStart,
-        Event::ManualStartWithPassiveTcpEstablishment,
-        Event::AutomaticStartWithPassiveTcpEstablishment,
-        Event::TcpCrAcked,
-        Event::TcpConnectionConfirmed,
-    ] {
-        expect_ignored(&mut established(config()), event);
-    }
+    expect_each_ignored(|| established(config()), start_and_second_connection_events());
 }
 
 #[test]
@@ -72,14 +63,7 @@ fn hold_timer_expiry() {
 #[test]
 fn keepalive_timer_sends_keepalive() {
     let mut fsm = established(config());
-    let out = fsm.handle(Event::KeepaliveTimerExpires);
-    assert_eq!(
-        out,
-        vec![
-            Output::Send(Message::Keepalive),
-            Output::StartTimer(TimerKind::Keepalive, Duration::from_secs(30)),
-        ]
-    );
+    expect_keepalive_sent(&mut fsm);
 }
 
 #[test]
@@ -157,11 +141,12 @@ fn collision_dump_goes_down_and_waits_in_active() {
 
 #[test]
 fn stale_timer_expiries_are_ignored() {
-    for event in
-        [Event::ConnectRetryTimerExpires, Event::DelayOpenTimerExpires, Event::IdleHoldTimerExpires]
-    {
-        expect_ignored(&mut established(config()), event);
-    }
+    let events = vec![
+        Event::ConnectRetryTimerExpires,
+        Event::DelayOpenTimerExpires,
+        Event::IdleHoldTimerExpires,
+    ];
+    expect_each_ignored(|| established(config()), events);
 }
 
 #[test]

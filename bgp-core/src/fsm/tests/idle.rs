@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::fsm::IncomingDecision;
-use crate::wire::{DecodeError, Notification};
+use crate::wire::DecodeError;
 
 #[test]
 fn new_fsm_is_idle_and_refuses_connections() {
@@ -17,15 +17,12 @@ fn new_fsm_is_idle_and_refuses_connections() {
 #[test]
 fn manual_start_dials_and_goes_to_connect() {
     let mut fsm = Fsm::new(config());
-    let out = fsm.handle(Event::ManualStart);
-    assert_eq!(
-        out,
-        vec![
-            Output::StartTimer(TimerKind::ConnectRetry, Duration::from_secs(5)),
-            Output::Connect,
-            Output::StateChanged { from: State::Idle, to: State::Connect, event: "ManualStart" },
-        ]
-    );
+    let expected = [
+        Output::StartTimer(TimerKind::ConnectRetry, Duration::from_secs(5)),
+        Output::Connect,
+        Output::StateChanged { from: State::Idle, to: State::Connect, event: "ManualStart" },
+    ];
+    expect_outputs(&mut fsm, Event::ManualStart, &expected, State::Connect);
 }
 
 #[test]
@@ -96,34 +93,19 @@ fn manual_stop_cancels_a_pending_automatic_restart() {
 
 #[test]
 fn other_events_do_not_change_idle() {
-    let err = DecodeError::BadMessageType(9);
-    for event in [
-        Event::AutomaticStop(Notification::new(6, 1)),
-        Event::ConnectRetryTimerExpires,
-        Event::HoldTimerExpires,
-        Event::KeepaliveTimerExpires,
-        Event::DelayOpenTimerExpires,
-        Event::IdleHoldTimerExpires,
-        Event::ErrorForgetTimerExpires,
-        Event::TcpCrAcked,
-        Event::TcpConnectionConfirmed,
-        Event::TcpConnectionFails(None),
+    let mut events = stop_timer_and_tcp_events();
+    events.extend([
         Event::BgpOpen(peer_open()),
         Event::BgpOpenWithDelayOpenTimerRunning(peer_open()),
-        Event::BgpHeaderErr(err.clone()),
-        Event::BgpOpenMsgErr(DecodeError::BadPeerAs),
-        Event::OpenCollisionDump,
-        Event::NotifMsgVerErr(Notification::new(2, 1)),
-        Event::NotifMsg(Notification::new(6, 2)),
-        Event::KeepAliveMsg,
+    ]);
+    events.extend(error_and_notification_events());
+    events.extend([
         Event::UpdateMsg,
         Event::UpdateMsgErr(DecodeError::MalformedAsPath),
         Event::RouteRefreshMsg,
-        Event::RouteRefreshMsgErr(err),
-    ] {
-        let mut fsm = Fsm::new(config());
-        expect_ignored(&mut fsm, event);
-    }
+        Event::RouteRefreshMsgErr(DecodeError::BadMessageType(9)),
+    ]);
+    expect_each_ignored(|| Fsm::new(config()), events);
 }
 
 #[test]

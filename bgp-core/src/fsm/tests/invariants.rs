@@ -4,44 +4,29 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::wire::{DecodeError, Notification};
+use crate::wire::DecodeError;
 
 fn palette() -> Vec<Event> {
-    vec![
-        Event::ManualStart,
-        Event::manual_stop(),
-        Event::AutomaticStart,
-        Event::ManualStartWithPassiveTcpEstablishment,
-        Event::AutomaticStartWithPassiveTcpEstablishment,
-        Event::AutomaticStop(Notification::new(6, 1)),
-        Event::ConnectRetryTimerExpires,
-        Event::HoldTimerExpires,
-        Event::KeepaliveTimerExpires,
-        Event::DelayOpenTimerExpires,
-        Event::IdleHoldTimerExpires,
-        Event::ErrorForgetTimerExpires,
-        Event::TcpCrAcked,
-        Event::TcpConnectionConfirmed,
-        Event::TcpConnectionFails(None),
+    let mut events = start_events();
+    events.insert(1, Event::manual_stop());
+    events.extend(stop_timer_and_tcp_events());
+    events.extend([
         Event::BgpOpen(peer_open()),
         Event::BgpOpen(peer_open_with(0, peer_caps())),
         Event::BgpOpen(Open::new(65099, 90, PEER_ID, vec![])),
         Event::BgpOpenWithDelayOpenTimerRunning(peer_open()),
-        Event::BgpHeaderErr(DecodeError::BadMessageType(9)),
-        Event::BgpOpenMsgErr(DecodeError::BadPeerAs),
-        Event::OpenCollisionDump,
-        Event::NotifMsgVerErr(Notification::new(2, 1)),
-        Event::NotifMsg(Notification::new(6, 2)),
-        Event::KeepAliveMsg,
+    ]);
+    events.extend(error_and_notification_events());
+    events.extend([
         Event::KeepAliveMsg,
         Event::UpdateMsg,
         Event::UpdateMsgErr(DecodeError::MalformedAsPath),
         Event::RouteRefreshMsg,
         Event::RouteRefreshMsgErr(DecodeError::RouteRefreshInvalidLength(Default::default())),
-    ]
+    ]);
+    events
 }
 
-/// Returns how many sessions reached Established.
 /// What a cooperative peer and runtime would feed next.
 fn happy(fsm: &Fsm) -> Event {
     match fsm.state() {

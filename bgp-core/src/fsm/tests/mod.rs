@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::fsm::{Event, Fsm, FsmConfig, Output, State, TimerKind};
 use crate::wire::capability::Capability;
-use crate::wire::{Family, Message, Open};
+use crate::wire::{DecodeError, Family, Message, Notification, Open};
 
 mod backoff;
 mod collision;
@@ -47,34 +47,76 @@ pub(super) fn peer_open_with(hold: u16, caps: Vec<Capability>) -> Open {
     Open::new(PEER_AS, hold, PEER_ID, caps)
 }
 
+/// Feed `event` to `fsm` and check it lands in `state`.
+pub(super) fn advance(mut fsm: Fsm, event: Event, state: State) -> Fsm {
+    fsm.handle(event);
+    assert_eq!(fsm.state(), state);
+    fsm
+}
+
 /// ManualStart: Connect, dialing.
 pub(super) fn connect(cfg: FsmConfig) -> Fsm {
-    let mut fsm = Fsm::new(cfg);
-    fsm.handle(Event::ManualStart);
-    assert_eq!(fsm.state(), State::Connect);
-    fsm
+    advance(Fsm::new(cfg), Event::ManualStart, State::Connect)
 }
 
 /// Our dial succeeded: OpenSent.
 pub(super) fn open_sent(cfg: FsmConfig) -> Fsm {
-    let mut fsm = connect(cfg);
-    fsm.handle(Event::TcpCrAcked);
-    assert_eq!(fsm.state(), State::OpenSent);
-    fsm
+    advance(connect(cfg), Event::TcpCrAcked, State::OpenSent)
 }
 
 pub(super) fn open_confirm(cfg: FsmConfig) -> Fsm {
-    let mut fsm = open_sent(cfg);
-    fsm.handle(Event::BgpOpen(peer_open()));
-    assert_eq!(fsm.state(), State::OpenConfirm);
-    fsm
+    advance(open_sent(cfg), Event::BgpOpen(peer_open()), State::OpenConfirm)
 }
 
 pub(super) fn established(cfg: FsmConfig) -> Fsm {
-    let mut fsm = open_confirm(cfg);
-    fsm.handle(Event::KeepAliveMsg);
-    assert_eq!(fsm.state(), State::Established);
-    fsm
+    advance(open_confirm(cfg), Event::KeepAliveMsg, State::Established)
+}
+
+/// The start events (RFC 4271 Events 1, 3-5), ignored in every state but Idle.
+pub(super) fn start_events() -> Vec<Event> {
+    vec![
+        Event::ManualStart,
+        Event::AutomaticStart,
+        Event::ManualStartWithPassiveTcpEstablishment,
+        Event::AutomaticStartWithPassiveTcpEstablishment,
+    ]
+}
+
+/// The start events and a second connection (Events 16, 17), all ignored from OpenSent on.
+pub(super) fn start_and_second_connection_events() -> Vec<Event> {
+    let mut events = start_events();
+    events.extend([Event::TcpCrAcked, Event::TcpConnectionConfirmed]);
+    events
+}
+
+/// AutomaticStop, every timer expiry and every TCP event (RFC 4271 Events 8-13, 16-18, and
+/// the back-off reset timer), in event-number order.
+pub(super) fn stop_timer_and_tcp_events() -> Vec<Event> {
+    vec![
+        Event::AutomaticStop(Notification::new(6, 1)),
+        Event::ConnectRetryTimerExpires,
+        Event::HoldTimerExpires,
+        Event::KeepaliveTimerExpires,
+        Event::DelayOpenTimerExpires,
+        Event::IdleHoldTimerExpires,
+        Event::ErrorForgetTimerExpires,
+        Event::TcpCrAcked,
+        Event::TcpConnectionConfirmed,
+        Event::TcpConnectionFails(None),
+    ]
+}
+
+/// Header and OPEN errors, OpenCollisionDump, both NOTIFICATION events and a KEEPALIVE
+/// (RFC 4271 Events 21-26), in event-number order.
+pub(super) fn error_and_notification_events() -> Vec<Event> {
+    vec![
+        Event::BgpHeaderErr(DecodeError::BadMessageType(9)),
+        Event::BgpOpenMsgErr(DecodeError::BadPeerAs),
+        Event::OpenCollisionDump,
+        Event::NotifMsgVerErr(Notification::new(2, 1)),
+        Event::NotifMsg(Notification::new(6, 2)),
+        Event::KeepAliveMsg,
+    ]
 }
 
 /// The messages sent, in order.
@@ -159,4 +201,43 @@ pub(super) fn expect_ignored(fsm: &mut Fsm, event: Event) {
     let out = fsm.handle(event);
     assert_eq!(out, vec![], "{from} + {name}");
     assert_eq!(fsm.state(), from, "{from} + {name}");
+}
+
+/// Each event, fed to a fresh FSM from `setup`, changes nothing and produces nothing.
+pub(super) fn expect_each_ignored(setup: impl Fn() -> Fsm, events: Vec<Event>) {
+    for event in events {
+        expect_ignored(&mut setup(), event);
+    }
+}
+
+/// Each event, fed to a fresh FSM from `setup`, tears the session down as
+/// [`expect_error_to_idle`] checks.
+pub(super) fn expect_each_error_to_idle(
+    setup: impl Fn() -> Fsm,
+    events: Vec<Event>,
+    notif: Option<(u8, u8)>,
+) {
+    for event in events {
+        expect_error_to_idle(&mut setup(), event, notif);
+    }
+}
+
+/// The event produces exactly `expected`, and the FSM is then in `state`.
+pub(super) fn expect_outputs(fsm: &mut Fsm, event: Event, expected: &[Output], state: State) {
+    let from = fsm.state();
+    let name = event.name();
+    let out = fsm.handle(event);
+    assert_eq!(out, expected, "{from} + {name}");
+    assert_eq!(fsm.state(), state, "{from} + {name}");
+}
+
+/// KeepaliveTimer_Expires (OpenConfirm, Established, hold time 90 s): a KEEPALIVE goes out,
+/// the timer restarts, the state stays.
+pub(super) fn expect_keepalive_sent(fsm: &mut Fsm) {
+    let state = fsm.state();
+    let expected = [
+        Output::Send(Message::Keepalive),
+        Output::StartTimer(TimerKind::Keepalive, Duration::from_secs(30)),
+    ];
+    expect_outputs(fsm, Event::KeepaliveTimerExpires, &expected, state);
 }

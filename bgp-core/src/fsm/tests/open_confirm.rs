@@ -8,16 +8,7 @@ use crate::wire::{DecodeError, Notification};
 
 #[test]
 fn start_events_and_second_connections_are_ignored() {
-    for event in [
-        Event::ManualStart,
-        Event::AutomaticStart,
-        Event::ManualStartWithPassiveTcpEstablishment,
-        Event::AutomaticStartWithPassiveTcpEstablishment,
-        Event::TcpCrAcked,
-        Event::TcpConnectionConfirmed,
-    ] {
-        expect_ignored(&mut open_confirm(config()), event);
-    }
+    expect_each_ignored(|| open_confirm(config()), start_and_second_connection_events());
 }
 
 #[test]
@@ -43,15 +34,7 @@ fn automatic_stop_and_hold_expiry_notify() {
 #[test]
 fn keepalive_timer_sends_keepalive_and_restarts() {
     let mut fsm = open_confirm(config());
-    let out = fsm.handle(Event::KeepaliveTimerExpires);
-    assert_eq!(
-        out,
-        vec![
-            Output::Send(Message::Keepalive),
-            Output::StartTimer(TimerKind::Keepalive, Duration::from_secs(30)),
-        ]
-    );
-    assert_eq!(fsm.state(), State::OpenConfirm);
+    expect_keepalive_sent(&mut fsm);
 }
 
 #[test]
@@ -109,27 +92,24 @@ fn keepalive_establishes_once() {
 
 #[test]
 fn unexpected_events_are_fsm_error_2() {
-    for event in [
+    let events = vec![
         Event::BgpOpen(peer_open()),
         Event::BgpOpenWithDelayOpenTimerRunning(peer_open()),
         Event::UpdateMsg,
         Event::UpdateMsgErr(DecodeError::InvalidNetworkField),
         Event::RouteRefreshMsg,
         Event::RouteRefreshMsgErr(DecodeError::RouteRefreshInvalidLength(Default::default())),
-    ] {
-        let mut fsm = open_confirm(config());
-        expect_error_to_idle(&mut fsm, event, Some((5, 2)));
-    }
+    ];
+    expect_each_error_to_idle(|| open_confirm(config()), events, Some((5, 2)));
 }
 
 #[test]
 fn stale_timer_expiries_are_ignored() {
-    for event in [
+    let events = vec![
         Event::ConnectRetryTimerExpires,
         Event::DelayOpenTimerExpires,
         Event::IdleHoldTimerExpires,
         Event::ErrorForgetTimerExpires,
-    ] {
-        expect_ignored(&mut open_confirm(config()), event);
-    }
+    ];
+    expect_each_ignored(|| open_confirm(config()), events);
 }

@@ -8,16 +8,7 @@ use crate::wire::{DecodeError, Notification};
 
 #[test]
 fn start_events_and_second_connections_are_ignored() {
-    for event in [
-        Event::ManualStart,
-        Event::AutomaticStart,
-        Event::ManualStartWithPassiveTcpEstablishment,
-        Event::AutomaticStartWithPassiveTcpEstablishment,
-        Event::TcpCrAcked,
-        Event::TcpConnectionConfirmed,
-    ] {
-        expect_ignored(&mut open_sent(config()), event);
-    }
+    expect_each_ignored(|| open_sent(config()), start_and_second_connection_events());
 }
 
 #[test]
@@ -144,27 +135,24 @@ fn received_notifications_go_idle_without_reply() {
 
 #[test]
 fn unexpected_messages_are_fsm_error_1() {
-    for event in [
+    let events = vec![
         Event::KeepAliveMsg,
         Event::UpdateMsg,
         Event::UpdateMsgErr(DecodeError::MalformedAttributeList),
         Event::RouteRefreshMsg,
         Event::RouteRefreshMsgErr(DecodeError::RouteRefreshInvalidLength(Default::default())),
-    ] {
-        let mut fsm = open_sent(config());
-        expect_error_to_idle(&mut fsm, event, Some((5, 1)));
-    }
+    ];
+    expect_each_error_to_idle(|| open_sent(config()), events, Some((5, 1)));
 }
 
 #[test]
 fn stale_timer_expiries_are_ignored() {
-    for event in [
+    let events = vec![
         Event::ConnectRetryTimerExpires,
         Event::KeepaliveTimerExpires,
         Event::DelayOpenTimerExpires,
         Event::IdleHoldTimerExpires,
         Event::ErrorForgetTimerExpires,
-    ] {
-        expect_ignored(&mut open_sent(config()), event);
-    }
+    ];
+    expect_each_ignored(|| open_sent(config()), events);
 }

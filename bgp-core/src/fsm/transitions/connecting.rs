@@ -1,5 +1,6 @@
 //! RFC 4271 §8.2.2 Connect and Active states: a dial in progress, or waiting for the peer to
-//! connect; with DelayOpen, a connection that waits for the peer's OPEN.
+//! connect; with DelayOpen, a connection that waits for the peer's OPEN. Start events,
+//! ManualStop, received NOTIFICATIONs and OpenCollisionDump: see [`Fsm::common_started`].
 use crate::fsm::actions::Next;
 use crate::fsm::event::Event;
 use crate::fsm::output::{DownReason, Output, TimerKind};
@@ -8,22 +9,8 @@ use crate::wire::Notification;
 
 impl Fsm {
     pub(crate) fn connecting(&mut self, event: Event, out: &mut Vec<Output>) {
+        let Some(event) = self.common_started(event, out) else { return };
         match event {
-            // "The start events (Events 1, 3-7) are ignored in the Connect state." (Same in
-            // Active.)
-            Event::ManualStart
-            | Event::AutomaticStart
-            | Event::ManualStartWithPassiveTcpEstablishment
-            | Event::AutomaticStartWithPassiveTcpEstablishment => {}
-            // Connect: "In response to a ManualStop event (Event 2), the local system: drops
-            // the TCP connection, releases all BGP resources, sets ConnectRetryCounter to
-            // zero, stops the ConnectRetryTimer and sets ConnectRetryTimer to zero, and
-            // changes its state to Idle." Active: "If the DelayOpenTimer is running and the
-            // SendNOTIFICATIONwithoutOPEN session attribute is set, the local system sends a
-            // NOTIFICATION with a Cease".
-            Event::ManualStop { cease_subcode, message } => {
-                self.manual_stop(out, cease_subcode, &message)
-            }
             // Connect: "If the ConnectRetryTimer expires (Event 9), the local system: drops
             // the TCP connection, restarts the ConnectRetryTimer, stops the DelayOpenTimer
             // and resets the timer to zero, initiates a TCP connection to the other BGP peer,
@@ -102,25 +89,11 @@ impl Fsm {
             Event::BgpHeaderErr(e) | Event::BgpOpenMsgErr(e) => {
                 self.notify_and_idle(out, Notification::from(&e))
             }
-            // "If a NOTIFICATION message is received with a version error (Event 24), the
-            // local system checks the DelayOpenTimer. ... stops the ConnectRetryTimer (if
-            // running) and sets the ConnectRetryTimer to zero, stops and resets the
-            // DelayOpenTimer (sets to zero), releases all BGP resources, drops the TCP
-            // connection, and changes its state to Idle."
-            Event::NotifMsgVerErr(n) => {
-                self.teardown(out, None, DownReason::NotificationReceived(n), Next::Idle)
-            }
-            // OpenCollisionDump applies to an existing connection (DelayOpen running); see
-            // `collision_dump`. Without a connection there is nothing to dump.
-            Event::OpenCollisionDump => self.collision_dump(out),
             // AutomaticStop is among the "other events" below; the local system's reason is
             // still sent when a connection is up.
             Event::AutomaticStop(n) => {
                 let send = self.conn.is_up().then(|| n.clone());
                 self.teardown(out, send, DownReason::NotificationSent(n), Next::Idle)
-            }
-            Event::NotifMsg(n) => {
-                self.teardown(out, None, DownReason::NotificationReceived(n), Next::Idle)
             }
             // "In response to any other events (Events 8, 10-11, 13, 19, 23, 25-28), the local
             // system: if the ConnectRetryTimer is running, stops and resets the
@@ -128,7 +101,7 @@ impl Fsm {
             // resets the DelayOpenTimer (sets to zero), releases all BGP resources, drops the
             // TCP connection, increments the ConnectRetryCounter by 1, performs peer
             // oscillation damping if the DampPeerOscillations attribute is set to True, and
-            // changes its state to Idle."
+            // changes its state to Idle." (Events 23 and 25: see `common_started`.)
             other => {
                 self.teardown(out, None, DownReason::UnexpectedEvent(other.name()), Next::Idle)
             }
