@@ -256,7 +256,7 @@ start_target() {
       if [ "$KERNEL" = 1 ]; then
         printf 'frr defaults traditional\nhostname bench\nlog file %s/zebra.log warnings\n' \
           "$WORK" >"$WORK/zebra.conf"
-        in_target /usr/lib/frr/zebra -S -N "$NS_T" -f "$WORK/zebra.conf" -i "$WORK/zebra.pid" \
+        in_target /usr/lib/frr/zebra -u root -g root -N "$NS_T" -f "$WORK/zebra.conf" -i "$WORK/zebra.pid" \
           -P 0 >"$WORK/zebra.out" 2>&1 &
         TARGET_PIDS=($!)
         local i

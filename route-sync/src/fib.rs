@@ -338,10 +338,18 @@ impl Fib {
         let Some(e) = self.entries.get_mut(&prefix) else { return };
         // A stale route the RIB never set stays stale (purged with the others).
         let Some(old) = e.via.take() else { return };
+        // The common case (a peer's routes withdrawn) goes straight to the removals, where
+        // routes sharing a nexthop object are grouped: no second lookup through `dirty`.
+        match &e.kernel {
+            Some(RouteTarget::Object(id)) if !e.queued && !e.blackhole => {
+                e.queued = true;
+                self.removals.push((prefix, Some(*id)));
+            }
+            _ => self.mark_dirty(prefix),
+        }
         for h in old.iter() {
             self.unref_next_hop(*h);
         }
-        self.mark_dirty(prefix);
     }
 
     pub fn set_blackhole(&mut self, prefix: IpNet, on: bool) {
@@ -713,6 +721,8 @@ impl Fib {
     pub fn complete(&mut self, ops: Vec<(u32, Op)>, errors: &HashMap<u32, i32>) -> Vec<IpNet> {
         let mut conflicts = Vec::new();
         let (mut installed_ok, mut removed, mut repaired) = (0, 0, 0);
+        // Object users may have dropped to zero: look for garbage once the queues are empty.
+        self.gc_needed |= !ops.is_empty();
         Stats::add(&self.stats.netlink_errors, errors.len() as u64);
         for (seq, op) in ops {
             let err = errors.get(&seq).copied();
@@ -752,7 +762,6 @@ impl Fib {
         Stats::add(&self.stats.install_ok, installed_ok);
         Stats::add(&self.stats.removed, removed);
         Stats::add(&self.stats.repaired, repaired);
-        self.gc_needed = true;
         self.sync_gauges();
         conflicts
     }

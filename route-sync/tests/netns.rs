@@ -319,3 +319,34 @@ fn interface_down_reports_unreachable_next_hops_and_comes_back() {
         rs.shutdown(true).await;
     });
 }
+
+#[test]
+fn peer_down_clears_its_routes_with_one_nexthop_delete() {
+    require_root!();
+    let lab = Lab::new("peerdown");
+    let l = Lab { ns: lab.ns.clone(), peer: lab.peer.clone() };
+    lab.run(move || async move {
+        let (rs, _events) = RouteSync::start(cfg(), Reconcile::Now).await.unwrap();
+        rs.initial_sync_done();
+        let p = |i: u32| net(&format!("198.19.{}.{}/32", i / 256, i % 256));
+        for i in 0..3000 {
+            rs.set(p(i), vec![ip("198.18.0.2")]);
+        }
+        rs.set(net("198.19.200.0/24"), vec![ip("198.18.0.3")]);
+        let stats = rs.stats();
+        wait_until(10.0, "installed", || stats.installed() == 3001).await;
+        let objects = l.ip(&["nexthop", "show", "protocol", "186"]);
+        assert_eq!(objects.lines().count(), 2, "{objects}");
+        // The peer behind .2 goes down: the RIB withdraws its routes.
+        for i in 0..3000 {
+            rs.remove(p(i));
+        }
+        wait_until(10.0, "withdrawn", || stats.installed() == 1).await;
+        assert_eq!(stats.removed(), 3000);
+        assert_eq!(stats.netlink_errors(), 0);
+        assert_eq!(l.routes(PROTO).len(), 1);
+        let objects = l.ip(&["nexthop", "show", "protocol", "186"]);
+        assert!(objects.contains("198.18.0.3") && !objects.contains("198.18.0.2"), "{objects}");
+        rs.shutdown(true).await;
+    });
+}

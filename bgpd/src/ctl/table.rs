@@ -106,7 +106,18 @@ pub fn kernel(data: &Value) -> String {
         let hops = if r["blackhole"].as_bool() == Some(true) {
             "blackhole".to_string()
         } else {
-            r["next_hops"].as_array().into_iter().flatten().map(s).collect::<Vec<_>>().join(", ")
+            let devs: Vec<String> = r["devices"].as_array().into_iter().flatten().map(s).collect();
+            r["next_hops"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, h)| match devs.get(i).filter(|d| !d.is_empty()) {
+                    Some(d) => format!("{} dev {d}", s(h)),
+                    None => s(h),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         rows.push(vec![s(&r["prefix"]), hops]);
     }

@@ -31,10 +31,9 @@ impl Daemon {
                 self.ask_rib(Query::Routes { prefix, received_from, advertised_to, explain }).await,
             ),
             Request::ShowKernel => match &self.kernel {
-                Some(k) => {
-                    let routes = k.snapshot().await;
-                    Response::ok(serde_json::to_value(routes).unwrap_or(Value::Null))
-                }
+                Some(k) => Response::ok(Value::Array(
+                    k.snapshot().await.iter().map(kernel_route_json).collect(),
+                )),
                 None => Response::error("kernel sync is disabled (kernel.enabled: false)"),
             },
             Request::Reload => match self.reload().await {
@@ -106,4 +105,15 @@ fn neighbor_json(p: &PeerHandle, counts: &Value, detail: bool) -> Value {
             json!(n.families.iter().copied().map(views::family_name).collect::<Vec<_>>());
     }
     v
+}
+
+/// The contract's kernel route: next hops as addresses, their devices alongside.
+fn kernel_route_json(r: &route_sync::KernelRoute) -> Value {
+    json!({
+        "prefix": r.prefix.to_string(),
+        "next_hops": r.next_hops.iter().map(|h| h.gateway.to_string()).collect::<Vec<_>>(),
+        "devices": r.next_hops.iter().map(|h| h.dev.clone()).collect::<Vec<_>>(),
+        "blackhole": r.blackhole,
+        "nexthop_id": r.nexthop_id,
+    })
 }
