@@ -256,7 +256,8 @@ start_target() {
       if [ "$KERNEL" = 1 ]; then
         printf 'frr defaults traditional\nhostname bench\nlog file %s/zebra.log warnings\n' \
           "$WORK" >"$WORK/zebra.conf"
-        in_target /usr/lib/frr/zebra -u root -g root -N "$NS_T" -f "$WORK/zebra.conf" -i "$WORK/zebra.pid" \
+        chown -R frr:frr "$WORK"   # zebra drops to the frr user
+        in_target /usr/lib/frr/zebra -N "$NS_T" -f "$WORK/zebra.conf" -i "$WORK/zebra.pid" \
           -P 0 >"$WORK/zebra.out" 2>&1 &
         TARGET_PIDS=($!)
         local i
@@ -365,13 +366,13 @@ run_target() {
   if [ -n "${PERF:-}" ]; then
     perf record -F 499 -g -o "$WORK/perf.data" -p "$(IFS=,; echo "${TARGET_PIDS[*]}")" \
       >"$WORK/perf.out" 2>&1 &
-    PERF_PID=$!; PIDS+=($PERF_PID); sleep 0.5
+    PERF_PID=$!; PIDS+=("$PERF_PID"); sleep 0.5
   fi
   local send=$WORK/send.out
   ip netns exec "$NS_G" "$BGPBLAST_BIN" send --local "$(tester_addr 0)" --sessions "$K" \
     --peer "$T_ADDR" --as "$TESTER_AS" --prefixes "$N" >"$send" 2>&1 &
   local sender=$!
-  PIDS+=($sender)
+  PIDS+=("$sender")
   wait_event "$send" start 60 || log "senders did not start: $(tail -n 3 "$send")"
   local tmo=$TIMEOUT; [ "$t" = gobgp ] && tmo=${GOBGP_TIMEOUT:-$TIMEOUT}
   if ! wait_event "$watch" full "$tmo"; then

@@ -64,6 +64,7 @@ impl Daemon {
         for neighbor in &config.neighbors {
             daemon.add_peer(neighbor).await;
         }
+        daemon.send_rib(RibInput::ConfigurationComplete).await;
         daemon.bind_listeners();
         Ok(daemon)
     }

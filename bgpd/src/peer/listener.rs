@@ -45,6 +45,12 @@ impl Listener {
     /// neighbour's signed SYNs (and a key for an address makes unsigned SYNs from it dropped).
     /// `None` removes the key.
     pub fn set_md5_key(&self, peer: IpAddr, key: Option<&[u8]>) -> std::io::Result<()> {
+        // A dual-stack IPv6 listener sees IPv4 peers as v4-mapped addresses (::ffff:a.b.c.d),
+        // and the kernel matches the key against that form.
+        let peer = match (self.socket.local_addr()?.is_ipv6(), peer) {
+            (true, IpAddr::V4(v4)) => IpAddr::V6(v4.to_ipv6_mapped()),
+            _ => peer,
+        };
         socket::set_md5_key(&*self.socket, peer, key)
     }
 }

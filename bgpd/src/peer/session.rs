@@ -302,11 +302,11 @@ impl Session {
         let local_id = u32::from(self.params.fsm.router_id);
         let remote_id = u32::from(open.bgp_id);
         let take_new = match state {
-            // RFC 4724 §4.2: "If the session does not get re-established ... the Receiving
-            // Speaker [receiving] an OPEN message from the restarting peer" on a new connection
-            // while the old one looks Established means the peer restarted: the old session is
-            // gone. Without GR the existing Established session wins (RFC 4271 §6.8).
-            State::Established => self.graceful_negotiated || open_has_gr(&open),
+            // RFC 4724 §4.2 (paraphrased): a peer that restarted may reconnect before we have
+            // noticed that its old connection died; its OPEN then carries the Restart State
+            // bit, and the old session is treated as terminated. Otherwise the existing
+            // Established session wins (RFC 4271 §6.8).
+            State::Established => open_restarted(&open),
             // "If the value of the local BGP Identifier is less than the remote one, the local
             // system closes the BGP connection that already exists ... and accepts the BGP
             // connection initiated by the remote system."
@@ -610,8 +610,13 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn open_has_gr(open: &Open) -> bool {
-    open.capabilities().any(|c| matches!(c, bgp_core::wire::Capability::GracefulRestart(_)))
+/// The OPEN announces Graceful Restart with the Restart State bit: the peer has restarted
+/// (RFC 4724 §4.1), so a session we still think Established is gone (§4.2). Without it, a
+/// second connection is a simultaneous-open straggler and the Established one wins (RFC 4271
+/// §6.8).
+fn open_restarted(open: &Open) -> bool {
+    open.capabilities()
+        .any(|c| matches!(c, bgp_core::wire::Capability::GracefulRestart(g) if g.restart_state))
 }
 
 /// Send Cease (`subcode`) on a connection we do not want, then close it.

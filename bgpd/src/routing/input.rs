@@ -46,6 +46,8 @@ pub enum RibInput {
     Originate(Vec<IpNet>),
     /// Route-selection settings.
     Global(GlobalSettings),
+    /// Start-up has configured every neighbour: convergence can now be judged.
+    ConfigurationComplete,
     /// A control-socket question.
     Query { query: Query, reply: oneshot::Sender<QueryAnswer> },
 }

@@ -40,6 +40,9 @@ pub struct RibTask {
     initial_sync_bound: Duration,
     initial_sync_done: bool,
     kernel_in_sync: bool,
+    /// The daemon has configured every neighbour (until then "every peer sent End-of-RIB"
+    /// would be vacuously true).
+    configured: bool,
 }
 
 impl RibTask {
@@ -81,6 +84,7 @@ impl RibTask {
             initial_sync_bound,
             initial_sync_done: false,
             kernel_in_sync: false,
+            configured: false,
         }
     }
 
@@ -194,6 +198,7 @@ impl RibTask {
             }
             RibInput::Originate(prefixes) => self.originate(prefixes),
             RibInput::Global(g) => self.global(g),
+            RibInput::ConfigurationComplete => self.configured = true,
             RibInput::Query { query, reply } => {
                 let _ = reply.send(self.answer(query));
             }
@@ -424,6 +429,7 @@ impl RibTask {
                 .as_ref()
                 .is_some_and(|s| s.families.iter().all(|f| s.eor_received.contains(f)))
         });
+        let all_eor = all_eor && self.configured;
         if all_eor || self.started.elapsed() >= self.initial_sync_bound {
             self.initial_sync_done = true;
             info!(all_eor, "initial routing convergence reached");
