@@ -37,6 +37,10 @@ pub enum Request {
         #[serde(default)]
         message: Option<String>,
     },
+    /// Ask the neighbour to re-send its routes (ROUTE-REFRESH, RFC 2918): a soft reset in.
+    NeighborRefresh {
+        address: IpAddr,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

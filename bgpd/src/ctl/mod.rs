@@ -68,6 +68,8 @@ pub enum NeighborAction {
         #[arg(long)]
         message: Option<String>,
     },
+    /// Ask the neighbour to re-send its routes (ROUTE-REFRESH, RFC 2918), no reset.
+    Refresh,
 }
 
 /// Run `cmd` against the daemon at `socket`; returns the process exit code.
@@ -93,6 +95,7 @@ pub async fn run(socket: &Path, cmd: CtlCommand) -> i32 {
                 }
                 NeighborAction::Enable => Request::NeighborEnable { address },
                 NeighborAction::Reset { message } => Request::NeighborReset { address, message },
+                NeighborAction::Refresh => Request::NeighborRefresh { address },
             };
             (request, false, table::summary)
         }

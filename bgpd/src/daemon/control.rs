@@ -1,5 +1,6 @@
 //! Answers to control-socket requests that need the daemon's state.
 use bgp_core::wire::notification::codes;
+use bgp_core::wire::RouteRefresh;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
@@ -49,6 +50,22 @@ impl Daemon {
             }),
             Request::NeighborEnable { address } => {
                 self.neighbor(address, |p| p.send(PeerCommand::Start))
+            }
+            Request::NeighborRefresh { address } => {
+                let families = match self.peers.get(&address) {
+                    Some(p) => p.status.lock().negotiated.as_ref().map(|n| n.families.clone()),
+                    None => return Response::error(format!("no neighbor {address}")),
+                };
+                let Some(families) = families else {
+                    return Response::error(format!("neighbor {address} is not Established"));
+                };
+                self.neighbor(address, |p| {
+                    for family in p.params.neighbor.families.iter().copied() {
+                        if families.contains(&views::family_name(family)) {
+                            p.send(PeerCommand::SendRouteRefresh(RouteRefresh::new(family)));
+                        }
+                    }
+                })
             }
             Request::NeighborReset { address, message } => self.neighbor(address, |p| {
                 p.send(PeerCommand::Reset {

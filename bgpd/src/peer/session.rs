@@ -178,7 +178,8 @@ impl Session {
                 self.params = *params;
             }
             PeerCommand::SendRouteRefresh(request) => {
-                if self.fsm.state() == State::Established {
+                // RFC 2918 §3: only to a peer that announced the Route Refresh capability.
+                if self.fsm.negotiated().is_some_and(|n| n.route_refresh) {
                     self.send(&Message::RouteRefresh(request));
                 }
             }
