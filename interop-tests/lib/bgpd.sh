@@ -8,7 +8,8 @@
 #                     [--default-policy] [--max-paths N]
 #       writes a YAML config (schema: bgpd/src/config/raw.rs). Neighbour SPEC as in
 #       neighbor.sh ("ADDRESS AS [passive] [hold=N] [local=ADDR] [families=ipv4,ipv6]
-#       [rr_client] [addpath[=rx|tx|both]] [gr] [password=P] [multihop=N] [maxpfx=N]").
+#       [rr_client] [addpath[=rx|tx|both]] [gr] [password=P] [multihop=N] [maxpfx=N]
+#       [gtsm]").
 #       control_socket defaults to $TEST_DIR/<NS>/bgpd.sock when FILE is $TEST_DIR/<NS>/...,
 #       else to the directory of FILE + /bgpd.sock. http_listen defaults to null.
 #       Every neighbour gets `import: all` and `export: all`, so tests see what was
@@ -112,6 +113,7 @@ bgpd_write_config() {
         echo "    families: $(_yaml_families "$NBR_FAMILIES")"
         [ "$NBR_RR_CLIENT" = 1 ] && echo "    route_reflector_client: true"
         [ -n "$NBR_MULTIHOP" ] && echo "    multihop: $NBR_MULTIHOP"
+        [ "$NBR_GTSM" = 1 ] && echo "    ttl_security: true"
         [ "$NBR_GR" = 1 ] && echo "    graceful_restart: true"
         [ -n "$NBR_PASSWORD" ] && echo "    password: \"$NBR_PASSWORD\""
         [ -n "$NBR_MAXPFX" ] && echo "    max_prefixes: {limit: $NBR_MAXPFX}"

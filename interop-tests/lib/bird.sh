@@ -70,6 +70,7 @@ bird_start() {
       [ "$NBR_PASSIVE" = 1 ] && echo "  passive on;"
       if [ -n "$NBR_MULTIHOP" ]; then echo "  multihop $NBR_MULTIHOP;"
       elif [ "$NBR_AS" = "$as" ]; then echo "  direct;"; fi
+      [ "$NBR_GTSM" = 1 ] && echo "  ttl security yes;"
       [ "$NBR_RR_CLIENT" = 1 ] && echo "  rr client;"
       [ -n "$cluster" ] && echo "  rr cluster id $cluster;"
       [ -n "$NBR_PASSWORD" ] && echo "  password \"$NBR_PASSWORD\";"

@@ -17,10 +17,12 @@
 #           nh6=ADDR           IPv6 next hop to send for ipv6 over an IPv4 session (BIRD)
 #           maxpfx=N           bgpd only: max_prefixes.limit (Cease/1 when exceeded)
 #           desc=TEXT          bgpd only: description (no spaces)
+#           gtsm               bgpd and BIRD only: GTSM (RFC 5082): bgpd `ttl_security: true`,
+#                              BIRD `ttl security yes`
 #
 # nbr_parse SPEC sets NBR_ADDR NBR_AS NBR_PASSIVE NBR_MULTIHOP NBR_RR_CLIENT NBR_ADDPATH NBR_GR
 # NBR_PASSWORD NBR_FAMILIES NBR_LOCAL NBR_HOLD NBR_EXTNH NBR_IFACE NBR_NH6 NBR_IS_V6 NBR_MAXPFX
-# NBR_DESC.
+# NBR_DESC NBR_GTSM.
 nbr_parse() {
   local opt
   # shellcheck disable=SC2086
@@ -29,7 +31,7 @@ nbr_parse() {
   shift 2 || { echo "nbr_parse: need 'ADDRESS AS [options]'" >&2; return 1; }
   NBR_PASSIVE=0 NBR_MULTIHOP="" NBR_RR_CLIENT=0 NBR_ADDPATH="" NBR_GR=0 NBR_PASSWORD=""
   NBR_FAMILIES="" NBR_LOCAL="" NBR_HOLD="" NBR_EXTNH=0 NBR_IFACE="" NBR_NH6=""
-  NBR_MAXPFX="" NBR_DESC=""
+  NBR_MAXPFX="" NBR_DESC="" NBR_GTSM=0
   case $NBR_ADDR in *:*) NBR_IS_V6=1 ;; *) NBR_IS_V6=0 ;; esac
   for opt in "$@"; do
     case $opt in
@@ -49,6 +51,7 @@ nbr_parse() {
       nh6=*) NBR_NH6=${opt#*=} ;;
       maxpfx=*) NBR_MAXPFX=${opt#*=} ;;
       desc=*) NBR_DESC=${opt#*=} ;;
+      gtsm) NBR_GTSM=1 ;;
       *) echo "nbr_parse: unknown option '$opt' in '$*'" >&2; return 1 ;;
     esac
   done
