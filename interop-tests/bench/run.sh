@@ -143,7 +143,7 @@ conf_frr() {
   cat <<EOF
 frr defaults traditional
 hostname bench
-log file $WORK/frr.log warnings
+log file $WORK/frr.log errors
 route-map NONE deny 10
 route-map ALL permit 10
 router bgp $LOCAL_AS
