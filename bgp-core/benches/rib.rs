@@ -149,6 +149,21 @@ struct Scenario {
 }
 
 impl Scenario {
+    /// The withdrawals as the daemon handles them: each UPDATE applied, then the monitor's
+    /// work flushed in pages; returns (FIB changes, UPDATE messages).
+    fn withdraw_daemon(&self, rib: &mut Rib, ctx: &WireContext) -> (usize, usize) {
+        let (mut fib, mut messages) = (0, 0);
+        for (p, _, updates) in &self.feeds {
+            for u in updates {
+                if let Ok(c) = rib.apply_update(PeerId(*p), u) {
+                    fib += c.fib.len();
+                }
+                messages += export_paged(rib, ctx).0;
+            }
+        }
+        (fib, messages)
+    }
+
     fn one_peer() -> Self {
         let n = 1_000_000;
         Scenario {
@@ -185,6 +200,15 @@ impl Scenario {
         rib
     }
 
+    /// Bring the sources up again after `peer_down`.
+    fn reconnect(&self, rib: &mut Rib) {
+        let export = if self.feeds.len() == 1 { Policy::All } else { Policy::None };
+        for (p, _, _) in &self.feeds {
+            rib.peer_up(PeerId(*p), peer(*p, export.clone())).ok();
+            rib.pending_updates(PeerId(*p)).ok();
+        }
+    }
+
     fn ingest(&self, rib: &mut Rib) -> usize {
         let mut fib = 0;
         for (p, updates, _) in &self.feeds {
@@ -217,6 +241,23 @@ fn export(rib: &mut Rib, ctx: &WireContext) -> (usize, usize) {
     let messages = batch.encode(ctx, &mut out).unwrap_or(0);
     (messages, out.len())
 }
+
+/// Flush the monitor's Adj-RIB-Out as the daemon does: pages of at most `PAGE` prefixes
+/// until nothing is pending, each page encoded; returns (messages, octets).
+fn export_paged(rib: &mut Rib, ctx: &WireContext) -> (usize, usize) {
+    let (mut messages, mut octets) = (0, 0);
+    let mut out = BytesMut::new();
+    while rib.has_pending(MONITOR) {
+        let Ok(batch) = rib.pending_updates_max(MONITOR, PAGE) else { break };
+        out.clear();
+        messages += batch.encode(ctx, &mut out).unwrap_or(0);
+        octets += out.len();
+    }
+    (messages, octets)
+}
+
+/// The daemon's page size for `pending_updates_max`.
+const PAGE: usize = 50_000;
 
 /// This thread's time on a CPU so far (Linux `schedstat`), to separate our cost from waiting
 /// for a core on a shared machine; zero where unavailable.
@@ -275,6 +316,24 @@ fn report(s: &Scenario) {
         }
         (n, export(&mut rib, &ctx))
     });
+    // The same, exported in pages of 50_000 as the daemon does.
+    s.reconnect(&mut rib);
+    s.ingest(&mut rib);
+    export(&mut rib, &ctx);
+    let ((fib_wp, (wpmessages, _)), wp_wall, wp_cpu) =
+        timed(|| (s.withdraw(&mut rib), export_paged(&mut rib, &ctx)));
+    s.ingest(&mut rib);
+    export(&mut rib, &ctx);
+    let ((fib_wd, wdmessages), wd_wall, wd_cpu) = timed(|| s.withdraw_daemon(&mut rib, &ctx));
+    s.ingest(&mut rib);
+    export(&mut rib, &ctx);
+    let ((fib_dp, (dpmessages, _)), dp_wall, dp_cpu) = timed(|| {
+        let mut n = 0;
+        for (p, _, _) in &s.feeds {
+            n += rib.peer_down(PeerId(*p)).map_or(0, |c| c.fib.len());
+        }
+        (n, export_paged(&mut rib, &ctx))
+    });
     drop(rib);
     println!(
         "{}: {} routes ({} prefixes, {} attribute sets), {} FIB changes in / {} out",
@@ -296,6 +355,27 @@ fn report(s: &Scenario) {
         d_cpu,
         s.routes,
         format!(" ({fib_down} FIB changes, {dmessages} UPDATEs)"),
+    );
+    phase(
+        "withdraw all + paged export",
+        wp_wall,
+        wp_cpu,
+        s.routes,
+        format!(" ({fib_wp} FIB changes, {wpmessages} UPDATEs)"),
+    );
+    phase(
+        "withdraw, paged export per UPDATE",
+        wd_wall,
+        wd_cpu,
+        s.routes,
+        format!(" ({fib_wd} FIB changes, {wdmessages} UPDATEs)"),
+    );
+    phase(
+        "peer_down + paged export",
+        dp_wall,
+        dp_cpu,
+        s.routes,
+        format!(" ({fib_dp} FIB changes, {dpmessages} UPDATEs)"),
     );
     println!(
         "  heap held after ingest+export: {:.1} MiB = {:.1} bytes/route ({live} allocations); \
@@ -346,6 +426,40 @@ fn bench_scenario(c: &mut Criterion, s: &Scenario) {
             |mut rib| {
                 black_box(s.withdraw(&mut rib));
                 black_box(export(&mut rib, &ctx));
+                rib
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("withdraw+paged_export", |b| {
+        b.iter_batched(
+            || {
+                let mut rib = s.rib();
+                s.ingest(&mut rib);
+                export(&mut rib, &ctx);
+                rib
+            },
+            |mut rib| {
+                black_box(s.withdraw(&mut rib));
+                black_box(export_paged(&mut rib, &ctx));
+                rib
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("peer_down+paged_export", |b| {
+        b.iter_batched(
+            || {
+                let mut rib = s.rib();
+                s.ingest(&mut rib);
+                export(&mut rib, &ctx);
+                rib
+            },
+            |mut rib| {
+                for (p, _, _) in &s.feeds {
+                    black_box(rib.peer_down(PeerId(*p)).ok());
+                }
+                black_box(export_paged(&mut rib, &ctx));
                 rib
             },
             BatchSize::PerIteration,

@@ -73,11 +73,20 @@ fn thread_cpu() -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-fn max_rss_mib() -> f64 {
-    // SAFETY: as above.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    ru.ru_maxrss as f64 / 1024.0
+/// A `VmHWM`/`VmRSS`-style line of `/proc/self/status`, in MiB.
+fn status_mib(field: &str) -> f64 {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// Resets the process's peak RSS (`VmHWM`) to its current RSS, so that each run reports its
+/// own peak.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn prefix(i: u32) -> Ipv4Net {
@@ -85,6 +94,8 @@ fn prefix(i: u32) -> Ipv4Net {
 }
 
 struct Figures {
+    /// Peak RSS (`VmHWM`) during the run minus RSS before it, MiB.
+    rss_mib: f64,
     install_s: f64,
     install_cpu: f64,
     flush_s: f64,
@@ -93,6 +104,8 @@ struct Figures {
 
 fn run_ours(n: u32, objects: bool) -> Figures {
     let lab = Lab::new(if objects { "obj" } else { "inl" });
+    reset_peak_rss();
+    let rss0 = status_mib("VmRSS:");
     let path = format!("/var/run/netns/{}", lab.ns);
     std::thread::spawn(move || {
         let file = std::fs::File::open(&path).expect("netns");
@@ -142,10 +155,11 @@ fn run_ours(n: u32, objects: bool) -> Figures {
                 );
             }
             rs.shutdown(true).await;
-            Figures { install_s, install_cpu, flush_s, flush_cpu }
+            Figures { rss_mib: 0.0, install_s, install_cpu, flush_s, flush_cpu }
         })
     })
     .join()
+    .map(|f| Figures { rss_mib: status_mib("VmHWM:") - rss0, ..f })
     .expect("bench thread")
 }
 
@@ -223,7 +237,7 @@ fn run_bird(n: u32) -> Option<Figures> {
     let (flush_s, flush_cpu) = (t0.elapsed().as_secs_f64(), proc_cpu(pid) - c0);
     drop(bird);
     let _ = std::fs::remove_dir_all(&dir);
-    Some(Figures { install_s, install_cpu, flush_s, flush_cpu })
+    Some(Figures { rss_mib: 0.0, install_s, install_cpu, flush_s, flush_cpu })
 }
 
 fn main() {
@@ -239,17 +253,18 @@ fn main() {
     if !args.iter().any(|a| a == "--no-inline") {
         rows.push(("route-sync, inline gateways", Some(run_ours(n, false))));
     }
-    let rss = max_rss_mib();
+    let rss = status_mib("VmHWM:");
     if !args.iter().any(|a| a == "--no-bird") {
         rows.push(("BIRD 2 kernel protocol (static)", run_bird(n)));
     }
-    println!("{n} IPv4 /32 routes via one gateway (route-sync peak RSS {rss:.0} MiB)");
-    println!("| implementation | install s | install CPU s | flush s | flush CPU s |");
-    println!("|---|---|---|---|---|");
+    println!("{n} IPv4 /32 routes via one gateway (bench process VmHWM {rss:.0} MiB)");
+    println!("| implementation | install s | install CPU s | flush s | flush CPU s | peak RSS growth MiB |");
+    println!("|---|---|---|---|---|---|");
     for (name, f) in rows {
         if let Some(f) = f {
+            let rss = if f.rss_mib > 0.0 { format!("{:.0}", f.rss_mib) } else { "-".into() };
             println!(
-                "| {name} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                "| {name} | {:.2} | {:.2} | {:.2} | {:.2} | {rss} |",
                 f.install_s, f.install_cpu, f.flush_s, f.flush_cpu
             );
         }

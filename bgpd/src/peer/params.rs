@@ -34,6 +34,10 @@ fn capabilities(config: &Config, neighbor: &NeighborConfig, restarting: bool) ->
     let mut caps = LocalCapabilities {
         families: neighbor.families.clone(),
         hostname: config.hostname.clone(),
+        // RFC 7313 obliges a speaker that announces Enhanced Route Refresh to frame every
+        // re-advertisement with BoRR/EoRR and to age out routes between them; we answer
+        // plain RFC 2918 refreshes, so we do not announce it.
+        enhanced_route_refresh: false,
         ..LocalCapabilities::default()
     };
     if neighbor.graceful_restart {

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::connection::{read_first_open, read_or_pend, Connection};
+use super::connection::{canonical_ip, read_first_open, read_or_pend, Connection};
 use super::socket::{self, SocketOptions};
 use super::status::SharedStatus;
 use super::timers::Timers;
@@ -241,6 +241,12 @@ impl Session {
 
     /// An accepted connection from this neighbour (the listener matched its source).
     async fn incoming(&mut self, stream: TcpStream) {
+        if let Err(why) = socket::check_gtsm(&stream, &self.params.socket) {
+            // RFC 5082: discarded silently.
+            warn!(neighbor = %self.label, reason = %why, "connection dropped by GTSM");
+            self.metrics.connections_refused.inc();
+            return;
+        }
         let _ = socket::apply_to_accepted(&stream, self.key, &self.params.socket);
         let state = self.fsm.state();
         let admin_down = self.status.lock().admin_down;
@@ -248,31 +254,14 @@ impl Session {
             _ if admin_down => self.refuse(stream, codes::CEASE_CONNECTION_REJECTED),
             // The idle-hold back-off damps our own dialling; a peer that comes back (e.g. after
             // its restart, RFC 4724) is accepted at once, as BIRD and FRR do.
-            // Connect: our own dial is in flight. Taking the new connection now and dropping
-            // the dial would, when the peer does the same, close both connections; instead
-            // wait for the new connection's OPEN and resolve as a collision (RFC 4271 §6.8).
-            State::Idle | State::Active => {
-                if state == State::Idle {
-                    if self.timers.is_running(TimerKind::IdleHold) {
-                        // End the back-off now: the FSM restarts (RFC 4271 Event 13). The
-                        // dial it asks for is not made: this connection is the session.
-                        self.timers.stop(TimerKind::IdleHold);
-                        self.suppress_dial = true;
-                        self.feed(Event::IdleHoldTimerExpires).await;
-                        self.suppress_dial = false;
-                    } else {
-                        self.feed(Event::AutomaticStartWithPassiveTcpEstablishment).await;
-                    }
-                }
-                self.dial_gen += 1; // Forget any dial in flight.
-                self.conn = None;
-                match self.attach(stream, false, BytesMut::new()) {
-                    Ok(()) => self.feed(Event::TcpConnectionConfirmed).await,
-                    Err(e) => {
-                        warn!(neighbor = %self.label, error = %e, "accepted connection unusable")
-                    }
-                }
-            }
+            State::Idle | State::Active => self.adopt_incoming(stream).await,
+            // Connect: our own dial is in flight and the peer is dialling us too. If both
+            // sides dropped their dial for the other's connection, both connections would
+            // close. Both sides can order their two addresses, so: the side with the lower
+            // address takes the peer's connection at once and abandons its dial; the other
+            // keeps dialling and treats this connection as a collision to resolve on its
+            // OPEN (RFC 4271 §6.8, by BGP Identifier).
+            State::Connect if lower_address(&stream) => self.adopt_incoming(stream).await,
             State::Connect | State::OpenSent | State::OpenConfirm | State::Established => {
                 // RFC 4271 §6.8: learn the BGP Identifier of the new connection from its OPEN,
                 // then decide which connection survives.
@@ -283,6 +272,29 @@ impl Session {
                     let _ = tx.send(Internal::CollisionOpen(stream, result));
                 });
             }
+        }
+    }
+
+    /// Make an accepted connection the session's connection (Idle, Active, or Connect with
+    /// our dial abandoned).
+    async fn adopt_incoming(&mut self, stream: TcpStream) {
+        if self.fsm.state() == State::Idle {
+            if self.timers.is_running(TimerKind::IdleHold) {
+                // End the back-off now: the FSM restarts (RFC 4271 Event 13). The dial it
+                // asks for is not made: this connection is the session.
+                self.timers.stop(TimerKind::IdleHold);
+                self.suppress_dial = true;
+                self.feed(Event::IdleHoldTimerExpires).await;
+                self.suppress_dial = false;
+            } else {
+                self.feed(Event::AutomaticStartWithPassiveTcpEstablishment).await;
+            }
+        }
+        self.dial_gen += 1; // Forget any dial in flight.
+        self.conn = None;
+        match self.attach(stream, false, BytesMut::new()) {
+            Ok(()) => self.feed(Event::TcpConnectionConfirmed).await,
+            Err(e) => warn!(neighbor = %self.label, error = %e, "accepted connection unusable"),
         }
     }
 
@@ -618,6 +630,14 @@ async fn sleep_until(deadline: Option<Instant>) {
 fn open_restarted(open: &Open) -> bool {
     open.capabilities()
         .any(|c| matches!(c, bgp_core::wire::Capability::GracefulRestart(g) if g.restart_state))
+}
+
+/// Our end of `stream` has the lower address of the two (the simultaneous-open tie-break).
+fn lower_address(stream: &TcpStream) -> bool {
+    match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(local), Ok(remote)) => canonical_ip(local.ip()) < canonical_ip(remote.ip()),
+        _ => true,
+    }
 }
 
 /// Send Cease (`subcode`) on a connection we do not want, then close it.

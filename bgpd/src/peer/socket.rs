@@ -77,9 +77,52 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
         socket.set_only_v6(false)?;
     }
     socket.set_nonblocking(true)?;
+    // Keep each connection's SYN headers, so that GTSM can check the TTL the connection was
+    // opened with (`syn_ttl`): IP_MINTTL can only be set once the connection is accepted.
+    setsockopt_int(socket.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_SAVE_SYN, 1)?;
     socket.bind(&SockAddr::from(addr))?;
     socket.listen(128)?;
     TcpListener::from_std(socket.into())
+}
+
+/// The IP TTL (IPv4) or hop limit (IPv6) of the SYN that opened an accepted connection, from
+/// the headers the listener saved (`TCP_SAVE_SYN`); `None` when none were saved.
+pub fn syn_ttl(stream: &TcpStream) -> io::Result<Option<u8>> {
+    let mut buf = [0u8; 512];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` octets into `buf` and updates `len`.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_SAVED_SYN,
+            buf.as_mut_ptr() as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        let e = io::Error::last_os_error();
+        // ENOENT: nothing saved (already read, or the listener did not save it).
+        return if e.raw_os_error() == Some(libc::ENOENT) { Ok(None) } else { Err(e) };
+    }
+    let saved = buf.get(..len as usize).unwrap_or(&[]);
+    Ok(match saved.first().map(|b| b >> 4) {
+        Some(4) => saved.get(8).copied(),
+        Some(6) => saved.get(7).copied(),
+        _ => None,
+    })
+}
+
+/// RFC 5082 §3: "If the TTL/Hop Limit value ... of the packet is less than the configured
+/// minimum, ... the packet MUST be discarded". `IP_MINTTL` enforces it from accept on; this
+/// checks the SYN that came before. `Err` names the offending TTL.
+pub fn check_gtsm(stream: &TcpStream, opts: &SocketOptions) -> Result<(), String> {
+    let Some(min) = opts.min_ttl else { return Ok(()) };
+    match syn_ttl(stream) {
+        Ok(Some(ttl)) if ttl < min => Err(format!("SYN arrived with TTL {ttl}, GTSM needs {min}")),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("cannot read the SYN's TTL: {e}")),
+    }
 }
 
 /// Install (or with `None` remove) the RFC 2385 key for `peer` on a socket: on a listener it
@@ -195,5 +238,21 @@ mod tests {
         let (client, accepted) = tokio::join!(connect(addr, &right), listener.accept());
         assert!(client.is_ok());
         assert!(accepted.is_ok());
+    }
+
+    #[tokio::test]
+    async fn gtsm_checks_the_ttl_of_the_syn() {
+        let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let gtsm = SocketOptions { min_ttl: Some(255), ..Default::default() };
+        for (ttl, ok) in [(1u32, false), (255, true)] {
+            let opts = SocketOptions { ttl: Some(ttl), ..Default::default() };
+            let (client, accepted) = tokio::join!(connect(addr, &opts), listener.accept());
+            let _client = client.unwrap();
+            let (server, _) = accepted.unwrap();
+            // The saved SYN can be read once.
+            assert_eq!(check_gtsm(&server, &gtsm).is_ok(), ok, "TTL {ttl}");
+            assert_eq!(syn_ttl(&server).unwrap(), None);
+        }
     }
 }
