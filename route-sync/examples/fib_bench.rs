@@ -134,6 +134,9 @@ fn run_ours(n: u32, objects: bool) -> Figures {
             assert_eq!(in_kernel, u64::from(n), "kernel count");
             assert_eq!(stats.install_failed(), 0);
 
+            if std::env::var_os("FIB_BENCH_VERBOSE").is_some() {
+                eprintln!("after install: VmHWM {:.0} MiB", status_mib("VmHWM:"));
+            }
             let (t0, c0) = (Instant::now(), thread_cpu());
             for i in 0..n {
                 rs.remove(IpNet::V4(prefix(i)));

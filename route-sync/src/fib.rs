@@ -4,10 +4,14 @@
 //! The kernel executes rtnetlink requests synchronously inside `send()`, so a batch is planned,
 //! sent, and its error replies (requests are sent without NLM_F_ACK: silence is success) are
 //! all queued on the socket when `send()` returns. [`Fib::complete`] then applies the outcome.
-//! No request is ever "in flight" across two batches, which keeps this state exact.
+//! No request is ever "in flight" across two batches, which keeps this state exact. (The
+//! handles change the desired state between `plan` and `complete` while the task sends;
+//! only the task touches the kernel state and the queues it plans from.)
+//!
+//! Memory: a route is a 12-byte [`entry::Entry`] under a 4-byte IPv4 key (see
+//! `prefix_map.rs`, `intern.rs`), plus 8 bytes while it waits in a queue.
 
-use std::collections::hash_map::Entry as Slot;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -16,11 +20,16 @@ use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST
 
 use crate::config::{BlackholeKind, KernelConfig, SyncOptions};
 use crate::events::{KernelEvent, KernelNextHop, KernelRoute, Stats};
-use crate::hash::FastState;
 use crate::interfaces::Interfaces;
+use crate::intern::{Id, Interner};
 use crate::nexthop_msg::{self, NexthopKind, NexthopMessage};
 use crate::nexthops::{NhKey, NhTable};
+use crate::prefix_map::PrefixMap;
+use crate::prefix_queue::PrefixQueue;
+
+mod entry;
 use crate::route_msg::{self, ParsedRoute, RouteIdentity, RouteTarget};
+use entry::{Entry, Held, BLACKHOLE, FAILED, FOREIGN, QUEUED, REPAIR, REPORTED, STALE};
 
 const EEXIST: i32 = libc::EEXIST;
 const ESRCH: i32 = libc::ESRCH;
@@ -36,8 +45,9 @@ pub enum Op {
     NhNew(u32),
     /// RTM_DELNEXTHOP of an unused object.
     NhDel(u32),
-    /// RTM_DELNEXTHOP that also removes these routes (all the users of the object).
-    NhFlush { id: u32, prefixes: Vec<IpNet> },
+    /// RTM_DELNEXTHOP that also removes all the routes using the object (those of
+    /// `Fib::flushing`).
+    NhFlush(u32),
 }
 
 /// Requests packed for one `send()`.
@@ -47,32 +57,27 @@ pub struct Batch {
     pub ops: Vec<(u32, Op)>,
 }
 
-#[derive(Debug, Clone, Default)]
-struct Entry {
-    /// Next hops the RIB wants (`set`).
-    via: Option<Box<[IpAddr]>>,
-    /// Blackhole wanted (`set_blackhole`); takes precedence over `via`.
-    blackhole: bool,
-    /// Our route as the kernel holds it, as far as we know.
-    kernel: Option<RouteTarget>,
-    /// Left by a previous run (or written by someone else with our protocol) and never set
-    /// by the RIB since: removed only once the stale purge is allowed.
-    stale: bool,
-    /// In one of the work queues.
-    queued: bool,
-    /// In the retry list.
-    failed: bool,
-    /// A foreign route holds the slot: not retried until it goes away (or a resync).
-    foreign: bool,
-    /// The foreign holder was reported (once per episode).
-    reported: bool,
-    /// The kernel lost or changed it behind our back: count it as repaired when put back.
-    repair: bool,
+/// Interned inline gateway lists of [`Held::Gateways`].
+type GatewayLists = Interner<Vec<(IpAddr, u32)>>;
+
+fn target_of(held: Held, gws: &GatewayLists) -> RouteTarget {
+    match held {
+        Held::Blackhole => RouteTarget::Blackhole,
+        Held::Unreachable => RouteTarget::Unreachable,
+        Held::Object(id) => RouteTarget::Object(id),
+        Held::Gateways(id) => RouteTarget::Gateways(gws.get(id).cloned().unwrap_or_default()),
+    }
 }
 
-impl Entry {
-    fn desired(&self) -> bool {
-        self.blackhole || self.via.is_some()
+/// Whether the kernel holds exactly `target` (`None`: no route).
+fn holds(held: Option<Held>, target: Option<&RouteTarget>, gws: &GatewayLists) -> bool {
+    match (held, target) {
+        (None, None) => true,
+        (Some(Held::Blackhole), Some(RouteTarget::Blackhole)) => true,
+        (Some(Held::Unreachable), Some(RouteTarget::Unreachable)) => true,
+        (Some(Held::Object(a)), Some(RouteTarget::Object(b))) => a == *b,
+        (Some(Held::Gateways(id)), Some(RouteTarget::Gateways(g))) => gws.get(id) == Some(g),
+        _ => false,
     }
 }
 
@@ -83,10 +88,11 @@ struct NextHopUse {
 }
 
 /// The last resolution of next hops to a target: the RIB sends long runs of routes with the
-/// same next hops, which then cost one slice comparison instead of resolving again.
+/// same next hops, which then cost one id comparison instead of resolving again. Cleared when
+/// the set's id is released (ids are reused).
 #[derive(Debug, Clone)]
 struct Memo {
-    via: Box<[IpAddr]>,
+    via: Id,
     v6_prefix: bool,
     target: Option<RouteTarget>,
 }
@@ -97,6 +103,7 @@ struct PlanCtx<'a> {
     nh: &'a mut NhTable,
     seq: &'a mut u32,
     memo: &'a mut Option<Memo>,
+    sets: &'a Interner<Vec<IpAddr>>,
     use_objects: bool,
     blackhole: &'a RouteTarget,
 }
@@ -109,18 +116,19 @@ impl PlanCtx<'_> {
         ifs: &Interfaces,
         b: &mut Batch,
     ) -> Option<RouteTarget> {
-        if e.blackhole {
+        if e.has(BLACKHOLE) {
             return Some(self.blackhole.clone());
         }
-        let hops = e.via.as_deref()?;
+        let via = e.via?;
         let v6_prefix = prefix.addr().is_ipv6();
         if let Some(m) = self.memo.as_ref() {
-            if m.v6_prefix == v6_prefix && *m.via == *hops {
+            if m.v6_prefix == v6_prefix && m.via == via {
                 return m.target.clone();
             }
         }
+        let hops = self.sets.get(via)?;
         let target = self.resolve(v6_prefix, hops, ifs, b);
-        *self.memo = Some(Memo { via: hops.into(), v6_prefix, target: target.clone() });
+        *self.memo = Some(Memo { via, v6_prefix, target: target.clone() });
         target
     }
 
@@ -182,13 +190,18 @@ pub struct Fib {
     id: RouteIdentity,
     blackhole: RouteTarget,
     use_objects: bool,
-    entries: HashMap<IpNet, Entry, FastState>,
+    entries: PrefixMap<Entry>,
     nh: NhTable,
-    dirty: VecDeque<IpNet>,
+    /// Next-hop sets wanted by the RIB (sorted, deduplicated), shared by the routes using them.
+    sets: Interner<Vec<IpAddr>>,
+    gws: GatewayLists,
+    dirty: PrefixQueue,
     /// Routes to remove, held back until `dirty` is empty so that those sharing a nexthop
     /// object can go with one RTM_DELNEXTHOP.
-    removals: Vec<(IpNet, Option<u32>)>,
-    deletes: VecDeque<IpNet>,
+    removals: PrefixQueue,
+    /// Routes going with the objects deleted by the batch in flight ([`Op::NhFlush`]).
+    flushing: PrefixQueue,
+    deletes: PrefixQueue,
     failed: Vec<IpNet>,
     purge_allowed: bool,
     gc_needed: bool,
@@ -200,21 +213,48 @@ pub struct Fib {
     stats: Arc<Stats>,
     seq: u32,
     memo: Option<Memo>,
+    /// The desired state changed since [`Fib::take_touched`].
+    touched: bool,
 }
 
-/// Records a new kernel state for an entry, keeping object users and the gauge right.
-fn set_kernel(e: &mut Entry, nh: &mut NhTable, installed: &mut u64, new: Option<RouteTarget>) {
-    match &e.kernel {
-        Some(RouteTarget::Object(id)) => nh.remove_user(*id),
+/// What [`set_kernel`] keeps right beside an entry.
+struct KernelRefs<'a> {
+    nh: &'a mut NhTable,
+    gws: &'a mut GatewayLists,
+    installed: &'a mut u64,
+}
+
+/// Records a new kernel state for an entry, keeping object users, interned gateway lists and
+/// the gauge right.
+fn set_kernel(e: &mut Entry, k: KernelRefs<'_>, new: Option<RouteTarget>) {
+    match e.kernel() {
+        Some(Held::Object(id)) => k.nh.remove_user(id),
+        Some(Held::Gateways(id)) => {
+            k.gws.release(id);
+        }
         Some(_) => {}
-        None => *installed += 1,
+        None => *k.installed += 1,
     }
-    match &new {
-        Some(RouteTarget::Object(id)) => nh.add_user(*id),
-        Some(_) => {}
-        None => *installed = installed.saturating_sub(1),
-    }
-    e.kernel = new;
+    let held = match new {
+        Some(RouteTarget::Object(id)) => {
+            k.nh.add_user(id);
+            Some(Held::Object(id))
+        }
+        Some(RouteTarget::Gateways(g)) => Some(Held::Gateways(k.gws.acquire(&g).0)),
+        Some(RouteTarget::Blackhole) => Some(Held::Blackhole),
+        Some(RouteTarget::Unreachable) => Some(Held::Unreachable),
+        None => {
+            *k.installed = k.installed.saturating_sub(1);
+            None
+        }
+    };
+    e.set_kernel_raw(held);
+}
+
+macro_rules! held {
+    ($self:ident) => {
+        KernelRefs { nh: &mut $self.nh, gws: &mut $self.gws, installed: &mut $self.installed }
+    };
 }
 
 /// Gateways in a canonical order so that what we read compares equal to what we would write.
@@ -238,11 +278,14 @@ impl Fib {
                 BlackholeKind::Unreachable => RouteTarget::Unreachable,
             },
             use_objects: opts.nexthop_objects,
-            entries: HashMap::default(),
+            entries: PrefixMap::default(),
             nh: NhTable::new(opts.nexthop_id_base),
-            dirty: VecDeque::new(),
-            removals: Vec::new(),
-            deletes: VecDeque::new(),
+            sets: Interner::default(),
+            gws: Interner::default(),
+            dirty: PrefixQueue::default(),
+            removals: PrefixQueue::default(),
+            flushing: PrefixQueue::default(),
+            deletes: PrefixQueue::default(),
             failed: Vec::new(),
             purge_allowed: false,
             gc_needed: false,
@@ -252,6 +295,7 @@ impl Fib {
             stats,
             seq: 0,
             memo: None,
+            touched: false,
         }
     }
 
@@ -269,6 +313,11 @@ impl Fib {
         self.memo = None;
     }
 
+    /// Whether `set`, `remove` or `set_blackhole` were called since the last call.
+    pub fn take_touched(&mut self) -> bool {
+        std::mem::take(&mut self.touched)
+    }
+
     pub fn take_events(&mut self) -> Vec<KernelEvent> {
         std::mem::take(&mut self.events)
     }
@@ -279,8 +328,8 @@ impl Fib {
 
     fn mark_dirty(&mut self, prefix: IpNet) {
         if let Some(e) = self.entries.get_mut(&prefix) {
-            if !e.queued {
-                e.queued = true;
+            if !e.has(QUEUED) {
+                e.set(QUEUED, true);
                 self.dirty.push_back(prefix);
             }
         }
@@ -290,44 +339,67 @@ impl Fib {
 
     /// The RIB wants `prefix` via `next_hops` (ECMP when more than one); replaces the previous
     /// wish. An empty list is the same as `remove`.
-    pub fn set(&mut self, prefix: IpNet, mut next_hops: Vec<IpAddr>, ifs: &Interfaces) {
+    pub fn set(&mut self, prefix: IpNet, next_hops: &[IpAddr], ifs: &Interfaces) {
         let prefix = prefix.trunc();
         if next_hops.is_empty() {
             return self.remove(prefix);
         }
-        next_hops.sort_unstable();
-        next_hops.dedup();
-        let e = self.entries.entry(prefix).or_default();
-        e.stale = false;
-        if e.via.as_deref() == Some(&next_hops[..]) {
+        self.touched = true;
+        let sorted;
+        let hops = if next_hops.windows(2).all(|w| w[0] < w[1]) {
+            next_hops
+        } else {
+            let mut v = next_hops.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            sorted = v;
+            &sorted[..]
+        };
+        let e = self.entries.get_or_insert_with(&prefix, Entry::default);
+        e.set(STALE, false);
+        if e.via.and_then(|id| self.sets.get(id)).is_some_and(|v| **v == *hops) {
             return;
         }
-        let old = e.via.replace(next_hops.clone().into_boxed_slice());
-        for h in old.iter().flat_map(|v| v.iter()) {
-            self.unref_next_hop(*h);
+        let (id, new) = self.sets.acquire(hops);
+        let old = e.via.replace(id);
+        if !e.has(QUEUED) {
+            e.set(QUEUED, true);
+            self.dirty.push_back(prefix);
         }
-        let mut new_unreachable = Vec::new();
-        for h in next_hops {
-            let usage = self.next_hops.entry(h).or_insert_with(|| {
-                let oif = ifs.resolve(h);
-                if oif.is_none() {
-                    new_unreachable.push(h);
-                }
-                NextHopUse { routes: 0, oif }
-            });
-            usage.routes += 1;
+        if new {
+            // Next hops are counted per set: routes sharing a set cost nothing here.
+            let mut new_unreachable = Vec::new();
+            for h in hops {
+                let usage = self.next_hops.entry(*h).or_insert_with(|| {
+                    let oif = ifs.resolve(*h);
+                    if oif.is_none() {
+                        new_unreachable.push(*h);
+                    }
+                    NextHopUse { routes: 0, oif }
+                });
+                usage.routes += 1;
+            }
+            if !new_unreachable.is_empty() {
+                self.events.push(KernelEvent::NextHopsUnreachable(new_unreachable));
+            }
         }
-        if !new_unreachable.is_empty() {
-            self.events.push(KernelEvent::NextHopsUnreachable(new_unreachable));
+        if let Some(old) = old {
+            self.release_set(old);
         }
-        self.mark_dirty(prefix);
     }
 
-    fn unref_next_hop(&mut self, h: IpAddr) {
-        if let Some(usage) = self.next_hops.get_mut(&h) {
-            usage.routes -= 1;
-            if usage.routes == 0 {
-                self.next_hops.remove(&h);
+    /// A route stopped using the next-hop set `id`.
+    fn release_set(&mut self, id: Id) {
+        let Some(hops) = self.sets.release(id) else { return };
+        if self.memo.as_ref().is_some_and(|m| m.via == id) {
+            self.memo = None;
+        }
+        for h in hops.iter() {
+            if let Some(usage) = self.next_hops.get_mut(h) {
+                usage.routes -= 1;
+                if usage.routes == 0 {
+                    self.next_hops.remove(h);
+                }
             }
         }
     }
@@ -335,31 +407,31 @@ impl Fib {
     /// The RIB no longer has `prefix` (a blackhole set for it stays).
     pub fn remove(&mut self, prefix: IpNet) {
         let prefix = prefix.trunc();
+        self.touched = true;
         let Some(e) = self.entries.get_mut(&prefix) else { return };
         // A stale route the RIB never set stays stale (purged with the others).
         let Some(old) = e.via.take() else { return };
         // The common case (a peer's routes withdrawn) goes straight to the removals, where
         // routes sharing a nexthop object are grouped: no second lookup through `dirty`.
-        match &e.kernel {
-            Some(RouteTarget::Object(id)) if !e.queued && !e.blackhole => {
-                e.queued = true;
-                self.removals.push((prefix, Some(*id)));
+        if !e.has(QUEUED) {
+            e.set(QUEUED, true);
+            match e.kernel() {
+                Some(Held::Object(_)) if !e.has(BLACKHOLE) => self.removals.push_back(prefix),
+                _ => self.dirty.push_back(prefix),
             }
-            _ => self.mark_dirty(prefix),
         }
-        for h in old.iter() {
-            self.unref_next_hop(*h);
-        }
+        self.release_set(old);
     }
 
     pub fn set_blackhole(&mut self, prefix: IpNet, on: bool) {
         let prefix = prefix.trunc();
-        let e = self.entries.entry(prefix).or_default();
+        self.touched = true;
+        let e = self.entries.get_or_insert_with(&prefix, Entry::default);
         if on {
-            e.stale = false;
+            e.set(STALE, false);
         }
-        if e.blackhole != on {
-            e.blackhole = on;
+        if e.has(BLACKHOLE) != on {
+            e.set(BLACKHOLE, on);
             self.mark_dirty(prefix);
         }
     }
@@ -371,7 +443,7 @@ impl Fib {
         }
         self.purge_allowed = true;
         let stale: Vec<IpNet> =
-            self.entries.iter().filter(|(_, e)| e.stale).map(|(p, _)| *p).collect();
+            self.entries.iter().filter(|(_, e)| e.has(STALE)).map(|(p, _)| p).collect();
         for p in stale {
             self.mark_dirty(p);
         }
@@ -380,15 +452,17 @@ impl Fib {
     /// Shutdown with flush: nothing is desired any more, everything of ours goes.
     pub fn clear_all(&mut self) {
         self.purge_allowed = true;
-        let all: Vec<IpNet> = self.entries.keys().copied().collect();
-        for p in all {
-            if let Some(e) = self.entries.get_mut(&p) {
-                e.via = None;
-                e.blackhole = false;
-                e.foreign = false;
+        for (p, e) in self.entries.iter_mut() {
+            e.via = None;
+            e.set(BLACKHOLE, false);
+            e.set(FOREIGN, false);
+            if !e.has(QUEUED) {
+                e.set(QUEUED, true);
+                self.dirty.push_back(p);
             }
-            self.mark_dirty(p);
         }
+        self.sets.clear();
+        self.memo = None;
         self.next_hops.clear();
         self.gc_needed = true;
     }
@@ -404,29 +478,28 @@ impl Fib {
         self.installed = 0;
         self.dirty.clear();
         self.removals.clear();
+        self.flushing.clear();
         self.deletes.clear();
         self.failed.clear();
+        self.gws.clear();
         for e in self.entries.values_mut() {
-            e.kernel = None;
-            e.queued = false;
-            e.failed = false;
-            e.foreign = false;
+            e.set_kernel_raw(None);
+            e.set(QUEUED, false);
+            e.set(FAILED, false);
+            e.set(FOREIGN, false);
         }
         for r in routes {
             if !self.is_ours(&r) {
                 continue;
             }
             let purge = self.purge_allowed;
-            let e = self
-                .entries
-                .entry(r.prefix)
-                .or_insert_with(|| Entry { stale: !purge, ..Entry::default() });
-            set_kernel(e, &mut self.nh, &mut self.installed, Some(normalize(r.target)));
+            let e = self.entries.get_or_insert_with(&r.prefix, || Entry::stale(!purge));
+            set_kernel(e, held!(self), Some(normalize(r.target)));
         }
-        self.entries.retain(|_, e| e.desired() || e.kernel.is_some());
+        self.entries.retain(|e| e.desired() || e.kernel().is_some());
         for (p, e) in self.entries.iter_mut() {
-            e.queued = true;
-            self.dirty.push_back(*p);
+            e.set(QUEUED, true);
+            self.dirty.push_back(p);
         }
         self.gc_needed = true;
         self.sync_gauges();
@@ -446,29 +519,26 @@ impl Fib {
         if r.protocol == self.id.protocol {
             if deleted {
                 let Some(e) = self.entries.get_mut(&prefix) else { return false };
-                if e.kernel.is_none() {
+                if e.kernel().is_none() {
                     return false;
                 }
-                set_kernel(e, &mut self.nh, &mut self.installed, None);
+                set_kernel(e, held!(self), None);
                 if e.desired() {
-                    e.repair = true;
+                    e.set(REPAIR, true);
                     tracing::info!(%prefix, "route of ours deleted behind our back, putting it back");
                     self.mark_dirty(prefix);
-                } else if !e.queued {
+                } else if !e.has(QUEUED) {
                     self.entries.remove(&prefix);
                 }
             } else {
                 let purge = self.purge_allowed;
                 let target = normalize(r.target);
-                let e = self
-                    .entries
-                    .entry(prefix)
-                    .or_insert_with(|| Entry { stale: !purge, ..Entry::default() });
-                if e.kernel.as_ref() == Some(&target) {
+                let e = self.entries.get_or_insert_with(&prefix, || Entry::stale(!purge));
+                if holds(e.kernel(), Some(&target), &self.gws) {
                     return true;
                 }
-                set_kernel(e, &mut self.nh, &mut self.installed, Some(target));
-                e.repair = e.desired();
+                set_kernel(e, held!(self), Some(target));
+                e.set(REPAIR, e.desired());
                 tracing::info!(%prefix, "route of ours changed behind our back");
                 self.mark_dirty(prefix);
             }
@@ -478,30 +548,30 @@ impl Fib {
         }
         let Some(e) = self.entries.get_mut(&prefix) else { return false };
         if deleted {
-            if e.foreign {
+            if e.has(FOREIGN) {
                 tracing::info!(%prefix, protocol = r.protocol, "foreign route gone, installing ours");
-                e.foreign = false;
-                e.reported = false;
+                e.set(FOREIGN, false);
+                e.set(REPORTED, false);
                 self.mark_dirty(prefix);
             }
             return true;
         }
-        if flags & NLM_F_REPLACE != 0 && e.kernel.is_some() {
+        if flags & NLM_F_REPLACE != 0 && e.kernel().is_some() {
             // The kernel replaced ours with it: same slot.
-            set_kernel(e, &mut self.nh, &mut self.installed, None);
+            set_kernel(e, held!(self), None);
             self.gc_needed = true;
         }
         if e.desired() {
-            if e.kernel.is_none() {
-                e.foreign = true;
+            if e.kernel().is_none() {
+                e.set(FOREIGN, true);
             }
-            if !e.reported {
-                e.reported = true;
+            if !e.has(REPORTED) {
+                e.set(REPORTED, true);
                 Stats::add(&self.stats.foreign_conflicts, 1);
                 tracing::warn!(%prefix, protocol = r.protocol, "foreign route in our slot, leaving it alone");
                 self.events.push(KernelEvent::ForeignRoute { prefix, protocol: r.protocol });
             }
-        } else if e.kernel.is_none() && !e.queued {
+        } else if e.kernel().is_none() && !e.has(QUEUED) {
             self.entries.remove(&prefix);
         }
         self.sync_gauges();
@@ -513,15 +583,15 @@ impl Fib {
         let Some(e) = self.entries.get_mut(&prefix) else { return };
         if protocol == Some(self.id.protocol) {
             // Our own route, which we had lost track of: replace it.
-            e.foreign = false;
-            set_kernel(e, &mut self.nh, &mut self.installed, Some(RouteTarget::Gateways(vec![])));
+            e.set(FOREIGN, false);
+            set_kernel(e, held!(self), Some(RouteTarget::Gateways(vec![])));
             self.mark_dirty(prefix);
             return;
         }
-        e.foreign = true;
+        e.set(FOREIGN, true);
         Stats::add(&self.stats.foreign_conflicts, 1);
-        if !e.reported {
-            e.reported = true;
+        if !e.has(REPORTED) {
+            e.set(REPORTED, true);
             let protocol = protocol.unwrap_or(0);
             tracing::warn!(%prefix, protocol, "foreign route in our slot (EEXIST), leaving it alone");
             self.events.push(KernelEvent::ForeignRoute { prefix, protocol });
@@ -581,6 +651,11 @@ impl Fib {
             && self.failed.is_empty()
     }
 
+    /// Planning to do, held removals included.
+    pub fn pending(&self) -> bool {
+        self.has_work() || self.has_removals()
+    }
+
     pub fn has_failed(&self) -> bool {
         !self.failed.is_empty()
     }
@@ -589,7 +664,7 @@ impl Fib {
     pub fn retry_failed(&mut self) {
         for p in std::mem::take(&mut self.failed) {
             if let Some(e) = self.entries.get_mut(&p) {
-                e.failed = false;
+                e.set(FAILED, false);
             }
             self.mark_dirty(p);
         }
@@ -635,16 +710,16 @@ impl Fib {
     /// the kernel refused, so the common case costs no second lookup.
     fn plan_prefix(&mut self, prefix: IpNet, ifs: &Interfaces, b: &mut Batch, defer: bool) {
         let Some(e) = self.entries.get_mut(&prefix) else { return };
-        e.queued = false;
+        e.set(QUEUED, false);
         let desired = e.desired();
-        if desired && e.foreign {
+        if desired && e.has(FOREIGN) {
             return;
         }
-        if !desired && e.kernel.is_none() {
+        if !desired && e.kernel().is_none() {
             self.entries.remove(&prefix);
             return;
         }
-        if e.stale && !self.purge_allowed {
+        if e.has(STALE) && !self.purge_allowed {
             return;
         }
         let mut ctx = PlanCtx {
@@ -652,27 +727,24 @@ impl Fib {
             nh: &mut self.nh,
             seq: &mut self.seq,
             memo: &mut self.memo,
+            sets: &self.sets,
             use_objects: self.use_objects,
             blackhole: &self.blackhole,
         };
         let target = ctx.target_for(&prefix, e, ifs, b);
-        if target == e.kernel {
+        if holds(e.kernel(), target.as_ref(), &self.gws) {
             return;
         }
-        let old = e.kernel.clone();
+        let old = e.kernel().map(|h| target_of(h, &self.gws));
         match target {
             None if defer => {
-                e.queued = true;
-                let object = match &e.kernel {
-                    Some(RouteTarget::Object(id)) if !desired => Some(*id),
-                    _ => None,
-                };
-                self.removals.push((prefix, object));
+                e.set(QUEUED, true);
+                self.removals.push_back(prefix);
             }
             None => {
                 let seq = next_seq(&mut self.seq);
                 route_msg::emit_del_route(&self.id, &prefix, seq, &mut b.buf);
-                set_kernel(e, &mut self.nh, &mut self.installed, None);
+                set_kernel(e, held!(self), None);
                 b.ops.push((seq, Op::Route { prefix, new: None, old, repair: false }));
                 if !desired {
                     self.entries.remove(&prefix);
@@ -681,8 +753,8 @@ impl Fib {
             Some(t) => {
                 let seq = next_seq(&mut self.seq);
                 route_msg::emit_new_route(&self.id, &prefix, &t, old.is_some(), seq, &mut b.buf);
-                let repair = std::mem::take(&mut e.repair);
-                set_kernel(e, &mut self.nh, &mut self.installed, Some(t.clone()));
+                let repair = e.take(REPAIR);
+                set_kernel(e, held!(self), Some(t.clone()));
                 b.ops.push((seq, Op::Route { prefix, new: Some(t), old, repair }));
             }
         }
@@ -690,27 +762,46 @@ impl Fib {
 
     /// Removals: an object whose users are all going is deleted (taking its routes with it);
     /// the rest is deleted route by route.
+    /// (The object of each route is looked up here rather than carried in the list, which
+    /// stays at one `IpNet` per route: a million withdrawals are queued at once.)
     fn plan_removals(&mut self, b: &mut Batch) {
-        let mut per_object: HashMap<u32, Vec<IpNet>> = HashMap::new();
-        for (p, object) in std::mem::take(&mut self.removals) {
-            match object {
-                Some(id) => per_object.entry(id).or_default().push(p),
-                None => self.deletes.push_back(p),
+        fn object_of(entries: &PrefixMap<Entry>, p: &IpNet) -> Option<u32> {
+            let e = entries.get(p).filter(|e| !e.desired())?;
+            match e.kernel() {
+                Some(Held::Object(id)) => Some(id),
+                _ => None,
             }
         }
-        for (id, prefixes) in per_object {
-            let all_users = self
-                .nh
-                .get(id)
-                .is_some_and(|o| o.users == prefixes.len() as u64 && o.group_refs == 0);
-            if all_users {
-                let seq = next_seq(&mut self.seq);
-                nexthop_msg::emit_delete(id, seq, NLM_F_REQUEST, &mut b.buf);
-                b.ops.push((seq, Op::NhFlush { id, prefixes }));
-            } else {
-                self.deletes.extend(prefixes);
-            }
+        let mut list = std::mem::take(&mut self.removals);
+        // The object of each route, in list order (0: none; object ids are never 0).
+        let objects: Vec<u32> =
+            list.iter().map(|p| object_of(&self.entries, &p).unwrap_or(0)).collect();
+        let mut per_object: HashMap<u32, u64> = HashMap::new();
+        for id in objects.iter().filter(|id| **id != 0) {
+            *per_object.entry(*id).or_default() += 1;
         }
+        let mut flushed: Vec<u32> = per_object
+            .into_iter()
+            .filter(|(id, n)| self.nh.get(*id).is_some_and(|o| o.users == *n && o.group_refs == 0))
+            .map(|(id, _)| id)
+            .collect();
+        flushed.sort_unstable();
+        let deletes = &mut self.deletes;
+        let mut objects = objects.into_iter();
+        list.retain(|p| {
+            let id = objects.next().unwrap_or(0);
+            let going = id != 0 && flushed.binary_search(&id).is_ok();
+            if !going {
+                deletes.push_back(p);
+            }
+            going
+        });
+        for id in flushed {
+            let seq = next_seq(&mut self.seq);
+            nexthop_msg::emit_delete(id, seq, NLM_F_REQUEST, &mut b.buf);
+            b.ops.push((seq, Op::NhFlush(id)));
+        }
+        self.flushing.append(&mut list);
     }
 
     // ---- outcome ----------------------------------------------------------------------------
@@ -720,6 +811,7 @@ impl Fib {
     /// holder the caller should look up ([`Fib::conflict_owner`]).
     pub fn complete(&mut self, ops: Vec<(u32, Op)>, errors: &HashMap<u32, i32>) -> Vec<IpNet> {
         let mut conflicts = Vec::new();
+        let mut flushes = Vec::new();
         let (mut installed_ok, mut removed, mut repaired) = (0, 0, 0);
         // Object users may have dropped to zero: look for garbage once the queues are empty.
         self.gc_needed |= !ops.is_empty();
@@ -745,7 +837,7 @@ impl Fib {
                         self.nh.block_gc(id);
                     }
                 },
-                Op::NhFlush { id, prefixes } => removed += self.flush_done(id, prefixes, err),
+                Op::NhFlush(id) => flushes.push((id, err)),
                 Op::Route { prefix, new, old, repair } => match (err, new.is_some()) {
                     (None, true) => {
                         installed_ok += 1;
@@ -758,6 +850,9 @@ impl Fib {
                     }
                 },
             }
+        }
+        if !self.flushing.is_empty() || !flushes.is_empty() {
+            removed += self.flush_done(&flushes);
         }
         Stats::add(&self.stats.install_ok, installed_ok);
         Stats::add(&self.stats.removed, removed);
@@ -777,11 +872,11 @@ impl Fib {
         conflicts: &mut Vec<IpNet>,
     ) {
         // A refused delete of a route nobody wants any more: the entry was dropped.
-        let e = self.entries.entry(prefix).or_default();
-        set_kernel(e, &mut self.nh, &mut self.installed, old.clone());
-        e.repair |= repair;
+        let e = self.entries.get_or_insert_with(&prefix, Entry::default);
+        set_kernel(e, held!(self), old.clone());
+        e.set(REPAIR, e.has(REPAIR) | repair);
         if installing && errno == EEXIST && old.is_none() {
-            e.foreign = true;
+            e.set(FOREIGN, true);
             conflicts.push(prefix);
             return;
         }
@@ -789,39 +884,55 @@ impl Fib {
             Stats::add(&self.stats.install_failed, 1);
         }
         tracing::debug!(%prefix, errno, "kernel refused route request, will retry");
-        if !e.failed {
-            e.failed = true;
+        if !e.has(FAILED) {
+            e.set(FAILED, true);
             self.failed.push(prefix);
         }
     }
 
-    /// Returns how many routes went with the object.
-    fn flush_done(&mut self, id: u32, prefixes: Vec<IpNet>, err: Option<i32>) -> u64 {
-        if let Some(errno) = err.filter(|e| *e != ENOENT) {
-            tracing::warn!(id, errno, "nexthop object flush refused, deleting routes one by one");
-            self.nh.block_gc(id);
-            for p in prefixes {
-                self.deletes.push_back(p);
+    /// Outcome of the object deletes (`(id, errno)`) for the routes of `flushing`. Returns
+    /// how many routes went with the objects.
+    fn flush_done(&mut self, flushes: &[(u32, Option<i32>)]) -> u64 {
+        let mut gone = HashSet::new();
+        let mut refused = HashSet::new();
+        for (id, err) in flushes {
+            if let Some(errno) = err.filter(|e| *e != ENOENT) {
+                tracing::warn!(
+                    id,
+                    errno,
+                    "nexthop object flush refused, deleting routes one by one"
+                );
+                self.nh.block_gc(*id);
+                refused.insert(*id);
+            } else {
+                gone.insert(*id);
             }
-            return 0;
         }
         let mut removed = 0;
-        for p in prefixes {
-            let Slot::Occupied(mut slot) = self.entries.entry(p) else { continue };
-            let e = slot.get_mut();
-            if e.kernel == Some(RouteTarget::Object(id)) {
-                set_kernel(e, &mut self.nh, &mut self.installed, None);
-                removed += 1;
+        for p in std::mem::take(&mut self.flushing) {
+            let Some(e) = self.entries.get_mut(&p) else { continue };
+            match e.kernel() {
+                Some(Held::Object(id)) if refused.contains(&id) => {
+                    self.deletes.push_back(p);
+                    continue;
+                }
+                Some(Held::Object(id)) if gone.contains(&id) => {
+                    set_kernel(e, held!(self), None);
+                    removed += 1;
+                }
+                _ => {}
             }
-            e.queued = false;
+            e.set(QUEUED, false);
             if e.desired() {
-                e.queued = true;
+                e.set(QUEUED, true);
                 self.dirty.push_back(p);
             } else {
-                slot.remove();
+                self.entries.remove(&p);
             }
         }
-        self.nh.forget(id, false);
+        for id in gone {
+            self.nh.forget(id, false);
+        }
         self.memo = None;
         removed
     }
@@ -834,13 +945,13 @@ impl Fib {
             match op {
                 Op::NhNew(id) => self.nh.forget(id, false),
                 Op::NhDel(_) => self.gc_needed = true,
-                Op::NhFlush { prefixes, .. } => self.deletes.extend(prefixes),
+                Op::NhFlush(_) => self.deletes.append(&mut self.flushing),
                 Op::Route { prefix, old, repair, .. } => {
-                    let e = self.entries.entry(prefix).or_default();
-                    set_kernel(e, &mut self.nh, &mut self.installed, old);
-                    e.repair |= repair;
-                    if !e.failed {
-                        e.failed = true;
+                    let e = self.entries.get_or_insert_with(&prefix, Entry::default);
+                    set_kernel(e, held!(self), old);
+                    e.set(REPAIR, e.has(REPAIR) | repair);
+                    if !e.has(FAILED) {
+                        e.set(FAILED, true);
                         self.failed.push(prefix);
                     }
                 }
@@ -851,8 +962,11 @@ impl Fib {
 
     fn sync_gauges(&self) {
         Stats::set(&self.stats.installed, self.installed);
-        let pending =
-            self.dirty.len() + self.removals.len() + self.deletes.len() + self.failed.len();
+        let pending = self.dirty.len()
+            + self.removals.len()
+            + self.deletes.len()
+            + self.failed.len()
+            + self.flushing.len();
         Stats::set(&self.stats.pending, pending as u64);
     }
 

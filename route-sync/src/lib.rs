@@ -6,6 +6,9 @@
 //! - routes carry our protocol number, table and metric ([`KernelConfig`]); routes of another
 //!   protocol are never modified or deleted, a foreign route in our slot is reported
 //!   ([`KernelEvent::ForeignRoute`]) and left alone;
+//! - route changes are applied to the task's table by the handle itself, under a short lock
+//!   (no command queued per route); a route costs ~16 bytes there (the next-hop set is
+//!   interned and shared, the IPv4 prefix is a 4-byte key), plus 8 bytes while queued;
 //! - requests are pipelined: packed ~60 KB per `send()`, no per-route ACK (the kernel answers
 //!   only errors, all queued before `send()` returns);
 //! - routes point at Linux nexthop objects where the kernel has them (one per gateway and
@@ -29,15 +32,18 @@ pub mod events;
 mod fib;
 mod hash;
 pub mod interfaces;
+mod intern;
 pub mod nexthop_msg;
 mod nexthops;
+mod prefix_map;
+mod prefix_queue;
 pub mod route_msg;
 pub mod socket;
 mod task;
 
 use std::io;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use ipnet::IpNet;
 use tokio::sync::{mpsc, oneshot};
@@ -52,7 +58,7 @@ use crate::socket::{
     NlSocket, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE,
     RTNLGRP_LINK, RTNLGRP_NEXTHOP,
 };
-use crate::task::{Command, Task};
+use crate::task::{Command, Shared, Task};
 
 /// Socket buffer of the request socket: holds the error replies of a whole batch.
 const REQUEST_SOCKET_BUFFER: i32 = 8 << 20;
@@ -68,6 +74,8 @@ pub struct RouteSync {
     stats: Arc<Stats>,
     ifs: Arc<RwLock<Interfaces>>,
     found_at_start: usize,
+    /// Route changes go straight into the task's state (see [`RouteSync::set`]).
+    shared: Arc<Shared>,
 }
 
 impl RouteSync {
@@ -104,8 +112,12 @@ impl RouteSync {
         let stats = Arc::new(Stats::default());
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
         let shared_ifs = Arc::new(RwLock::new(Interfaces::default()));
+        let shared = Arc::new(Shared {
+            fib: std::sync::Mutex::new(Fib::new(&cfg, &opts, stats.clone())),
+            wake: tokio::sync::Notify::new(),
+        });
         let mut task = Task {
-            fib: Fib::new(&cfg, &opts, stats.clone()),
+            shared: shared.clone(),
             req,
             mon,
             ifs: Interfaces::default(),
@@ -125,18 +137,21 @@ impl RouteSync {
             removals_since: None,
         };
         task.resync().await?;
-        let found_at_start = task.fib.len();
+        let (found_at_start, uses_objects) = {
+            let fib = shared.fib();
+            (fib.len(), fib.uses_objects())
+        };
         tracing::info!(
             protocol = cfg.protocol,
             table = cfg.table,
             metric = cfg.metric,
-            nexthop_objects = task.fib.uses_objects(),
+            nexthop_objects = uses_objects,
             existing = found_at_start,
             "route-sync started"
         );
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(task.run(rx));
-        Ok((RouteSync { tx, stats, ifs: shared_ifs, found_at_start }, events_rx))
+        Ok((RouteSync { tx, stats, ifs: shared_ifs, found_at_start, shared }, events_rx))
     }
 
     fn send(&self, cmd: Command) {
@@ -147,19 +162,52 @@ impl RouteSync {
 
     /// Desired state: `prefix` via `next_hops` (ECMP when more than one, duplicates ignored);
     /// replaces the previous next hops. An empty list is `remove`.
+    ///
+    /// Route changes are applied to the task's table right here (a short lock, no queued
+    /// command): next-hop sets are interned, so the routes of one peer share a single copy,
+    /// and a prefix changed again before the task gets to it is planned once.
     pub fn set(&self, prefix: IpNet, next_hops: Vec<IpAddr>) {
-        self.send(Command::Set(prefix, next_hops));
+        self.set_hops(prefix, &next_hops);
+    }
+
+    /// [`RouteSync::set`] with a borrowed list.
+    pub fn set_hops(&self, prefix: IpNet, next_hops: &[IpAddr]) {
+        self.set_many(std::iter::once((prefix, next_hops)));
+    }
+
+    /// Many [`RouteSync::set`]s under one lock (a whole UPDATE's NLRI). The task cannot plan
+    /// while the iterator runs: keep it cheap, and chunks in the thousands.
+    pub fn set_many<'a>(&self, routes: impl IntoIterator<Item = (IpNet, &'a [IpAddr])>) {
+        let ifs = self.ifs.read().unwrap_or_else(PoisonError::into_inner);
+        let mut fib = self.shared.fib();
+        for (prefix, next_hops) in routes {
+            fib.set(prefix, next_hops, &ifs);
+        }
+        drop(fib);
+        drop(ifs);
+        self.shared.wake.notify_one();
     }
 
     /// The RIB no longer has `prefix`: our route goes (a blackhole set for it stays).
     pub fn remove(&self, prefix: IpNet) {
-        self.send(Command::Remove(prefix));
+        self.remove_many(std::iter::once(prefix));
+    }
+
+    /// Many [`RouteSync::remove`]s under one lock.
+    pub fn remove_many(&self, prefixes: impl IntoIterator<Item = IpNet>) {
+        let mut fib = self.shared.fib();
+        for prefix in prefixes {
+            fib.remove(prefix);
+        }
+        drop(fib);
+        self.shared.wake.notify_one();
     }
 
     /// Blackhole route for `prefix` (the node's own Pod CIDR, as Calico does). While on, it
     /// takes precedence over next hops `set` for the same prefix.
     pub fn set_blackhole(&self, prefix: IpNet, on: bool) {
-        self.send(Command::Blackhole(prefix, on));
+        self.shared.fib().set_blackhole(prefix, on);
+        self.shared.wake.notify_one();
     }
 
     /// The RIB has converged after start (End-of-RIB from the peers): stale routes of a
@@ -200,5 +248,14 @@ impl RouteSync {
         let (done, wait) = oneshot::channel();
         self.send(Command::Shutdown { flush, done });
         let _ = wait.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn handle_can_be_shared_across_tasks() {
+        fn ok<T: Send + Sync + Clone + 'static>() {}
+        ok::<super::RouteSync>();
     }
 }

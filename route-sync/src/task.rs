@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use ipnet::IpNet;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 
 use crate::config::SyncOptions;
@@ -25,18 +23,18 @@ use crate::socket::{
 use netlink_packet_route::address::AddressHeader;
 use netlink_packet_route::link::LinkHeader;
 
+/// What the handle asks through the channel. Route changes (`set`, `remove`, blackholes) do
+/// not travel here: the handle applies them to the shared [`Fib`] directly and wakes the task,
+/// so a million of them cost no queued command each, and a prefix changed twice before the
+/// task runs is planned once.
 pub(crate) enum Command {
-    Set(IpNet, Vec<IpAddr>),
-    Remove(IpNet),
-    Blackhole(IpNet, bool),
     InitialSyncDone,
     Snapshot(oneshot::Sender<Vec<KernelRoute>>),
     Shutdown { flush: bool, done: oneshot::Sender<()> },
 }
 
-/// Commands applied per round before the next batch goes out (keeps the socket busy while
-/// the daemon is still pushing).
-const COMMANDS_PER_ROUND: usize = 4096;
+/// Commands applied per round before the next batch goes out.
+const COMMANDS_PER_ROUND: usize = 64;
 const RETRY_BASE: Duration = Duration::from_millis(500);
 /// Removals wait this long after the last command for more of them (a peer's withdrawals
 /// arriving in pieces) so that routes sharing a nexthop object go with one request...
@@ -46,8 +44,23 @@ const REMOVAL_HOLD_MAX: Duration = Duration::from_secs(2);
 /// Interface events come in bursts (link down drops addresses too): resync once after them.
 const RESYNC_DELAY: Duration = Duration::from_millis(50);
 
+/// State shared by the handles and the task. Lock order: `ifs` before `fib`; the task never
+/// holds the `fib` lock across an `await` (a guard is not `Send`) nor while sending to the
+/// kernel.
+pub(crate) struct Shared {
+    pub fib: Mutex<Fib>,
+    /// Route changes were made: the task has planning to do.
+    pub wake: Notify,
+}
+
+impl Shared {
+    pub fn fib(&self) -> MutexGuard<'_, Fib> {
+        self.fib.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 pub(crate) struct Task {
-    pub fib: Fib,
+    pub shared: Arc<Shared>,
     pub req: NlSocket,
     pub mon: NlSocket,
     pub ifs: Interfaces,
@@ -90,10 +103,18 @@ impl Task {
                 }
                 return;
             }
+            let touched = self.fib().take_touched();
+            if touched {
+                self.last_command = Instant::now();
+            }
             self.drain_monitor();
             self.timers().await;
-            let hold = self.hold_removals(!rx.is_empty());
-            if self.fib.has_work() || (self.fib.has_removals() && !hold) {
+            let hold = self.hold_removals(touched || !rx.is_empty());
+            let (work, removals) = {
+                let fib = self.fib();
+                (fib.has_work(), fib.has_removals())
+            };
+            if work || (removals && !hold) {
                 self.run_batch(hold).await;
                 self.publish_events();
                 tokio::task::yield_now().await;
@@ -127,6 +148,7 @@ impl Task {
                         return;
                     }
                 },
+                _ = self.shared.wake.notified() => {}
                 r = self.mon.readable() => {
                     if let Err(e) = r {
                         tracing::warn!(error = %e, "monitor socket");
@@ -137,12 +159,16 @@ impl Task {
         }
     }
 
+    fn fib(&self) -> MutexGuard<'_, Fib> {
+        self.shared.fib()
+    }
+
     /// Whether held removals should wait for more commands.
     /// (Judged before planning: the batch itself turns queued removals into held ones.)
     fn hold_removals(&mut self, commands_queued: bool) -> bool {
         let now = Instant::now();
         let more_coming = commands_queued || now < self.last_command + REMOVAL_COALESCE;
-        if !self.fib.has_removals() {
+        if !self.fib().has_removals() {
             self.removals_since = None;
             return more_coming;
         }
@@ -154,13 +180,10 @@ impl Task {
     async fn command(&mut self, cmd: Command) -> Option<(bool, Option<oneshot::Sender<()>>)> {
         self.last_command = Instant::now();
         match cmd {
-            Command::Set(prefix, hops) => self.fib.set(prefix, hops, &self.ifs),
-            Command::Remove(prefix) => self.fib.remove(prefix),
-            Command::Blackhole(prefix, on) => self.fib.set_blackhole(prefix, on),
             Command::InitialSyncDone => {
                 tracing::info!("initial sync done: purging stale routes");
                 self.purge_at = None;
-                self.fib.allow_purge();
+                self.fib().allow_purge();
             }
             Command::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot().await);
@@ -171,10 +194,14 @@ impl Task {
     }
 
     async fn snapshot(&mut self) -> Vec<KernelRoute> {
-        let seq = self.fib.next_seq();
-        self.fib.next_seq();
-        match dump::routes(&mut self.req, &self.fib.identity(), seq).await {
-            Ok(routes) => self.fib.view(routes, &self.ifs),
+        let (seq, id) = {
+            let mut fib = self.fib();
+            let seq = fib.next_seq();
+            fib.next_seq();
+            (seq, fib.identity())
+        };
+        match dump::routes(&mut self.req, &id, seq).await {
+            Ok(routes) => self.fib().view(routes, &self.ifs),
             Err(e) => {
                 tracing::warn!(error = %e, "route dump for snapshot failed");
                 Vec::new()
@@ -185,7 +212,7 @@ impl Task {
     async fn shutdown(&mut self, flush: bool) {
         if !flush {
             // Apply what was asked before the shutdown, then leave everything in place.
-            while self.fib.has_work() || self.fib.has_removals() {
+            while self.fib().pending() {
                 self.run_batch(false).await;
             }
             self.publish_events();
@@ -193,15 +220,22 @@ impl Task {
             return;
         }
         tracing::info!("route-sync stopping, flushing our routes");
-        self.fib.clear_all();
+        self.fib().clear_all();
         let mut rounds = 0u32;
-        while self.fib.has_work() || self.fib.has_removals() || self.fib.has_failed() {
-            if !self.fib.has_work() && !self.fib.has_removals() {
+        loop {
+            let (pending, failed) = {
+                let fib = self.fib();
+                (fib.pending(), fib.has_failed())
+            };
+            if !pending && !failed {
+                break;
+            }
+            if !pending {
                 rounds += 1;
                 if rounds > 3 {
                     break;
                 }
-                self.fib.retry_failed();
+                self.fib().retry_failed();
             }
             self.run_batch(false).await;
         }
@@ -213,11 +247,11 @@ impl Task {
         if self.purge_at.is_some_and(|t| now >= t) {
             tracing::info!("graceful restart grace period over: purging stale routes");
             self.purge_at = None;
-            self.fib.allow_purge();
+            self.fib().allow_purge();
         }
         if self.retry_at.is_some_and(|t| now >= t) {
             self.retry_at = None;
-            self.fib.retry_failed();
+            self.fib().retry_failed();
         }
         if self.resync_at.is_some_and(|t| now >= t) {
             self.resync_at = None;
@@ -238,28 +272,33 @@ impl Task {
 
     /// Reads links, addresses, nexthop objects and our routes again and re-plans everything.
     pub async fn resync(&mut self) -> io::Result<()> {
-        let seq = self.fib.next_seq();
+        let seq = self.fib().next_seq();
         for _ in 0..3 {
-            self.fib.next_seq();
+            self.fib().next_seq();
         }
         let ifs = dump::interfaces(&mut self.req, seq).await?;
         self.set_interfaces(ifs);
-        let nexthops: Option<Vec<NexthopMessage>> = if self.fib.uses_objects() {
-            let seq = self.fib.next_seq();
+        let uses_objects = self.fib().uses_objects();
+        let nexthops: Option<Vec<NexthopMessage>> = if uses_objects {
+            let seq = self.fib().next_seq();
             let found = dump::nexthops(&mut self.req, seq).await?;
             if found.is_none() {
                 tracing::info!("kernel has no nexthop objects: routes carry their gateways");
-                self.fib.disable_objects();
+                self.fib().disable_objects();
             }
             found
         } else {
             None
         };
-        let seq = self.fib.next_seq();
-        self.fib.next_seq();
-        let routes = dump::routes(&mut self.req, &self.fib.identity(), seq).await?;
+        let (seq, id) = {
+            let mut fib = self.fib();
+            let seq = fib.next_seq();
+            fib.next_seq();
+            (seq, fib.identity())
+        };
+        let routes = dump::routes(&mut self.req, &id, seq).await?;
         tracing::debug!(routes = routes.len(), "kernel view loaded");
-        self.fib.load_kernel(routes, nexthops.as_deref());
+        self.fib().load_kernel(routes, nexthops.as_deref());
         Ok(())
     }
 
@@ -269,7 +308,7 @@ impl Task {
         if let Ok(mut shared) = self.shared_ifs.write() {
             *shared = self.ifs.clone();
         }
-        self.fib.interfaces_changed(&self.ifs)
+        self.shared.fib().interfaces_changed(&self.ifs)
     }
 
     fn drain_monitor(&mut self) {
@@ -278,6 +317,7 @@ impl Task {
         // Links that went down or lost an address: the kernel may have flushed routes through
         // them without telling (IPv4 sends no RTM_DELROUTE for those).
         let mut hit: Vec<u32> = Vec::new();
+        let protocol = self.fib().identity().protocol;
         loop {
             let datagram = match self.mon.try_recv() {
                 Ok(Some(d)) => d,
@@ -294,7 +334,8 @@ impl Task {
                 match m.message_type {
                     RTM_NEWROUTE | RTM_DELROUTE => {
                         if let Some(r) = route_msg::parse_route(m.payload) {
-                            self.fib.on_route_event(m.message_type == RTM_DELROUTE, m.flags, r);
+                            let deleted = m.message_type == RTM_DELROUTE;
+                            self.shared.fib().on_route_event(deleted, m.flags, r);
                         }
                     }
                     RTM_NEWLINK | RTM_DELLINK
@@ -315,7 +356,7 @@ impl Task {
                     RTM_NEWNEXTHOP | RTM_DELNEXTHOP => {
                         // Someone else touched one of our objects (ours are filtered out).
                         let ours = NexthopMessage::parse(m.payload)
-                            .is_some_and(|nh| nh.protocol == self.fib.identity().protocol);
+                            .is_some_and(|nh| nh.protocol == protocol);
                         if ours {
                             tracing::info!("nexthop object of ours changed behind our back");
                             resync = true;
@@ -326,7 +367,10 @@ impl Task {
             }
         }
         if links_changed {
-            let used = hit.iter().any(|i| self.fib.uses_interface(*i));
+            let used = {
+                let fib = self.fib();
+                hit.iter().any(|i| fib.uses_interface(*i))
+            };
             let ifs = self.ifs.clone();
             // Pod interfaces come and go all the time: only changes that touch our next hops
             // are worth reading the table again.
@@ -338,13 +382,13 @@ impl Task {
     }
 
     async fn run_batch(&mut self, hold_removals: bool) {
-        let batch = self.fib.plan(&self.ifs, self.opts.batch_bytes, hold_removals);
+        let batch = self.shared.fib().plan(&self.ifs, self.opts.batch_bytes, hold_removals);
         if batch.ops.is_empty() {
             return;
         }
         if let Err(e) = self.req.send(&batch.buf) {
             tracing::warn!(error = %e, requests = batch.ops.len(), "netlink send failed, will retry");
-            self.fib.batch_lost(batch.ops);
+            self.fib().batch_lost(batch.ops);
             self.arm_retry();
             return;
         }
@@ -370,13 +414,14 @@ impl Task {
                 }
             }
         }
-        let conflicts = self.fib.complete(batch.ops, &errors);
+        let conflicts = self.fib().complete(batch.ops, &errors);
         for prefix in conflicts {
-            let seq = self.fib.next_seq();
+            let seq = self.fib().next_seq();
             let owner = dump::slot_owner(&mut self.req, &prefix, seq).await;
-            self.fib.conflict_owner(prefix, owner);
+            self.fib().conflict_owner(prefix, owner);
         }
-        if self.fib.has_failed() {
+        let failed = self.fib().has_failed();
+        if failed {
             self.arm_retry();
         } else {
             self.retry_interval = RETRY_BASE;
@@ -391,14 +436,14 @@ impl Task {
     }
 
     fn publish_events(&mut self) {
-        let mut events = self.fib.take_events();
+        let (mut events, idle, in_sync) = {
+            let mut fib = self.fib();
+            (fib.take_events(), !fib.pending(), fib.in_sync())
+        };
         // Judged only when idle, so that ordinary route churn does not flip it.
-        if !self.fib.has_work() && !self.fib.has_removals() {
-            let in_sync = self.fib.in_sync();
-            if self.last_in_sync != Some(in_sync) {
-                self.last_in_sync = Some(in_sync);
-                events.push(KernelEvent::InSync(in_sync));
-            }
+        if idle && self.last_in_sync != Some(in_sync) {
+            self.last_in_sync = Some(in_sync);
+            events.push(KernelEvent::InSync(in_sync));
         }
         for ev in events {
             if let Err(e) = self.events.try_send(ev) {

@@ -8,6 +8,7 @@ use bytes::BytesMut;
 use ipnet::IpNet;
 
 use super::attrs::Attrs;
+use super::core::WARM_BATCH;
 use super::decision::DEFAULT_LOCAL_PREF;
 use super::path::{Dest, Path, LOCAL_SLOT};
 use super::peer::{PeerInfo, PeerSlot};
@@ -284,8 +285,7 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
     }
     let mut dirty = std::mem::take(K::dirty(peer));
     // Sorted: duplicates go, and prefixes of one UPDATE (one source set) come together.
-    dirty.sort_unstable();
-    dirty.dedup();
+    K::sort_dedup(&mut dirty);
     if dirty.len() > max {
         *K::dirty(peer) = dirty.split_off(max);
     }
@@ -300,7 +300,10 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
     let mut last: Option<((usize, u16), Option<usize>)> = None;
     let mut by_attrs: HashMap<Attrs, usize> = HashMap::new();
     let first_bucket = batch.announcements.len();
-    for key in dirty {
+    for (i, &key) in dirty.iter().enumerate() {
+        if i % WARM_BATCH == 0 {
+            table.warm(dirty[i..].iter().take(WARM_BATCH).copied());
+        }
         let net = key.net();
         let best = table.dests.get(&key).and_then(Dest::best);
         let bucket = best

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::attrs::Attrs;
-use super::core::{remove, upsert};
+use super::core::{remove, upsert, WARM_BATCH};
 use super::decision::DEFAULT_LOCAL_PREF;
 use super::path::{Path, REJECTED};
 use super::prefix::{V4, V6};
@@ -146,9 +146,12 @@ impl Rib {
 
     fn withdraw<K: FamilyKey>(&mut self, slot: u16, nlri: &[Nlri], out: &mut Changes) {
         let (table, sh) = K::split(self);
-        for n in nlri {
-            if let Some(key) = K::from_net(&n.prefix) {
-                remove(table, sh, out, key, slot, n.path_id.unwrap_or(0));
+        for chunk in nlri.chunks(WARM_BATCH) {
+            table.warm(chunk.iter().filter_map(|n| K::from_net(&n.prefix)));
+            for n in chunk {
+                if let Some(key) = K::from_net(&n.prefix) {
+                    remove(table, sh, out, key, slot, n.path_id.unwrap_or(0));
+                }
             }
         }
     }
@@ -171,11 +174,15 @@ impl Rib {
             }
         };
         let Some(policy) = sh.peer(slot).map(|p| p.info.import.clone()) else { return };
-        for n in a.nlri {
-            let Some(key) = K::from_net(&n.prefix) else { continue };
-            let flags = if policy.accepts(&n.prefix) { 0 } else { REJECTED };
-            let path = Path { attrs: attrs.clone(), path_id: n.path_id.unwrap_or(0), slot, flags };
-            upsert(table, sh, out, key, path);
+        for chunk in a.nlri.chunks(WARM_BATCH) {
+            table.warm(chunk.iter().filter_map(|n| K::from_net(&n.prefix)));
+            for n in chunk {
+                let Some(key) = K::from_net(&n.prefix) else { continue };
+                let flags = if policy.accepts(&n.prefix) { 0 } else { REJECTED };
+                let path =
+                    Path { attrs: attrs.clone(), path_id: n.path_id.unwrap_or(0), slot, flags };
+                upsert(table, sh, out, key, path);
+            }
         }
         sh.graveyard.push(attrs);
     }

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
-use super::prefix::{V4, V6};
+use super::prefix::{PrefixKey, V4, V6};
 use crate::policy::Policy;
 use crate::wire::{Family, MpNextHop};
 
@@ -104,10 +104,9 @@ impl PeerSlot {
     /// Queue `key` on `list`, compacting the list instead of growing it when at least half of
     /// it is duplicates.
     #[inline]
-    pub(crate) fn queue<K: Ord + Copy>(list: &mut Vec<K>, key: K) {
+    pub(crate) fn queue<K: PrefixKey>(list: &mut Vec<K>, key: K) {
         if list.len() == list.capacity() && list.len() >= 4096 {
-            list.sort_unstable();
-            list.dedup();
+            K::sort_dedup(list);
             if list.len() * 2 > list.capacity() {
                 list.reserve(list.len());
             }

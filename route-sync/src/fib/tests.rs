@@ -64,9 +64,9 @@ fn install_uses_one_object_per_gateway_and_a_group_for_ecmp() {
     let ifs = ifs();
     let mut f = fib(true);
     f.allow_purge();
-    f.set(net("198.19.1.0/24"), vec![ip("198.18.0.2")], &ifs);
-    f.set(net("198.19.2.0/24"), vec![ip("198.18.0.2")], &ifs);
-    f.set(net("198.19.3.0/24"), vec![ip("198.18.0.3"), ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.1.0/24"), &[ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.2.0/24"), &[ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.3.0/24"), &[ip("198.18.0.3"), ip("198.18.0.2")], &ifs);
     let b = f.plan(&ifs, 60 * 1024, false);
     // nh(.2), route, route, nh(.3), group, route
     assert_eq!(types(&b), vec![104, 24, 24, 104, 104, 24]);
@@ -75,7 +75,7 @@ fn install_uses_one_object_per_gateway_and_a_group_for_ecmp() {
     assert_eq!(Stats::get(&f.stats.install_ok), 3);
     assert!(f.in_sync());
     // Setting the same again is a no-op.
-    f.set(net("198.19.1.0/24"), vec![ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.1.0/24"), &[ip("198.18.0.2")], &ifs);
     let b = f.plan(&ifs, 60 * 1024, false);
     assert!(b.ops.is_empty());
 }
@@ -86,7 +86,7 @@ fn removing_all_users_of_an_object_deletes_the_object_only() {
     let mut f = fib(true);
     f.allow_purge();
     for i in 0..100u8 {
-        f.set(net(&format!("198.19.{i}.0/24")), vec![ip("198.18.0.2")], &ifs);
+        f.set(net(&format!("198.19.{i}.0/24")), &[ip("198.18.0.2")], &ifs);
     }
     settle(&mut f, &ifs);
     for i in 0..100u8 {
@@ -109,8 +109,8 @@ fn partial_removal_deletes_routes_and_keeps_the_object() {
     let ifs = ifs();
     let mut f = fib(true);
     f.allow_purge();
-    f.set(net("198.19.1.0/24"), vec![ip("198.18.0.2")], &ifs);
-    f.set(net("198.19.2.0/24"), vec![ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.1.0/24"), &[ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.2.0/24"), &[ip("198.18.0.2")], &ifs);
     settle(&mut f, &ifs);
     f.remove(net("198.19.1.0/24"));
     let b = f.plan(&ifs, 60 * 1024, false);
@@ -122,7 +122,7 @@ fn inline_fallback_and_multipath() {
     let ifs = ifs();
     let mut f = fib(false);
     f.allow_purge();
-    f.set(net("2001:db8:1::/64"), vec![ip("2001:db8::3"), ip("2001:db8::2")], &ifs);
+    f.set(net("2001:db8:1::/64"), &[ip("2001:db8::3"), ip("2001:db8::2")], &ifs);
     let b = f.plan(&ifs, 60 * 1024, false);
     let Op::Route { new: Some(RouteTarget::Gateways(g)), .. } = &b.ops[0].1 else { panic!() };
     assert_eq!(g, &vec![(ip("2001:db8::2"), 3), (ip("2001:db8::3"), 3)]);
@@ -133,8 +133,8 @@ fn errors_are_counted_retried_and_eexist_is_a_conflict() {
     let ifs = ifs();
     let mut f = fib(false);
     f.allow_purge();
-    f.set(net("198.19.1.0/24"), vec![ip("198.18.0.2")], &ifs);
-    f.set(net("198.19.2.0/24"), vec![ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.1.0/24"), &[ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.2.0/24"), &[ip("198.18.0.2")], &ifs);
     let b = f.plan(&ifs, 60 * 1024, false);
     let errors: HashMap<u32, i32> =
         [(b.ops[0].0, libc::EEXIST), (b.ops[1].0, libc::ENETUNREACH)].into_iter().collect();
@@ -160,7 +160,7 @@ fn unreachable_next_hop_is_reported_and_not_installed() {
     let ifs = ifs();
     let mut f = fib(true);
     f.allow_purge();
-    f.set(net("198.19.1.0/24"), vec![ip("198.18.5.2")], &ifs);
+    f.set(net("198.19.1.0/24"), &[ip("198.18.5.2")], &ifs);
     assert_eq!(f.take_events(), vec![KernelEvent::NextHopsUnreachable(vec![ip("198.18.5.2")])]);
     assert!(settle(&mut f, &ifs).is_empty());
 }
@@ -182,7 +182,7 @@ fn stale_routes_wait_for_the_purge_and_are_taken_over_when_set() {
     f.remove(net("198.19.2.0/24"));
     f.set_blackhole(net("198.19.2.0/24"), false);
     assert!(settle(&mut f, &ifs).is_empty());
-    f.set(net("198.19.1.0/24"), vec![ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.1.0/24"), &[ip("198.18.0.2")], &ifs);
     assert!(settle(&mut f, &ifs).is_empty(), "same route: taken over without a request");
     f.allow_purge();
     let ops = settle(&mut f, &ifs);
@@ -198,7 +198,7 @@ fn our_route_deleted_behind_our_back_is_put_back() {
     let ifs = ifs();
     let mut f = fib(false);
     f.allow_purge();
-    f.set(net("198.19.1.0/24"), vec![ip("198.18.0.2")], &ifs);
+    f.set(net("198.19.1.0/24"), &[ip("198.18.0.2")], &ifs);
     settle(&mut f, &ifs);
     let gone = ParsedRoute {
         prefix: net("198.19.1.0/24"),
@@ -220,4 +220,53 @@ fn our_route_deleted_behind_our_back_is_put_back() {
         target: RouteTarget::Blackhole,
     };
     assert!(!f.on_route_event(false, 0, other));
+}
+
+#[test]
+fn refused_object_flush_falls_back_to_route_deletes_and_a_route_set_again_stays() {
+    let ifs = ifs();
+    let mut f = fib(true);
+    f.allow_purge();
+    for i in 0..10u8 {
+        f.set(net(&format!("198.19.{i}.0/24")), &[ip("198.18.0.2")], &ifs);
+    }
+    settle(&mut f, &ifs);
+    for i in 0..10u8 {
+        f.remove(net(&format!("198.19.{i}.0/24")));
+    }
+    let b = f.plan(&ifs, 60 * 1024, false);
+    assert_eq!(types(&b), vec![105]);
+    // The RIB wants one back while the flush is in flight (the handle applies it directly).
+    f.set(net("198.19.3.0/24"), &[ip("198.18.0.2")], &ifs);
+    let seq = b.ops[0].0;
+    f.complete(b.ops, &HashMap::from([(seq, libc::EPERM)]));
+    let ops = settle(&mut f, &ifs);
+    let deletes = ops.iter().filter(|op| matches!(op, Op::Route { new: None, .. })).count();
+    assert_eq!(deletes, 9, "route by route, except the one set again");
+    assert_eq!(Stats::get(&f.stats.installed), 1);
+    assert_eq!(f.len(), 1);
+}
+
+#[test]
+fn sets_are_interned_and_released() {
+    let ifs = ifs();
+    let mut f = fib(true);
+    f.allow_purge();
+    for i in 0..10u8 {
+        // Unsorted and duplicated: the same set as [.2, .3].
+        f.set(
+            net(&format!("198.19.{i}.0/24")),
+            &[ip("198.18.0.3"), ip("198.18.0.2"), ip("198.18.0.3")],
+            &ifs,
+        );
+    }
+    assert_eq!(f.next_hops.len(), 2);
+    assert_eq!(f.next_hops[&ip("198.18.0.2")].routes, 1, "counted once per set");
+    settle(&mut f, &ifs);
+    for i in 0..10u8 {
+        f.set(net(&format!("198.19.{i}.0/24")), &[ip("198.18.0.2")], &ifs);
+    }
+    assert_eq!(f.next_hops.len(), 1, "the ECMP set was released");
+    settle(&mut f, &ifs);
+    assert_eq!(Stats::get(&f.stats.installed), 10);
 }
