@@ -20,6 +20,8 @@ use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::peer::connection::canonical_ip;
 
+/// Kernel route changes handed to route-sync per call.
+const KERNEL_CHUNK: usize = 2048;
 /// Inputs handled before outputs are flushed.
 const BATCH: usize = 2048;
 /// Without graceful restart, how long start-up waits for every peer's End-of-RIB before the
@@ -359,12 +361,17 @@ impl RibTask {
     /// Collect what an operation changed: kernel routes now, peers to pump at the flush.
     pub(super) fn absorb(&mut self, changes: Changes) {
         if let Some(kernel) = &self.kernel {
-            for change in changes.fib {
-                if change.next_hops.is_empty() {
-                    kernel.remove(change.prefix);
-                } else {
-                    kernel.set(change.prefix, change.next_hops);
-                }
+            // A few thousand routes per call: route-sync takes its table lock once per call
+            // and cannot plan kernel requests while we hold it.
+            for chunk in changes.fib.chunks(KERNEL_CHUNK) {
+                kernel
+                    .remove_many(chunk.iter().filter(|c| c.next_hops.is_empty()).map(|c| c.prefix));
+                kernel.set_many(
+                    chunk
+                        .iter()
+                        .filter(|c| !c.next_hops.is_empty())
+                        .map(|c| (c.prefix, c.next_hops.as_slice())),
+                );
             }
         }
         self.dirty.extend(changes.pending_peers);
