@@ -59,7 +59,6 @@ impl Daemon {
             http_task,
             restarting,
         };
-        daemon.send_rib(super::reload::global_settings(&config)).await;
         daemon.send_rib(RibInput::Originate(config.originate.clone())).await;
         for neighbor in &config.neighbors {
             daemon.add_peer(neighbor).await;

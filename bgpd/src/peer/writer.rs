@@ -57,12 +57,6 @@ impl UpdateSender {
     pub fn capacity(&self) -> usize {
         self.tx.capacity()
     }
-
-    /// A sender whose queue is drained by nobody (tests).
-    pub fn detached(capacity: usize) -> (UpdateSender, mpsc::Receiver<Bytes>) {
-        let (tx, rx) = mpsc::channel(capacity);
-        (UpdateSender { tx, want_drain: Arc::new(AtomicBool::new(false)) }, rx)
-    }
 }
 
 /// The session's handle on the writer.

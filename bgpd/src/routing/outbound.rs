@@ -24,25 +24,15 @@ impl RibTask {
     pub(super) fn flush(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
         for id in dirty {
-            if !self.pump(id) {
-                // Still blocked: it is marked again when its writer drains.
-            }
+            self.pump(id);
         }
     }
 
-    /// Returns whether the peer is fully flushed.
-    fn pump(&mut self, id: PeerId) -> bool {
-        let Some(addr) = self.peers.address_of(id) else { return true };
-        loop {
-            if !self.push_backlog(&addr) {
-                return false;
-            }
-            if !self.rib.has_pending(id) {
-                return true;
-            }
-            if !self.encode_batch(id, &addr) {
-                return true;
-            }
+    /// Send the peer's pending work until done or its writer queue is full (then the
+    /// writer's drained callback marks it dirty again).
+    fn pump(&mut self, id: PeerId) {
+        let Some(addr) = self.peers.address_of(id) else { return };
+        while self.push_backlog(&addr) && self.rib.has_pending(id) && self.encode_batch(id, &addr) {
         }
     }
 

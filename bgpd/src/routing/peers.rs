@@ -41,6 +41,7 @@ pub struct PeerEntry {
 #[derive(Default)]
 pub struct Peers {
     by_addr: HashMap<PeerKey, PeerEntry>,
+    by_id: HashMap<PeerId, PeerKey>,
     next_id: u32,
 }
 
@@ -56,6 +57,7 @@ impl Peers {
         });
         if entry.id == id {
             self.next_id += 1;
+            self.by_id.insert(id, addr);
         }
         entry.settings = settings;
         entry
@@ -70,11 +72,13 @@ impl Peers {
     }
 
     pub fn remove(&mut self, addr: &PeerKey) -> Option<PeerEntry> {
-        self.by_addr.remove(addr)
+        let entry = self.by_addr.remove(addr)?;
+        self.by_id.remove(&entry.id);
+        Some(entry)
     }
 
     pub fn address_of(&self, id: PeerId) -> Option<IpAddr> {
-        self.by_addr.iter().find(|(_, e)| e.id == id).map(|(a, _)| *a)
+        self.by_id.get(&id).copied()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&PeerKey, &PeerEntry)> {

@@ -2,7 +2,7 @@
 use std::net::IpAddr;
 
 use bgp_core::rib::{PathView, RouteExplain};
-use bgp_core::wire::{Family, Origin};
+use bgp_core::wire::Origin;
 use ipnet::IpNet;
 use serde_json::{json, Map, Value};
 
@@ -25,23 +25,13 @@ impl RibTask {
                 Value::Object(map)
             }
             Query::Routes { prefix, received_from, advertised_to, explain } => {
-                let prefixes: Vec<IpNet> = match prefix {
-                    Some(p) => vec![p.trunc()],
-                    None => {
-                        let mut all = self.rib.prefixes(Family::IPV4_UNICAST);
-                        all.extend(self.rib.prefixes(Family::IPV6_UNICAST));
-                        all
-                    }
-                };
-                let mut out = Vec::new();
-                for p in prefixes {
-                    let Some(route) = self.rib.explain(&p) else { continue };
-                    if let Some(v) = route_json(&route, received_from, advertised_to, explain, self)
-                    {
-                        out.push(v);
-                    }
-                }
-                Value::Array(out)
+                let routes = self.rib.routes(prefix.as_ref());
+                Value::Array(
+                    routes
+                        .iter()
+                        .filter_map(|r| route_json(r, received_from, advertised_to, explain, self))
+                        .collect(),
+                )
             }
         }
     }
