@@ -133,6 +133,7 @@ impl PolicyRule {
 impl Policy {
     /// Does the policy let `prefix` through? `All`: yes; `None`: no; rules: the action of the
     /// first rule that matches, and reject when none does.
+    #[inline]
     pub fn accepts(&self, prefix: &IpNet) -> bool {
         match self {
             Policy::All => true,

@@ -27,7 +27,8 @@
 # wait_in/out: seconds the target was runnable but waiting for its CPU (schedstat) per phase.
 #
 # Before each target the script waits for an idle machine (see wait_quiet).
-# Env: PERF=1 records `perf record -g` of the target into the work directory (with KEEP=1);
+# Env: PERF=1 records `perf record -g` of the target into the work directory (with KEEP=1;
+# PERF_CALLGRAPH="--call-graph dwarf" for binaries without frame pointers);
 # BGPD_BIN, BGPBLAST_BIN (default target/release/{bgpd,examples/bgpblast}), TIMEOUT
 # (default 120), KEEP=1 keeps the work directory, BENCH_DIR (default /tmp/bench.$$).
 set -uo pipefail
@@ -364,7 +365,7 @@ run_target() {
   cpu0=$(cpu_secs)
   local busy0 rq0; busy0=$(cpu_busy_ticks); rq0=$(runq_secs)
   if [ -n "${PERF:-}" ]; then
-    perf record -F 499 -g -o "$WORK/perf.data" -p "$(IFS=,; echo "${TARGET_PIDS[*]}")" \
+    perf record -F "${PERF_FREQ:-499}" ${PERF_CALLGRAPH:--g} -o "$WORK/perf.data" -p "$(IFS=,; echo "${TARGET_PIDS[*]}")" \
       >"$WORK/perf.out" 2>&1 &
     PERF_PID=$!; PIDS+=("$PERF_PID"); sleep 0.5
   fi

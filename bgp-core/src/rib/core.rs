@@ -13,6 +13,7 @@ use super::path::{Dest, Path, REJECTED, SELECTED, STALE};
 use super::peer::PeerSlot;
 use super::prefix::{PrefixMap, SeededState};
 use super::{Changes, FamilyKey, FibChange, Shared};
+use crate::policy::Policy;
 
 /// One address family's destinations.
 pub(crate) struct Table<K> {
@@ -114,12 +115,12 @@ impl Shared {
             }
             _ => false,
         };
-        if same || self.up.is_empty() {
+        if same || self.exporters.is_empty() {
             return;
         }
         let net = key.net();
-        for i in 0..self.up.len() {
-            let dst = self.up[i];
+        for i in 0..self.exporters.len() {
+            let dst = self.exporters[i];
             let Some(dst_info) = self.peer(dst).map(|p| &p.info) else { continue };
             let old_ok = before.best.as_ref().is_some_and(|b| {
                 exportable(&self.peers, b.0, &b.2, dst, dst_info, K::FAMILY, &net)
@@ -139,6 +140,19 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Recompute [`Shared::exporters`] after a peer came up or went down or changed its
+    /// export policy.
+    pub(crate) fn refresh_exporters(&mut self) {
+        let peers = &self.peers;
+        self.exporters.clear();
+        self.exporters.extend(self.up.iter().copied().filter(|&slot| {
+            peers
+                .get(usize::from(slot))
+                .and_then(Option::as_ref)
+                .is_some_and(|p| p.info.export != Policy::None)
+        }));
     }
 
     /// Counters for a path entering a peer's Adj-RIB-In.

@@ -61,6 +61,7 @@ impl Rib {
             p.counts.advertised = 0;
         }
         self.sh.up.push(slot);
+        self.sh.refresh_exporters();
         let advertised = queue_all::<V4>(self, slot) + queue_all::<V6>(self, slot);
         if let Some(p) = self.sh.peer_mut(slot) {
             p.counts.advertised = advertised;
@@ -108,6 +109,12 @@ impl Rib {
     pub fn end_of_rib(&mut self, peer: PeerId, family: Family) -> Result<Changes, RibError> {
         let slot = self.sh.slot_of(peer)?;
         let mut out = Changes::default();
+        if !self.has_stale(slot) {
+            // The common case (no restart in progress): no pass over the table.
+            self.release_if_idle(peer, slot);
+            self.done(&mut out);
+            return Ok(out);
+        }
         match family {
             Family::IPV4_UNICAST => self.drop_paths::<V4>(slot, |p| p.has(STALE), &mut out),
             Family::IPV6_UNICAST => self.drop_paths::<V6>(slot, |p| p.has(STALE), &mut out),
@@ -122,8 +129,10 @@ impl Rib {
     pub fn purge_stale(&mut self, peer: PeerId) -> Result<Changes, RibError> {
         let slot = self.sh.slot_of(peer)?;
         let mut out = Changes::default();
-        self.drop_paths::<V4>(slot, |p| p.has(STALE), &mut out);
-        self.drop_paths::<V6>(slot, |p| p.has(STALE), &mut out);
+        if self.has_stale(slot) {
+            self.drop_paths::<V4>(slot, |p| p.has(STALE), &mut out);
+            self.drop_paths::<V6>(slot, |p| p.has(STALE), &mut out);
+        }
         self.release_if_idle(peer, slot);
         self.done(&mut out);
         Ok(out)
@@ -150,7 +159,9 @@ impl Rib {
         if p.info.export != export {
             let old = p.info.clone();
             p.info.export = export;
-            if p.up {
+            let up = p.up;
+            self.sh.refresh_exporters();
+            if up {
                 self.reexport::<V4>(slot, &old);
                 self.reexport::<V6>(slot, &old);
             }
@@ -285,9 +296,15 @@ impl Rib {
         }
     }
 
+    /// Does `slot` hold stale paths (its counter, kept by every path entering or leaving)?
+    fn has_stale(&self, slot: u16) -> bool {
+        self.sh.peer(slot).is_some_and(|p| p.counts.stale > 0)
+    }
+
     /// Take `slot` out of the export targets and drop its work list.
     fn stop_export(&mut self, slot: u16) {
         self.sh.up.retain(|&s| s != slot);
+        self.sh.refresh_exporters();
         if let Some(p) = self.sh.peer_mut(slot) {
             p.up = false;
             p.dirty4 = Vec::new();

@@ -146,8 +146,11 @@ pub(crate) struct Shared {
     /// Slot 0 stands for ourselves (locally originated routes).
     pub(crate) peers: Vec<Option<PeerSlot>>,
     pub(crate) slots: HashMap<PeerId, u16>,
-    /// Slots of established peers (export targets).
+    /// Slots of established peers.
     pub(crate) up: Vec<u16>,
+    /// The slots of `up` whose export policy can accept something: the peers a change of
+    /// best path is offered to (a peer with `export: none` costs nothing per route).
+    pub(crate) exporters: Vec<u16>,
     pub(crate) interner: attrs::Interner,
     pub(crate) resolver: Box<dyn NextHopResolver>,
     /// Next hops the daemon declared reachable or unreachable (over `resolver`).
@@ -231,6 +234,7 @@ impl Rib {
                 peers: vec![Some(local)],
                 slots: HashMap::new(),
                 up: Vec::new(),
+                exporters: Vec::new(),
                 interner,
                 resolver: Box::new(AllReachable),
                 overrides: HashMap::new(),
@@ -249,6 +253,12 @@ impl Rib {
         &self.sh.config
     }
 
+    /// Destinations in the Loc-RIB, both families (cheap: no pass over the tables).
+    pub fn prefix_count(&self) -> usize {
+        self.v4.dests.len() + self.v6.dests.len()
+    }
+
+    /// Table statistics; counting the best paths is a pass over both tables.
     pub fn stats(&self) -> RibStats {
         let best4 = self.v4.dests.values().filter(|d| d.best().is_some()).count();
         let best6 = self.v6.dests.values().filter(|d| d.best().is_some()).count();
@@ -278,11 +288,16 @@ impl Rib {
 }
 
 impl Rib {
-    /// End of a public operation: release dropped attribute sets, list the peers with work,
-    /// and give memory back when a table has shrunk to a quarter of its capacity (after a
-    /// peer with a full table went away).
+    /// End of a public operation: release dropped attribute sets, list the peers with work.
     pub(crate) fn done(&mut self, out: &mut Changes) {
         self.sh.finish(out);
+    }
+
+    /// Give memory back when a table has shrunk to a quarter of its capacity (after a peer
+    /// with a full table went away). Shrinking rehashes what is left, so the daemon calls
+    /// this when the RIB is idle rather than after every operation: after a full withdrawal
+    /// the table is empty by then and shrinking it costs nothing.
+    pub fn compact(&mut self) {
         self.v4.maybe_shrink();
         self.v6.maybe_shrink();
     }

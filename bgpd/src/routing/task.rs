@@ -24,6 +24,8 @@ use crate::peer::connection::canonical_ip;
 const KERNEL_CHUNK: usize = 2048;
 /// Inputs handled before outputs are flushed.
 const BATCH: usize = 2048;
+/// Quiet time after which the RIB gives back the memory of withdrawn routes.
+const COMPACT_WHEN_IDLE: Duration = Duration::from_secs(2);
 /// Without graceful restart, how long start-up waits for every peer's End-of-RIB before the
 /// kernel's leftover routes of ours are purged anyway.
 const INITIAL_SYNC_BOUND: Duration = Duration::from_secs(30);
@@ -39,6 +41,8 @@ pub struct RibTask {
     /// Peers with Adj-RIB-Out work or a backlog to push.
     pub(super) dirty: BTreeSet<PeerId>,
     started: Instant,
+    /// When the last input from a session was handled (the RIB compacts when idle).
+    last_input: Instant,
     initial_sync_bound: Duration,
     initial_sync_done: bool,
     kernel_in_sync: bool,
@@ -83,6 +87,7 @@ impl RibTask {
             health,
             dirty: BTreeSet::new(),
             started: Instant::now(),
+            last_input: Instant::now(),
             initial_sync_bound,
             initial_sync_done: false,
             kernel_in_sync: false,
@@ -100,6 +105,7 @@ impl RibTask {
             tokio::select! {
                 input = rx.recv() => {
                     let Some(input) = input else { return };
+                    self.last_input = Instant::now();
                     self.handle(input);
                     let mut n = 1;
                     while n < BATCH {
@@ -381,11 +387,10 @@ impl RibTask {
         self.health.rib_beat();
         self.expire_stale();
         self.check_initial_sync();
-        let stats = self.rib.stats();
-        self.metrics
-            .rib_routes
-            .with_label_values(&["loc"])
-            .set((stats.ipv4_prefixes + stats.ipv6_prefixes) as i64);
+        if self.last_input.elapsed() >= COMPACT_WHEN_IDLE {
+            self.rib.compact();
+        }
+        self.metrics.rib_routes.with_label_values(&["loc"]).set(self.rib.prefix_count() as i64);
         let ids: Vec<(PeerKey, PeerId)> = self.peers.iter().map(|(a, e)| (*a, e.id)).collect();
         let mut received_total = 0;
         for (addr, id) in ids {

@@ -323,3 +323,27 @@ fn well_known_communities_limit_export() {
     // Still installed locally.
     assert_eq!(r.fib_table().len(), 4);
 }
+
+#[test]
+fn a_peer_with_export_none_is_offered_nothing_until_its_policy_opens() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let mut closed = peer("198.18.2.1", 65002, "2.2.2.2");
+    closed.export = Policy::None;
+    let e2 = up(&mut r, 2, closed);
+    let c = r.apply_update(e1, &announce(&[P], attrs(&[65001]), "198.18.1.1")).unwrap();
+    assert!(c.pending_peers.is_empty(), "nothing queued for export none");
+    assert_eq!(r.peer_counts(e2).unwrap().advertised, 0);
+    // Opening the policy queues the table, and later changes reach the peer too.
+    let c = r.set_policy(e2, Policy::All, Policy::All).unwrap();
+    assert_eq!(c.pending_peers, vec![e2]);
+    assert_eq!(announced(&flush(&mut r, e2)), vec![net(P)]);
+    r.apply_update(e1, &announce(&["10.1.0.0/24"], attrs(&[65001]), "198.18.1.1")).unwrap();
+    assert_eq!(announced(&flush(&mut r, e2)), vec![net("10.1.0.0/24")]);
+    // Closing it again withdraws everything and stops the offers.
+    r.set_policy(e2, Policy::All, Policy::None).unwrap();
+    assert_eq!(withdrawn(&flush(&mut r, e2)).len(), 2);
+    let c = r.apply_update(e1, &withdraw(&[P])).unwrap();
+    assert!(c.pending_peers.is_empty());
+    assert_eq!(r.peer_counts(e2).unwrap().advertised, 0);
+}

@@ -98,3 +98,20 @@ fn fib_table_lists_installed_routes() {
     let s = r.stats();
     assert_eq!((s.ipv4_prefixes, s.best_paths), (2, 2));
 }
+
+#[test]
+fn compact_gives_back_the_memory_of_a_withdrawn_table() {
+    let mut r = rib();
+    let a = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let nlri: Vec<Nlri> = (0..20_000u32)
+        .map(|i| Nlri::new(format!("10.{}.{}.0/24", i >> 8, i & 0xff).parse().unwrap()))
+        .collect();
+    r.apply_update(a, &announce_nlri(nlri, &mut attrs(&[65001]), "198.18.1.1")).unwrap();
+    let full = r.v4.dests.capacity();
+    assert!(full >= 20_000);
+    r.peer_down(a).unwrap();
+    assert_eq!(r.prefix_count(), 0);
+    assert!(r.v4.dests.capacity() > full / 2, "no rehash on the withdrawal path");
+    r.compact();
+    assert!(r.v4.dests.capacity() < full / 4, "capacity {}", r.v4.dests.capacity());
+}
