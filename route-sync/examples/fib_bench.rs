@@ -89,8 +89,24 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// Route `i` of the run: a /32 from 10.0.0.0/8, or with `FIB_BENCH_LEN=24` a /24 counted up
+/// from 11.0.0.0 (what the BGP lab benchmark announces). `FIB_BENCH_ORDER=scatter` installs
+/// them in a scattered order (route `i * 7919 mod 2^24`) instead of counting up.
 fn prefix(i: u32) -> Ipv4Net {
-    Ipv4Net::new(Ipv4Addr::from(0x0A00_0000 + i), 32).unwrap_or_default()
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let j = match var("FIB_BENCH_ORDER").as_str() {
+        "scatter" => i.wrapping_mul(7919) & 0xFF_FFFF,
+        "block" => {
+            let b: u32 = var("FIB_BENCH_BLOCK").parse().unwrap_or(1024);
+            (i / b) * b + (i % b).wrapping_mul(7919) % b
+        }
+        _ => i,
+    };
+    if var("FIB_BENCH_LEN") == "24" {
+        Ipv4Net::new(Ipv4Addr::from(0x0B00_0000 + (j << 8)), 24).unwrap_or_default()
+    } else {
+        Ipv4Net::new(Ipv4Addr::from(0x0A00_0000 + j), 32).unwrap_or_default()
+    }
 }
 
 struct Figures {

@@ -680,6 +680,7 @@ impl Fib {
     /// grouped per nexthop object.
     pub fn plan(&mut self, ifs: &Interfaces, max_bytes: usize, hold_removals: bool) -> Batch {
         let mut b = Batch { buf: Vec::with_capacity(max_bytes + 4096), ops: Vec::new() };
+        self.dirty.spread();
         while b.buf.len() < max_bytes {
             if let Some(p) = self.dirty.pop_front() {
                 self.plan_prefix(p, ifs, &mut b, true);
