@@ -17,14 +17,15 @@
 # everything to the monitor (eBGP: next hop self) and imports nothing from it.
 #
 # Prints one line per target:
-#   RESULT scenario target t_in t_out cpu_in cpu_out hwm_mib rss_in_mib other_s wait_in wait_out
+#   RESULT scenario target t_in t_out cpu_in cpu_out hwm_mib rss_in_mib other_s wait_in wait_out hwm_in_mib
 # t_in: from the first UPDATE written to the monitor (or the kernel) holding all K*N routes;
 # t_out: from the withdrawal (kernel: the disconnect) to none left; cpu_*: target CPU seconds
 # (utime+stime of its processes) spent in each phase; hwm_mib: peak RSS (VmHWM) over the run;
 # rss_in_mib: RSS once everything is in; other_s: CPU seconds something else (other people's
 # builds and tests, kernel work of other namespaces) took on the target CPU meanwhile. A
 # phase that did not finish within $TIMEOUT seconds prints "timeout" (and the count reached).
-# wait_in/out: seconds the target was runnable but waiting for its CPU (schedstat) per phase.
+# wait_in/out: seconds the target was runnable but waiting for its CPU (schedstat) per phase;
+# hwm_in_mib: peak RSS up to the end of the first phase.
 #
 # Before each target the script waits for an idle machine (see wait_quiet).
 # Env: PERF=1 records `perf record -g` of the target into the work directory (with KEEP=1;
@@ -361,7 +362,7 @@ run_target() {
   fi
   sleep 1
   wait_idle
-  local cpu0 cpu1 cpu2 rss_in hwm t_in t_out
+  local cpu0 cpu1 cpu2 rss_in hwm hwm_in t_in t_out
   cpu0=$(cpu_secs)
   local busy0 rq0; busy0=$(cpu_busy_ticks); rq0=$(runq_secs)
   if [ -n "${PERF:-}" ]; then
@@ -380,7 +381,7 @@ run_target() {
     log "$t: not all $TOTAL routes after ${TIMEOUT}s (last count $(last_count "$watch"))"
   fi
   wait_idle
-  cpu1=$(cpu_secs); rss_in=$(mem_mib VmRSS)
+  cpu1=$(cpu_secs); rss_in=$(mem_mib VmRSS); hwm_in=$(mem_mib VmHWM)
   local rq1; rq1=$(runq_secs)
   t_in=$(diff_s "$(event_ts "$send" start)" "$(event_ts "$watch" full)")
   local out_event=withdraw
@@ -405,7 +406,7 @@ run_target() {
   local wait_in wait_out
   wait_in=$(awk -v a="$rq0" -v b="$rq1" 'BEGIN { printf "%.2f", b - a }')
   wait_out=$(awk -v a="$rq1" -v b="$rq2" 'BEGIN { printf "%.2f", b - a }')
-  echo "RESULT $SCENARIO $t $t_in $t_out $cpu_in $cpu_out $hwm $rss_in $other $wait_in $wait_out"
+  echo "RESULT $SCENARIO $t $t_in $t_out $cpu_in $cpu_out $hwm $rss_in $other $wait_in $wait_out $hwm_in"
   cleanup
 }
 

@@ -177,7 +177,12 @@ impl Shared {
     /// A path removed from the RIB: counters, and its attributes to the interner.
     pub(crate) fn gone(&mut self, path: Path) {
         self.count_out(&path);
-        self.graveyard.push(path.attrs);
+        // A peer's paths share a few sets: when the graveyard already holds this one, this
+        // reference just drops (it is released with that entry), so a million removals do
+        // not make a million-entry graveyard.
+        if !self.graveyard.last().is_some_and(|g| Arc::ptr_eq(g, &path.attrs)) {
+            self.graveyard.push(path.attrs);
+        }
     }
 
     /// End of an operation: release dropped attribute sets, list the peers with work.
