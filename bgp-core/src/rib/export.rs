@@ -216,7 +216,7 @@ impl Rib {
         let left = flush::<super::prefix::V4>(self, slot, &mut batch, max_prefixes);
         flush::<super::prefix::V6>(self, slot, &mut batch, left);
         if let Some(p) = self.sh.peer_mut(slot) {
-            if p.dirty4.is_empty() && p.dirty6.is_empty() {
+            if !p.has_work_list() {
                 batch.end_of_rib = std::mem::take(&mut p.eor_pending);
             }
         }
@@ -280,14 +280,21 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
     let (table, sh) = K::split(rib);
     let hasher = sh.hasher;
     let Some(peer) = sh.peer_mut(slot) else { return max };
-    if max == 0 || K::dirty(peer).is_empty() {
+    if max == 0 || (K::paging(peer).is_empty() && K::dirty(peer).is_empty()) {
         return max;
     }
-    let mut dirty = std::mem::take(K::dirty(peer));
-    // Sorted: duplicates go, and prefixes of one UPDATE (one source set) come together.
-    K::sort_dedup(&mut dirty);
-    if dirty.len() > max {
-        *K::dirty(peer) = dirty.split_off(max);
+    if K::paging(peer).is_empty() {
+        // Sorted: duplicates go, and prefixes of one UPDATE (one source set) come together.
+        let mut snapshot = std::mem::take(K::dirty(peer));
+        K::sort_dedup(&mut snapshot);
+        snapshot.reverse();
+        *K::paging(peer) = snapshot;
+    }
+    let paging = K::paging(peer);
+    let mut dirty = paging.split_off(paging.len().saturating_sub(max));
+    dirty.reverse();
+    if paging.is_empty() {
+        *paging = Vec::new();
     }
     let left = max - dirty.len();
     let sh: &Shared = sh;

@@ -309,6 +309,8 @@ impl Rib {
             p.up = false;
             p.dirty4 = Vec::new();
             p.dirty6 = Vec::new();
+            p.paging4 = Vec::new();
+            p.paging6 = Vec::new();
             p.eor_pending.clear();
             p.counts.advertised = 0;
         }

@@ -177,6 +177,7 @@ pub(crate) trait FamilyKey: PrefixKey {
     fn split(rib: &mut Rib) -> (&mut Table<Self>, &mut Shared);
     fn table(rib: &Rib) -> &Table<Self>;
     fn dirty(peer: &mut PeerSlot) -> &mut Vec<Self>;
+    fn paging(peer: &mut PeerSlot) -> &mut Vec<Self>;
 }
 
 impl FamilyKey for V4 {
@@ -189,6 +190,9 @@ impl FamilyKey for V4 {
     fn dirty(peer: &mut PeerSlot) -> &mut Vec<Self> {
         &mut peer.dirty4
     }
+    fn paging(peer: &mut PeerSlot) -> &mut Vec<Self> {
+        &mut peer.paging4
+    }
 }
 
 impl FamilyKey for V6 {
@@ -200,6 +204,9 @@ impl FamilyKey for V6 {
     }
     fn dirty(peer: &mut PeerSlot) -> &mut Vec<Self> {
         &mut peer.dirty6
+    }
+    fn paging(peer: &mut PeerSlot) -> &mut Vec<Self> {
+        &mut peer.paging6
     }
 }
 

@@ -84,6 +84,11 @@ pub(crate) struct PeerSlot {
     /// compacted on growth so a flapping prefix cannot make it grow without bound.
     pub(crate) dirty4: Vec<V4>,
     pub(crate) dirty6: Vec<V6>,
+    /// The work list being sent, page by page: a sorted, deduplicated snapshot of `dirty`,
+    /// in descending order so that each page comes off the end (no copy of the rest). New
+    /// changes meanwhile go to `dirty` and form the next snapshot.
+    pub(crate) paging4: Vec<V4>,
+    pub(crate) paging6: Vec<V6>,
     /// Families still owed an End-of-RIB after the initial dump (RFC 4724 §2).
     pub(crate) eor_pending: Vec<Family>,
 }
@@ -97,6 +102,8 @@ impl PeerSlot {
             counts: PeerCounts::default(),
             dirty4: Vec::new(),
             dirty6: Vec::new(),
+            paging4: Vec::new(),
+            paging6: Vec::new(),
             eor_pending: Vec::new(),
         }
     }
@@ -115,7 +122,14 @@ impl PeerSlot {
     }
 
     pub(crate) fn has_pending(&self) -> bool {
-        self.up
-            && (!self.dirty4.is_empty() || !self.dirty6.is_empty() || !self.eor_pending.is_empty())
+        self.up && (self.has_work_list() || !self.eor_pending.is_empty())
+    }
+
+    /// Prefixes whose advertisement may still change (queued or being paged out).
+    pub(crate) fn has_work_list(&self) -> bool {
+        !(self.dirty4.is_empty()
+            && self.dirty6.is_empty()
+            && self.paging4.is_empty()
+            && self.paging6.is_empty())
     }
 }

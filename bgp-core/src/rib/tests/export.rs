@@ -273,6 +273,42 @@ fn pending_updates_in_pages() {
 }
 
 #[test]
+fn changes_while_pages_go_out_are_sent_in_their_latest_state() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let e2 = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
+    let prefixes: Vec<String> = (0..10).map(|i| format!("10.0.{i}.0/24")).collect();
+    let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    r.apply_update(e1, &announce(&refs, attrs(&[65001]), "198.18.1.1")).unwrap();
+    let first = r.pending_updates_max(e2, 4).unwrap();
+    assert_eq!(announced(&first), refs[..4].iter().map(|p| net(p)).collect::<Vec<_>>());
+    // Meanwhile: one prefix still to be paged out is withdrawn, one already sent changes,
+    // and a new one arrives.
+    r.apply_update(e1, &withdraw(&["10.0.7.0/24"])).unwrap();
+    r.apply_update(e1, &withdraw(&["10.0.1.0/24"])).unwrap();
+    r.apply_update(e1, &announce(&["10.0.20.0/24"], attrs(&[65001]), "198.18.1.1")).unwrap();
+    let mut announced_later = Vec::new();
+    let mut withdrawn_later = Vec::new();
+    while r.has_pending(e2) {
+        let b = r.pending_updates_max(e2, 4).unwrap();
+        assert!(b.announced_len() + b.withdrawn_len() <= 4);
+        announced_later.extend(announced(&b));
+        withdrawn_later.extend(withdrawn(&b));
+    }
+    announced_later.sort();
+    let expected: Vec<IpNet> =
+        ["10.0.4.0/24", "10.0.5.0/24", "10.0.6.0/24", "10.0.8.0/24", "10.0.9.0/24", "10.0.20.0/24"]
+            .iter()
+            .map(|p| net(p))
+            .collect();
+    assert_eq!(announced_later, expected, "the rest of the snapshot, then the new prefix");
+    withdrawn_later.sort();
+    assert!(withdrawn_later.contains(&net("10.0.1.0/24")), "the sent one is withdrawn");
+    assert!(!announced_later.contains(&net("10.0.7.0/24")), "the withdrawn one is never announced");
+    assert_eq!(r.peer_counts(e2).unwrap().advertised, 9);
+}
+
+#[test]
 fn advertised_and_received_listings() {
     let mut r = rib();
     let mut info = peer("198.18.1.1", 65001, "1.1.1.1");
