@@ -12,7 +12,7 @@ use super::export::exportable;
 use super::path::{Dest, Path, REJECTED, SELECTED, STALE};
 use super::peer::PeerSlot;
 use super::prefix::{PrefixMap, SeededState};
-use super::{Changes, FamilyKey, FibChange, Shared};
+use super::{Changes, FamilyKey, FibChange, Shared, FIB_SINK_CHUNK};
 use crate::policy::Policy;
 
 /// One address family's destinations.
@@ -26,10 +26,7 @@ impl<K: FamilyKey> Table<K> {
     }
 
     pub(crate) fn maybe_shrink(&mut self) {
-        let (len, capacity) = (self.dests.len(), self.dests.capacity());
-        if capacity > 4096 && len * 4 < capacity {
-            self.dests.shrink_to(len * 2);
-        }
+        self.dests.shrink_sparse();
     }
 }
 
@@ -103,6 +100,12 @@ impl Shared {
             self.old_fib.dedup();
             if self.new_fib != self.old_fib {
                 out.fib.push(FibChange { prefix: key.net(), next_hops: self.new_fib.clone() });
+                if out.fib.len() >= FIB_SINK_CHUNK {
+                    if let Some(sink) = &mut self.fib_sink {
+                        sink(&out.fib);
+                        out.fib.clear();
+                    }
+                }
             }
         }
 

@@ -42,6 +42,7 @@ pub(crate) mod path;
 pub mod peer;
 pub(crate) mod prefix;
 pub mod resolver;
+mod sharded;
 
 #[cfg(test)]
 mod tests;
@@ -86,10 +87,17 @@ pub struct FibChange {
     pub next_hops: Vec<IpAddr>,
 }
 
+/// Takes kernel changes while a long operation is still running (see [`Rib::set_fib_sink`]).
+pub type FibSink = Box<dyn FnMut(&[FibChange]) + Send>;
+
+/// FIB changes collected before an operation hands them to the sink, when there is one.
+pub(crate) const FIB_SINK_CHUNK: usize = 4096;
+
 /// What an operation changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Changes {
-    /// Kernel routes to replace or remove, at most one entry per prefix.
+    /// Kernel routes to replace or remove, at most one entry per prefix. With a
+    /// [`FibSink`], only those not handed to it yet.
     pub fib: Vec<FibChange>,
     /// Every established peer that has Adj-RIB-Out work pending (call
     /// [`Rib::pending_updates`] for each).
@@ -163,6 +171,7 @@ pub(crate) struct Shared {
     pub(crate) local_attrs: Arc<Attrs>,
     pub(crate) originated: BTreeSet<IpNet>,
     pub(crate) hasher: SeededState,
+    pub(crate) fib_sink: Option<FibSink>,
 }
 
 /// The Loc-RIB, the Adj-RIBs-In and the (implicit) Adj-RIBs-Out.
@@ -252,12 +261,21 @@ impl Rib {
                 local_attrs,
                 originated: BTreeSet::new(),
                 hasher,
+                fib_sink: None,
             },
         }
     }
 
     pub fn config(&self) -> &RibConfig {
         &self.sh.config
+    }
+
+    /// Hand kernel changes to `sink` in chunks while an operation runs, instead of
+    /// collecting them all in [`Changes::fib`]: a peer with a million routes going down
+    /// would otherwise hold a million [`FibChange`]s at once. The chunks come in the order
+    /// of the changes, before the operation's own [`Changes::fib`] (the rest).
+    pub fn set_fib_sink(&mut self, sink: FibSink) {
+        self.sh.fib_sink = Some(sink);
     }
 
     /// Destinations in the Loc-RIB, both families (cheap: no pass over the tables).

@@ -5,7 +5,6 @@
 //! keyed by a per-RIB random seed: prefixes come from peers, so the table layout must not be
 //! predictable to them (a fixed hash would let a peer aim many prefixes at one bucket).
 use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -226,7 +225,7 @@ impl Hasher for PrefixHasher {
     }
 }
 
-pub(crate) type PrefixMap<K, V> = HashMap<K, V, SeededState>;
+pub(crate) type PrefixMap<K, V> = super::sharded::ShardedMap<K, V>;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bgp_core::rib::{AllReachable, Changes, PeerId, PeerInfo, Rib, RibConfig};
+use bgp_core::rib::{AllReachable, Changes, FibChange, PeerId, PeerInfo, Rib, RibConfig};
 use bgp_core::wire::Update;
 use ipnet::IpNet;
 use route_sync::{KernelEvent, RouteSync};
@@ -67,6 +67,10 @@ impl RibTask {
         match &kernel {
             Some(k) => {
                 rib.set_resolver(Box::new(KernelResolver(k.clone())));
+                // Large operations (a peer with a full table going down) hand their kernel
+                // changes over as they go instead of collecting them all first.
+                let sink = k.clone();
+                rib.set_fib_sink(Box::new(move |changes| to_kernel(&sink, changes)));
             }
             None => {
                 rib.set_resolver(Box::new(AllReachable));
@@ -367,18 +371,7 @@ impl RibTask {
     /// Collect what an operation changed: kernel routes now, peers to pump at the flush.
     pub(super) fn absorb(&mut self, changes: Changes) {
         if let Some(kernel) = &self.kernel {
-            // A few thousand routes per call: route-sync takes its table lock once per call
-            // and cannot plan kernel requests while we hold it.
-            for chunk in changes.fib.chunks(KERNEL_CHUNK) {
-                kernel
-                    .remove_many(chunk.iter().filter(|c| c.next_hops.is_empty()).map(|c| c.prefix));
-                kernel.set_many(
-                    chunk
-                        .iter()
-                        .filter(|c| !c.next_hops.is_empty())
-                        .map(|c| (c.prefix, c.next_hops.as_slice())),
-                );
-            }
+            to_kernel(kernel, &changes.fib);
         }
         self.dirty.extend(changes.pending_peers);
     }
@@ -466,5 +459,19 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// Hand RIB changes to route-sync, a few thousand routes per call: route-sync takes its table
+/// lock once per call and cannot plan kernel requests while we hold it.
+fn to_kernel(kernel: &RouteSync, changes: &[FibChange]) {
+    for chunk in changes.chunks(KERNEL_CHUNK) {
+        kernel.remove_many(chunk.iter().filter(|c| c.next_hops.is_empty()).map(|c| c.prefix));
+        kernel.set_many(
+            chunk
+                .iter()
+                .filter(|c| !c.next_hops.is_empty())
+                .map(|c| (c.prefix, c.next_hops.as_slice())),
+        );
     }
 }

@@ -115,3 +115,30 @@ fn compact_gives_back_the_memory_of_a_withdrawn_table() {
     r.compact();
     assert!(r.v4.dests.capacity() < full / 4, "capacity {}", r.v4.dests.capacity());
 }
+
+#[test]
+fn a_fib_sink_takes_the_changes_of_a_large_peer_down_as_they_come() {
+    use std::sync::{Arc, Mutex};
+    let mut r = rib();
+    let got: Arc<Mutex<Vec<FibChange>>> = Arc::default();
+    let sink = got.clone();
+    r.set_fib_sink(Box::new(move |c| sink.lock().unwrap().extend_from_slice(c)));
+    let a = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let n = 3 * super::super::FIB_SINK_CHUNK + 5;
+    let nlri: Vec<Nlri> = (0..n as u32)
+        .map(|i| Nlri::new(format!("10.{}.{}.0/24", i >> 8, i & 0xff).parse().unwrap()))
+        .collect();
+    let c = r.apply_update(a, &announce_nlri(nlri, &mut attrs(&[65001]), "198.18.1.1")).unwrap();
+    let installed = got.lock().unwrap().len() + c.fib.len();
+    assert_eq!(installed, n, "every route reaches the kernel, through the sink or the result");
+    got.lock().unwrap().clear();
+    let c = r.peer_down(a).unwrap();
+    let sunk = got.lock().unwrap().clone();
+    assert_eq!(sunk.len(), 3 * super::super::FIB_SINK_CHUNK, "whole chunks went to the sink");
+    assert_eq!(c.fib.len(), 5, "the rest comes with the result");
+    let mut all: Vec<IpNet> = sunk.iter().chain(&c.fib).map(|f| f.prefix).collect();
+    assert!(sunk.iter().chain(&c.fib).all(|f| f.next_hops.is_empty()));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), n);
+}
