@@ -305,6 +305,7 @@ fn report(s: &Scenario) {
     let stats = rib.stats();
     let ((fib_out, (wmessages, _)), w_wall, w_cpu) =
         timed(|| (s.withdraw(&mut rib), export(&mut rib, &ctx)));
+    rib.compact(); // what the daemon does once the RIB is idle
     let after = CURRENT.load(Ordering::Relaxed) as isize - base as isize;
     // Session loss instead of withdrawals: the sources go down (one pass each).
     s.ingest(&mut rib);

@@ -135,7 +135,9 @@ impl Shared {
                 continue;
             }
             if let Some(p) = self.peer_mut(dst) {
-                PeerSlot::queue(K::dirty(p), key);
+                // Not advertised any more: the mark spares the flush a lookup, unless the
+                // prefix is queued again later (the last entry wins).
+                PeerSlot::queue(K::dirty(p), if new_ok { key } else { key.marked_withdrawn() });
                 if new_ok && !old_ok {
                     p.counts.advertised += 1;
                 } else if old_ok && !new_ok {

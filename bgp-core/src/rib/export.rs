@@ -307,11 +307,18 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
     let mut last: Option<((usize, u16), Option<usize>)> = None;
     let mut by_attrs: HashMap<Attrs, usize> = HashMap::new();
     let first_bucket = batch.announcements.len();
-    for (i, &key) in dirty.iter().enumerate() {
+    for (i, &entry) in dirty.iter().enumerate() {
         if i % WARM_BATCH == 0 {
-            table.warm(dirty[i..].iter().take(WARM_BATCH).copied());
+            let next = dirty[i..].iter().take(WARM_BATCH);
+            table.warm(next.filter(|k| !k.is_marked_withdrawn()).copied());
         }
+        let key = entry.unmarked();
         let net = key.net();
+        if entry.is_marked_withdrawn() {
+            // The last change queued for this prefix took it away from the peer.
+            withdrawn.push(Nlri::new(net));
+            continue;
+        }
         let best = table.dests.get(&key).and_then(Dest::best);
         let bucket = best
             .filter(|b| exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net))

@@ -20,12 +20,28 @@ pub(crate) trait PrefixKey: Copy + Eq + Hash + Ord + Debug {
     fn from_net(net: &IpNet) -> Option<Self>;
     fn net(self) -> IpNet;
 
-    /// Sort `list` and remove duplicates (a peer's work list before a flush).
+    /// Sort `list` and remove duplicates (a peer's work list before a flush); of the
+    /// entries for one prefix the last queued stays (it carries the latest mark).
     fn sort_dedup(list: &mut Vec<Self>) {
         if !is_strictly_sorted(list) {
             list.sort_unstable();
             list.dedup();
         }
+    }
+
+    /// The key marked "not advertised to the peer when queued" (work lists only): if no later
+    /// entry for the prefix follows, the flush withdraws it without looking it up.
+    fn marked_withdrawn(self) -> Self {
+        self
+    }
+
+    fn is_marked_withdrawn(self) -> bool {
+        false
+    }
+
+    /// The key without the mark (for table lookups).
+    fn unmarked(self) -> Self {
+        self
     }
 }
 
@@ -48,13 +64,14 @@ fn radix_sort_v4(list: &mut Vec<V4>) {
     let mut counts = [[0usize; 1 << RADIX_BITS]; RADIX_DIGITS];
     let mut all_bits = 0u64;
     for k in list.iter() {
-        all_bits |= k.0;
+        let key = k.unmarked().0;
+        all_bits |= key;
         for (d, c) in counts.iter_mut().enumerate() {
-            c[((k.0 >> (d as u32 * RADIX_BITS)) & RADIX_MASK) as usize] += 1;
+            c[((key >> (d as u32 * RADIX_BITS)) & RADIX_MASK) as usize] += 1;
         }
     }
     if all_bits >> (RADIX_BITS * RADIX_DIGITS as u32) != 0 {
-        list.sort_unstable(); // not a key built by `from_net`: sort by comparison
+        list.sort_by_key(|k| k.unmarked()); // not a key built by `from_net`: by comparison
         return;
     }
     let n = list.len();
@@ -70,7 +87,8 @@ fn radix_sort_v4(list: &mut Vec<V4>) {
             sum += here;
         }
         for k in list.iter() {
-            let slot = &mut c[((k.0 >> (d as u32 * RADIX_BITS)) & RADIX_MASK) as usize];
+            let key = k.unmarked().0;
+            let slot = &mut c[((key >> (d as u32 * RADIX_BITS)) & RADIX_MASK) as usize];
             if let Some(dst) = buf.get_mut(*slot) {
                 *dst = *k;
             }
@@ -115,16 +133,49 @@ impl PrefixKey for V4 {
     }
 
     fn sort_dedup(list: &mut Vec<Self>) {
-        if is_strictly_sorted(list) {
+        if list.windows(2).all(|w| w[0].unmarked() < w[1].unmarked()) {
             return;
         }
+        // Both sorts are stable: entries for one prefix stay in the order they were queued.
         if list.len() >= RADIX_MIN {
             radix_sort_v4(list);
         } else {
-            list.sort_unstable();
+            list.sort_by_key(|k| k.unmarked());
         }
-        list.dedup();
+        dedup_keep_last(list);
     }
+
+    #[inline]
+    fn marked_withdrawn(self) -> Self {
+        V4(self.0 | V4_WITHDRAWN)
+    }
+
+    #[inline]
+    fn is_marked_withdrawn(self) -> bool {
+        self.0 & V4_WITHDRAWN != 0
+    }
+
+    #[inline]
+    fn unmarked(self) -> Self {
+        V4(self.0 & !V4_WITHDRAWN)
+    }
+}
+
+/// The "withdrawn when queued" mark of an IPv4 work-list entry (keys use the low 40 bits).
+const V4_WITHDRAWN: u64 = 1 << 63;
+
+/// Of each run of entries for one prefix (sorted, stable), keep the last.
+fn dedup_keep_last<K: PrefixKey>(list: &mut Vec<K>) {
+    let n = list.len();
+    let mut w = 0;
+    for r in 0..n {
+        if r + 1 < n && list[r + 1].unmarked() == list[r].unmarked() {
+            continue;
+        }
+        list[w] = list[r];
+        w += 1;
+    }
+    list.truncate(w);
 }
 
 impl PrefixKey for V6 {
@@ -230,6 +281,25 @@ pub(crate) type PrefixMap<K, V> = super::sharded::ShardedMap<K, V>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_queued_entry_of_a_prefix_wins_with_its_mark() {
+        let k = |i: u32| {
+            V4::from_net(&format!("10.{}.{}.0/24", i >> 8, i & 0xff).parse().unwrap()).unwrap()
+        };
+        for n in [10u32, 5000] {
+            // Prefix 0: marked, then unmarked (re-announced). Prefix 1: unmarked, then marked.
+            let mut list = vec![k(0).marked_withdrawn(), k(1), k(0)];
+            list.extend((2..n).rev().map(k));
+            list.push(k(1).marked_withdrawn());
+            V4::sort_dedup(&mut list);
+            assert_eq!(list.len() as u32, n);
+            assert_eq!(list[0], k(0), "re-announced after the withdrawal: looked up");
+            assert!(list[1].is_marked_withdrawn() && list[1].unmarked() == k(1));
+            assert!(list.windows(2).all(|w| w[0].unmarked() < w[1].unmarked()));
+            assert_eq!(list[1].net(), k(1).net(), "the mark does not change the prefix");
+        }
+    }
 
     #[test]
     fn radix_sort_matches_comparison_sort() {

@@ -383,3 +383,21 @@ fn a_peer_with_export_none_is_offered_nothing_until_its_policy_opens() {
     assert!(c.pending_peers.is_empty());
     assert_eq!(r.peer_counts(e2).unwrap().advertised, 0);
 }
+
+#[test]
+fn withdrawn_then_announced_again_before_the_flush_is_announced() {
+    let mut r = rib();
+    let e1 = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let e2 = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
+    r.apply_update(e1, &announce(&[P, "203.0.114.0/24"], attrs(&[65001]), "198.18.1.1")).unwrap();
+    assert_eq!(flush(&mut r, e2).announced_len(), 2);
+    // P: gone and back before the flush; Q: back and gone again.
+    r.apply_update(e1, &withdraw(&[P, "203.0.114.0/24"])).unwrap();
+    r.apply_update(e1, &announce(&[P, "203.0.114.0/24"], attrs(&[65001, 65009]), "198.18.1.1"))
+        .unwrap();
+    r.apply_update(e1, &withdraw(&["203.0.114.0/24"])).unwrap();
+    let b = flush(&mut r, e2);
+    assert_eq!(announced(&b), vec![net(P)]);
+    assert_eq!(withdrawn(&b), vec![net("203.0.114.0/24")]);
+    assert_eq!(r.peer_counts(e2).unwrap().advertised, 1);
+}
