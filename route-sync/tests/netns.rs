@@ -350,3 +350,47 @@ fn peer_down_clears_its_routes_with_one_nexthop_delete() {
         rs.shutdown(true).await;
     });
 }
+
+#[test]
+fn a_long_backlog_installed_in_spread_order_lands_complete() {
+    require_root!();
+    let lab = Lab::new("spread");
+    let l = Lab { ns: lab.ns.clone(), peer: lab.peer.clone() };
+    lab.run(move || async move {
+        let (rs, _events) = RouteSync::start(cfg(), Reconcile::Now).await.unwrap();
+        rs.initial_sync_done();
+        // More than the spread threshold (4096), set at once: the task plans them out of
+        // address order.
+        let n = 6000u32;
+        let p = |i: u32| format!("198.19.{}.{}", i / 256, i % 256);
+        let hops = [ip("198.18.0.2")];
+        rs.set_many((0..n).map(|i| (net(&format!("{}/32", p(i))), &hops[..])));
+        let stats = rs.stats();
+        wait_until(20.0, "all installed", || stats.installed() == u64::from(n)).await;
+        let mut want: Vec<String> = (0..n).map(p).collect();
+        want.sort();
+        let dsts = |l: &Lab| {
+            let mut got: Vec<String> = l
+                .routes(PROTO)
+                .iter()
+                .filter_map(|r| r["dst"].as_str().map(str::to_string))
+                .collect();
+            got.sort();
+            got
+        };
+        assert_eq!(dsts(&l), want, "exactly the wanted routes, each once");
+        // A new next hop for every one of them: replaced in place, none lost.
+        let other = [ip("198.18.0.3")];
+        rs.set_many((0..n).map(|i| (net(&format!("{}/32", p(i))), &other[..])));
+        wait_until(20.0, "all moved to .3", || {
+            l.routes(PROTO).iter().all(|r| gateways(r) == vec!["198.18.0.3"])
+        })
+        .await;
+        assert_eq!(dsts(&l), want);
+        assert_eq!(stats.netlink_errors(), 0);
+        rs.remove_many((0..n).map(|i| net(&format!("{}/32", p(i)))));
+        wait_until(20.0, "all removed", || stats.installed() == 0).await;
+        assert!(l.routes(PROTO).is_empty());
+        rs.shutdown(true).await;
+    });
+}
