@@ -24,10 +24,6 @@ impl<K: FamilyKey> Table<K> {
     pub(crate) fn new(hasher: SeededState) -> Self {
         Table { dests: PrefixMap::with_hasher(hasher) }
     }
-
-    pub(crate) fn maybe_shrink(&mut self) {
-        self.dests.shrink_sparse();
-    }
 }
 
 /// How many keys [`Table::warm`] looks up ahead of the real work.

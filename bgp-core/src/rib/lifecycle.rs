@@ -109,16 +109,13 @@ impl Rib {
     pub fn end_of_rib(&mut self, peer: PeerId, family: Family) -> Result<Changes, RibError> {
         let slot = self.sh.slot_of(peer)?;
         let mut out = Changes::default();
-        if !self.has_stale(slot) {
-            // The common case (no restart in progress): no pass over the table.
-            self.release_if_idle(peer, slot);
-            self.done(&mut out);
-            return Ok(out);
-        }
-        match family {
-            Family::IPV4_UNICAST => self.drop_paths::<V4>(slot, |p| p.has(STALE), &mut out),
-            Family::IPV6_UNICAST => self.drop_paths::<V6>(slot, |p| p.has(STALE), &mut out),
-            _ => {}
+        // The common case (no restart in progress) makes no pass over the table.
+        if self.has_stale(slot) {
+            match family {
+                Family::IPV4_UNICAST => self.drop_paths::<V4>(slot, |p| p.has(STALE), &mut out),
+                Family::IPV6_UNICAST => self.drop_paths::<V6>(slot, |p| p.has(STALE), &mut out),
+                _ => {}
+            }
         }
         self.release_if_idle(peer, slot);
         self.done(&mut out);

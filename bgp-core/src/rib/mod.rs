@@ -323,8 +323,8 @@ impl Rib {
     /// this when the RIB is idle rather than after every operation: after a full withdrawal
     /// the table is empty by then and shrinking it costs nothing.
     pub fn compact(&mut self) {
-        self.v4.maybe_shrink();
-        self.v6.maybe_shrink();
+        self.v4.dests.shrink_sparse();
+        self.v6.dests.shrink_sparse();
     }
 }
 

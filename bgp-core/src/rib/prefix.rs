@@ -24,8 +24,8 @@ pub(crate) trait PrefixKey: Copy + Eq + Hash + Ord + Debug {
     /// entries for one prefix the last queued stays (it carries the latest mark).
     fn sort_dedup(list: &mut Vec<Self>) {
         if !is_strictly_sorted(list) {
-            list.sort_unstable();
-            list.dedup();
+            list.sort_by_key(|k| k.unmarked()); // stable: queued order within a prefix
+            dedup_keep_last(list);
         }
     }
 
@@ -45,9 +45,10 @@ pub(crate) trait PrefixKey: Copy + Eq + Hash + Ord + Debug {
     }
 }
 
-/// Sorted without duplicates (a work list left by a previous page needs no sorting).
-fn is_strictly_sorted<K: Ord>(list: &[K]) -> bool {
-    list.windows(2).all(|w| w[0] < w[1])
+/// Sorted without duplicates, marks ignored (a work list left by a previous page needs no
+/// sorting).
+fn is_strictly_sorted<K: PrefixKey>(list: &[K]) -> bool {
+    list.windows(2).all(|w| w[0].unmarked() < w[1].unmarked())
 }
 
 /// Work lists at least this long are sorted by radix (IPv4) rather than by comparison.
@@ -133,7 +134,7 @@ impl PrefixKey for V4 {
     }
 
     fn sort_dedup(list: &mut Vec<Self>) {
-        if list.windows(2).all(|w| w[0].unmarked() < w[1].unmarked()) {
+        if is_strictly_sorted(list) {
             return;
         }
         // Both sorts are stable: entries for one prefix stay in the order they were queued.

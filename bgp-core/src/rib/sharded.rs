@@ -78,8 +78,8 @@ impl<K: Hash + Eq, V> ShardedMap<K, V> {
         }
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.shards.iter().flat_map(HashMap::iter)
+    pub(crate) fn iter(&self) -> <&Self as IntoIterator>::IntoIter {
+        self.into_iter()
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
