@@ -131,6 +131,7 @@ impl Session {
                 read = read_or_pend(&mut self.conn) => self.on_read(read).await,
                 _ = sleep_until(next_timer.map(|(d, _)| d)), if next_timer.is_some() => {
                     if let Some(kind) = self.timers.take_expired(Instant::now()) {
+                        self.note_unanswered_dial(kind);
                         self.feed(Event::timer_expired(kind)).await;
                     }
                 }
@@ -597,13 +598,32 @@ impl Session {
         }
     }
 
+    /// RFC 4271 §8.2.2 (Connect state): when the ConnectRetryTimer expires the FSM drops
+    /// the dial in flight and starts another. The dropped dial never reports, so say here
+    /// why the session is not up (a peer that silently drops our SYN, e.g. a TCP MD5 key
+    /// mismatch, would otherwise show no error at all).
+    fn note_unanswered_dial(&mut self, kind: TimerKind) {
+        if kind != TimerKind::ConnectRetry
+            || self.fsm.state() != State::Connect
+            || self.conn.is_some()
+        {
+            return;
+        }
+        let secs = self.params.fsm.connect_retry.as_secs();
+        let text = format!("connect: timed out (no answer within {secs} s)");
+        info!(neighbor = %self.label, reason = %text, "dial abandoned, retrying");
+        self.status.lock().last_error = Some(text);
+    }
+
     fn dial(&mut self) {
         self.dial_gen += 1;
         let gen = self.dial_gen;
         let remote = self.params.neighbor.remote();
         let opts = self.params.socket.clone();
         let tx = self.internal_tx.clone();
-        let limit = self.params.fsm.connect_retry.max(Duration::from_secs(1));
+        // The ConnectRetryTimer bounds a dial (see `note_unanswered_dial`); this limit only
+        // backs it up, so it is longer and the two never race.
+        let limit = self.params.fsm.connect_retry.max(Duration::from_secs(1)) * 2;
         tokio::spawn(async move {
             let result = match tokio::time::timeout(limit, socket::connect(remote, &opts)).await {
                 Ok(r) => r,
