@@ -5,11 +5,12 @@
 use std::io;
 
 use ipnet::IpNet;
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_core::{NLM_F_APPEND, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
+use crate::igp::{IgpRoutes, RT_TABLE_MAIN};
 use crate::interfaces::Interfaces;
 use crate::nexthop_msg::{self, NexthopMessage, RTM_NEWNEXTHOP};
 use crate::route_msg::{self, ParsedRoute, RouteIdentity};
@@ -106,7 +107,7 @@ pub async fn routes(
     for (i, family) in [AddressFamily::Inet, AddressFamily::Inet6].into_iter().enumerate() {
         let seq = seq.wrapping_add(i as u32);
         let mut buf = Vec::new();
-        route_msg::emit_route_dump(id, family, seq, &mut buf);
+        route_msg::emit_route_dump(id.table, id.protocol, family, seq, &mut buf);
         exchange(sock, &buf, seq, true, |t, p| {
             if t != RTM_NEWROUTE || route_msg::peek_protocol(p) != Some(id.protocol) {
                 return;
@@ -114,6 +115,30 @@ pub async fn routes(
             if let Some(r) = route_msg::parse_route(p) {
                 if r.table == id.table {
                     out.push(r);
+                }
+            }
+        })
+        .await?;
+    }
+    Ok(out)
+}
+
+/// The main table's routes of other protocols that can resolve a next hop ([`IgpRoutes`]).
+/// Uses sequence numbers `seq` and `seq + 1`.
+pub async fn igp_routes(sock: &mut NlSocket, our_protocol: u8, seq: u32) -> io::Result<IgpRoutes> {
+    let mut out = IgpRoutes::default();
+    for (i, family) in [AddressFamily::Inet, AddressFamily::Inet6].into_iter().enumerate() {
+        let seq = seq.wrapping_add(i as u32);
+        let mut buf = Vec::new();
+        route_msg::emit_route_dump(RT_TABLE_MAIN, 0, family, seq, &mut buf);
+        exchange(sock, &buf, seq, true, |t, p| {
+            // Our own routes may be a million: skip them before parsing.
+            if t != RTM_NEWROUTE || route_msg::peek_protocol(p) == Some(our_protocol) {
+                return;
+            }
+            if let Some(r) = route_msg::parse_route(p) {
+                if IgpRoutes::wants(&r, our_protocol) {
+                    out.apply(&r, false, NLM_F_APPEND);
                 }
             }
         })

@@ -9,12 +9,17 @@ use serde::Serialize;
 /// Reported on the channel returned by [`crate::RouteSync::start`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum KernelEvent {
-    /// These next hops (used by desired routes) are no longer on a connected subnet of an
-    /// interface that is up: routes through them are gone from the kernel (the RIB should
-    /// consider them unreachable).
+    /// These next hops (used by desired routes) no longer resolve (not on a connected subnet
+    /// of an interface that is up, not behind another route of the main table): routes
+    /// through them are gone from the kernel (the RIB should consider them unreachable).
     NextHopsUnreachable(Vec<IpAddr>),
-    /// These next hops are directly reachable again; their routes are being reinstalled.
+    /// These next hops (used by desired routes) resolve again, or now resolve differently;
+    /// their routes are being (re)installed.
     NextHopsReachable(Vec<IpAddr>),
+    /// Links, addresses or the main table's other routes changed: any next hop may resolve
+    /// differently now (also those no desired route uses, such as the next hop of a path
+    /// that lost because it was unreachable). Sent once per burst of changes.
+    NetworkChanged,
     /// A route of another protocol holds the slot (same prefix, table and metric) of a route
     /// we want: it is left alone, ours is not installed until it goes away. `protocol` is 0
     /// when the kernel refused ours (EEXIST) and the holder could not be looked up.

@@ -20,7 +20,7 @@ use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST
 
 use crate::config::{BlackholeKind, KernelConfig, SyncOptions};
 use crate::events::{KernelEvent, KernelNextHop, KernelRoute, Stats};
-use crate::interfaces::Interfaces;
+use crate::interfaces::{Interfaces, Resolved};
 use crate::intern::{Id, Interner};
 use crate::nexthop_msg::{self, NexthopKind, NexthopMessage};
 use crate::nexthops::{NhKey, NhTable};
@@ -81,10 +81,10 @@ fn holds(held: Option<Held>, target: Option<&RouteTarget>, gws: &GatewayLists) -
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct NextHopUse {
     routes: u32,
-    oif: Option<u32>,
+    via: Option<Resolved>,
 }
 
 /// The last resolution of next hops to a target: the RIB sends long runs of routes with the
@@ -142,7 +142,8 @@ impl PlanCtx<'_> {
         let mut resolved: Vec<(IpAddr, u32)> = hops
             .iter()
             .filter(|h| !(v6_prefix && h.is_ipv4()))
-            .filter_map(|h| ifs.resolve(*h).map(|oif| (*h, oif)))
+            .filter_map(|h| ifs.resolve(*h))
+            .flat_map(|r| r.hops)
             .collect();
         resolved.sort_unstable();
         resolved.dedup();
@@ -371,11 +372,11 @@ impl Fib {
             let mut new_unreachable = Vec::new();
             for h in hops {
                 let usage = self.next_hops.entry(*h).or_insert_with(|| {
-                    let oif = ifs.resolve(*h);
-                    if oif.is_none() {
+                    let via = ifs.resolve(*h);
+                    if via.is_none() {
                         new_unreachable.push(*h);
                     }
-                    NextHopUse { routes: 0, oif }
+                    NextHopUse { routes: 0, via }
                 });
                 usage.routes += 1;
             }
@@ -600,28 +601,32 @@ impl Fib {
 
     /// Whether a next hop in use resolves through interface `ifindex`.
     pub fn uses_interface(&self, ifindex: u32) -> bool {
-        self.next_hops.values().any(|u| u.oif == Some(ifindex))
+        self.next_hops
+            .values()
+            .filter_map(|u| u.via.as_ref())
+            .any(|r| r.hops.iter().any(|(_, oif)| *oif == ifindex))
     }
 
-    /// Re-resolves every next hop in use after an interface change and reports reachability
-    /// transitions. Returns true when any next hop now resolves differently.
+    /// Re-resolves every next hop in use after an interface or route change and reports
+    /// reachability transitions (a next hop that now resolves differently counts as reachable
+    /// again: its cost may have changed). Returns true when any next hop resolves differently.
     pub fn interfaces_changed(&mut self, ifs: &Interfaces) -> bool {
         self.memo = None;
         let mut down = Vec::new();
         let mut up = Vec::new();
         let mut changed = false;
         for (h, usage) in self.next_hops.iter_mut() {
-            let oif = ifs.resolve(*h);
-            if oif == usage.oif {
+            let via = ifs.resolve(*h);
+            if via == usage.via {
                 continue;
             }
             changed = true;
-            match (usage.oif, oif) {
+            match (&usage.via, &via) {
                 (Some(_), None) => down.push(*h),
-                (None, Some(_)) => up.push(*h),
-                _ => {}
+                (_, Some(_)) => up.push(*h),
+                (None, None) => {}
             }
-            usage.oif = oif;
+            usage.via = via;
         }
         down.sort_unstable();
         up.sort_unstable();

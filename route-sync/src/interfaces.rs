@@ -1,13 +1,18 @@
-//! The namespace's links and addresses, and "which interface reaches this next hop directly".
+//! The namespace's links and addresses, and how a BGP next hop is reached from here.
 //!
 //! A BGP next hop is usable for a route without encapsulation when it lies inside a subnet that
 //! is configured on an interface that is up (the connected route the kernel derives from the
-//! address). Link-local IPv6 next hops cannot be resolved this way and are reported unreachable.
+//! address), or behind another route of the main table ([`IgpRoutes`]: a static or default
+//! route), whose gateways the route then uses. Link-local IPv6 next hops cannot be resolved
+//! and are reported unreachable.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+
+use crate::igp::IgpRoutes;
+use crate::route_msg::ParsedRoute;
 use netlink_packet_core::Parseable;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkHeader, LinkMessage};
@@ -19,6 +24,17 @@ pub struct Interfaces {
     names: HashMap<u32, String>,
     /// (interface, subnet of the address, the address itself)
     addresses: Vec<(u32, IpNet, IpAddr)>,
+    /// The main table's other routes, for next hops off the connected subnets.
+    igp: IgpRoutes,
+}
+
+/// How a next hop is reached: the immediate gateways with their interfaces (the next hop
+/// itself when it is on a connected subnet), and the interior cost (RFC 4271 §9.1.2.2 e):
+/// 0 when connected, else the metric of the route that reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub hops: Vec<(IpAddr, u32)>,
+    pub cost: u32,
 }
 
 impl Interfaces {
@@ -72,21 +88,75 @@ impl Interfaces {
         self.names.get(&ifindex).map(String::as_str).unwrap_or("")
     }
 
-    /// The interface through which `next_hop` is directly reachable: the most specific
-    /// connected subnet containing it on an interface that is up; never one of our own
-    /// addresses.
-    pub fn resolve(&self, next_hop: IpAddr) -> Option<u32> {
-        if let IpAddr::V6(v6) = next_hop {
-            if v6.segments().first().is_some_and(|s| s & 0xffc0 == 0xfe80) {
-                return None;
-            }
+    /// Applies a route of another protocol from a notification (`flags`: the netlink
+    /// header's); `our_protocol` routes and other tables are ignored. True on a change.
+    pub fn apply_route(&mut self, r: &ParsedRoute, deleted: bool, flags: u16, ours: u8) -> bool {
+        IgpRoutes::wants(r, ours) && self.igp.apply(r, deleted, flags)
+    }
+
+    /// Replaces the other routes with a fresh dump.
+    pub fn set_igp_routes(&mut self, igp: IgpRoutes) {
+        self.igp = igp;
+    }
+
+    /// Whether a route of another protocol leaves through `ifindex`.
+    pub fn igp_uses(&self, ifindex: u32) -> bool {
+        self.igp.uses_interface(ifindex)
+    }
+
+    /// How `next_hop` is reached, if it is: directly on the most specific connected subnet of
+    /// an interface that is up, else through the longest-matching route of the main table.
+    /// Never one of our own addresses, never a link-local one.
+    pub fn resolve(&self, next_hop: IpAddr) -> Option<Resolved> {
+        let mut hops = Vec::new();
+        let cost = self.reach(next_hop, |gw, oif| hops.push((gw, oif)))?;
+        hops.sort_unstable();
+        hops.dedup();
+        Some(Resolved { hops, cost })
+    }
+
+    /// [`Interfaces::resolve`]'s cost alone, without allocating (the decision process asks
+    /// once per candidate path).
+    pub fn cost(&self, next_hop: IpAddr) -> Option<u32> {
+        self.reach(next_hop, |_, _| {})
+    }
+
+    /// Calls `hop` for each immediate (gateway, interface) and returns the cost; `None` (and
+    /// no call) when `next_hop` is unreachable.
+    fn reach(&self, next_hop: IpAddr, mut hop: impl FnMut(IpAddr, u32)) -> Option<u32> {
+        if is_link_local(next_hop) || self.addresses.iter().any(|(_, _, own)| *own == next_hop) {
+            return None;
         }
-        let mut best: Option<(u8, u32)> = None;
-        for (ifindex, net, own) in &self.addresses {
-            if *own == next_hop {
-                return None;
+        if let Some(oif) = self.connected(next_hop) {
+            hop(next_hop, oif);
+            return Some(0);
+        }
+        let route = self.igp.lookup(next_hop)?;
+        let mut any = false;
+        for (gateway, oif) in &route.paths {
+            if !self.is_up(*oif) {
+                continue;
             }
-            if !net.contains(&next_hop) || !self.up.get(ifindex).copied().unwrap_or(false) {
+            let gateway = match gateway {
+                None => next_hop, // on the link: `dev eth1 scope link`
+                Some(gw) if is_link_local(*gw) || self.connected(*gw).is_some() => *gw,
+                Some(_) => continue, // a gateway we cannot reach ourselves
+            };
+            hop(gateway, *oif);
+            any = true;
+        }
+        any.then_some(route.metric)
+    }
+
+    fn is_up(&self, ifindex: u32) -> bool {
+        self.up.get(&ifindex).copied().unwrap_or(false)
+    }
+
+    /// The interface of the most specific connected subnet containing `addr` that is up.
+    fn connected(&self, addr: IpAddr) -> Option<u32> {
+        let mut best: Option<(u8, u32)> = None;
+        for (ifindex, net, _) in &self.addresses {
+            if !net.contains(&addr) || !self.is_up(*ifindex) {
                 continue;
             }
             if best.is_none_or(|(len, _)| net.prefix_len() > len) {
@@ -95,6 +165,10 @@ impl Interfaces {
         }
         best.map(|(_, ifindex)| ifindex)
     }
+}
+
+fn is_link_local(addr: IpAddr) -> bool {
+    matches!(addr, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80)
 }
 
 #[cfg(test)]
@@ -109,6 +183,29 @@ mod tests {
                 .iter()
                 .map(|(i, n, a)| (*i, n.parse().unwrap(), a.parse().unwrap()))
                 .collect(),
+            igp: IgpRoutes::default(),
+        }
+    }
+
+    fn oif(ifs: &Interfaces, nh: &str) -> Option<u32> {
+        let r = ifs.resolve(nh.parse().unwrap())?;
+        assert_eq!(r.hops.len(), 1);
+        assert_eq!(r.hops[0].0, nh.parse::<IpAddr>().unwrap(), "connected: the next hop itself");
+        assert_eq!(r.cost, 0);
+        Some(r.hops[0].1)
+    }
+
+    fn static_route(prefix: &str, metric: u32, gw: Option<&str>, oif: u32) -> ParsedRoute {
+        ParsedRoute {
+            prefix: prefix.parse().unwrap(),
+            table: crate::igp::RT_TABLE_MAIN,
+            protocol: 4,
+            metric,
+            oif,
+            unicast: true,
+            target: crate::route_msg::RouteTarget::Gateways(
+                gw.map(|g| vec![(g.parse().unwrap(), oif)]).unwrap_or_default(),
+            ),
         }
     }
 
@@ -118,18 +215,50 @@ mod tests {
             &[(2, "198.18.0.0/16", "198.18.0.1"), (3, "198.18.1.0/24", "198.18.1.1")],
             &[(2, true), (3, true)],
         );
-        assert_eq!(ifs.resolve("198.18.1.9".parse().unwrap()), Some(3));
-        assert_eq!(ifs.resolve("198.18.2.9".parse().unwrap()), Some(2));
-        assert_eq!(ifs.resolve("198.19.0.1".parse().unwrap()), None);
-        assert_eq!(ifs.resolve("198.18.1.1".parse().unwrap()), None, "own address");
+        assert_eq!(oif(&ifs, "198.18.1.9"), Some(3));
+        assert_eq!(oif(&ifs, "198.18.2.9"), Some(2));
+        assert_eq!(oif(&ifs, "198.19.0.1"), None);
+        assert_eq!(oif(&ifs, "198.18.1.1"), None, "own address");
     }
 
     #[test]
     fn down_interface_does_not_resolve() {
         let ifs = with(&[(3, "2001:db8::/64", "2001:db8::1")], &[(3, false)]);
-        assert_eq!(ifs.resolve("2001:db8::2".parse().unwrap()), None);
+        assert_eq!(oif(&ifs, "2001:db8::2"), None);
         let ifs = with(&[(3, "2001:db8::/64", "2001:db8::1")], &[(3, true)]);
-        assert_eq!(ifs.resolve("2001:db8::2".parse().unwrap()), Some(3));
-        assert_eq!(ifs.resolve("fe80::1".parse().unwrap()), None);
+        assert_eq!(oif(&ifs, "2001:db8::2"), Some(3));
+        assert_eq!(oif(&ifs, "fe80::1"), None);
+    }
+
+    #[test]
+    fn next_hop_behind_a_route_resolves_to_its_gateway() {
+        let mut ifs = with(
+            &[(2, "198.18.0.0/24", "198.18.0.1"), (4, "2001:db8::/64", "2001:db8::1")],
+            &[(2, true), (3, true), (4, true)],
+        );
+        let nh: IpAddr = "198.18.9.7".parse().unwrap();
+        assert_eq!(ifs.resolve(nh), None, "no route yet");
+        let via_gw = static_route("198.18.9.0/24", 50, Some("198.18.0.254"), 2);
+        assert!(ifs.apply_route(&via_gw, false, 0, 186));
+        let want = Resolved { hops: vec![("198.18.0.254".parse().unwrap(), 2)], cost: 50 };
+        assert_eq!(ifs.resolve(nh), Some(want));
+        assert_eq!(ifs.cost(nh), Some(50));
+        // A more specific route on a link: the next hop itself, through that link.
+        assert!(ifs.apply_route(&static_route("198.18.9.0/28", 7, None, 3), false, 0, 186));
+        assert_eq!(ifs.resolve(nh), Some(Resolved { hops: vec![(nh, 3)], cost: 7 }));
+        // Its link goes down: the longest match is unusable, no fallback to the /24.
+        ifs.up.insert(3, false);
+        assert_eq!(ifs.resolve(nh), None);
+        // A gateway that is not on a connected subnet is of no use; link-local ones are.
+        let far = static_route("2001:db8:9::/48", 1024, Some("2001:db8:77::1"), 4);
+        assert!(ifs.apply_route(&far, false, 0, 186));
+        assert_eq!(ifs.cost("2001:db8:9::1".parse().unwrap()), None);
+        let ll = static_route("2001:db8:9::/48", 1024, Some("fe80::1"), 4);
+        assert!(ifs.apply_route(&ll, false, 0, 186));
+        let r = ifs.resolve("2001:db8:9::1".parse().unwrap()).unwrap();
+        assert_eq!(r.hops, vec![("fe80::1".parse().unwrap(), 4)]);
+        // Our own routes never count.
+        assert!(!ifs.apply_route(&ParsedRoute { protocol: 186, ..via_gw }, true, 0, 186));
+        assert_eq!(ifs.cost("198.18.9.200".parse().unwrap()), Some(50));
     }
 }

@@ -31,6 +31,7 @@ mod dump;
 pub mod events;
 mod fib;
 mod hash;
+pub mod igp;
 pub mod interfaces;
 mod intern;
 pub mod nexthop_msg;
@@ -135,6 +136,7 @@ impl RouteSync {
             last_in_sync: None,
             last_command: Instant::now(),
             removals_since: None,
+            network_changed: false,
         };
         task.resync().await?;
         let (found_at_start, uses_objects) = {
@@ -227,11 +229,17 @@ impl RouteSync {
         self.stats.clone()
     }
 
-    /// Whether `addr` is directly reachable now: inside a connected subnet of an interface that
-    /// is up (and not one of our own addresses). This is the test route-sync itself applies to
-    /// next hops; link-local IPv6 next hops are never reachable this way.
+    /// Whether `addr` is reachable now as a next hop, and its interior cost: 0 inside a
+    /// connected subnet of an interface that is up, else the metric of the main-table route
+    /// that reaches it (see [`interfaces::Interfaces::resolve`]). Never one of our own
+    /// addresses, never a link-local one. This is the test route-sync itself applies.
+    pub fn next_hop_cost(&self, addr: IpAddr) -> Option<u32> {
+        self.ifs.read().ok().and_then(|ifs| ifs.cost(addr))
+    }
+
+    /// Whether `addr` is reachable now as a next hop ([`RouteSync::next_hop_cost`]).
     pub fn is_reachable(&self, addr: IpAddr) -> bool {
-        self.ifs.read().map(|ifs| ifs.resolve(addr).is_some()).unwrap_or(false)
+        self.next_hop_cost(addr).is_some()
     }
 
     /// Our routes as the kernel has them right now (a fresh dump), sorted by prefix.

@@ -47,6 +47,10 @@ pub struct ParsedRoute {
     pub table: u32,
     pub protocol: u8,
     pub metric: u32,
+    /// `RTA_OIF` (0 when absent): the interface of a route without gateway.
+    pub oif: u32,
+    /// `RTN_UNICAST` (not local, broadcast, blackhole, ...).
+    pub unicast: bool,
     pub target: RouteTarget,
 }
 
@@ -138,12 +142,19 @@ pub fn emit_del_route(id: &RouteIdentity, prefix: &IpNet, seq: u32, out: &mut Ve
 
 /// Appends a dump request for the routes of `family` in our table and protocol (the kernel
 /// filters when the socket has NETLINK_GET_STRICT_CHK; we filter again on receipt).
-pub fn emit_route_dump(id: &RouteIdentity, family: AddressFamily, seq: u32, out: &mut Vec<u8>) {
+/// `protocol` 0 asks for every protocol's routes.
+pub fn emit_route_dump(
+    table: u32,
+    protocol: u8,
+    family: AddressFamily,
+    seq: u32,
+    out: &mut Vec<u8>,
+) {
     let mut msg = RouteMessage::default();
     msg.header.address_family = family;
-    msg.header.table = u8::try_from(id.table).unwrap_or(RT_TABLE_COMPAT);
-    msg.header.protocol = RouteProtocol::from(id.protocol);
-    msg.attributes = vec![RouteAttribute::Table(id.table)];
+    msg.header.table = u8::try_from(table).unwrap_or(RT_TABLE_COMPAT);
+    msg.header.protocol = RouteProtocol::from(protocol);
+    msg.attributes = vec![RouteAttribute::Table(table)];
     emit(RouteNetlinkMessage::GetRoute(msg), NLM_F_REQUEST | NLM_F_DUMP, seq, out);
 }
 
@@ -247,7 +258,15 @@ pub fn parse_route(payload: &[u8]) -> Option<ParsedRoute> {
             (None, None) => RouteTarget::Gateways(paths),
         },
     };
-    Some(ParsedRoute { prefix, table, protocol: u8::from(header.protocol), metric, target })
+    Some(ParsedRoute {
+        prefix,
+        table,
+        protocol: u8::from(header.protocol),
+        metric,
+        oif,
+        unicast: header.kind == RouteType::Unicast,
+        target,
+    })
 }
 
 #[cfg(test)]

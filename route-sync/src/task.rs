@@ -75,6 +75,8 @@ pub(crate) struct Task {
     pub last_in_sync: Option<bool>,
     pub last_command: Instant,
     pub removals_since: Option<Instant>,
+    /// The interface/route view changed since the last [`KernelEvent::NetworkChanged`].
+    pub network_changed: bool,
 }
 
 impl Task {
@@ -270,13 +272,21 @@ impl Task {
         }
     }
 
-    /// Reads links, addresses, nexthop objects and our routes again and re-plans everything.
+    /// Reads links, addresses, the main table's other routes, nexthop objects and our routes
+    /// again and re-plans everything.
     pub async fn resync(&mut self) -> io::Result<()> {
         let seq = self.fib().next_seq();
         for _ in 0..3 {
             self.fib().next_seq();
         }
-        let ifs = dump::interfaces(&mut self.req, seq).await?;
+        let mut ifs = dump::interfaces(&mut self.req, seq).await?;
+        let (seq, protocol) = {
+            let mut fib = self.fib();
+            let seq = fib.next_seq();
+            fib.next_seq();
+            (seq, fib.identity().protocol)
+        };
+        ifs.set_igp_routes(dump::igp_routes(&mut self.req, protocol, seq).await?);
         self.set_interfaces(ifs);
         let uses_objects = self.fib().uses_objects();
         let nexthops: Option<Vec<NexthopMessage>> = if uses_objects {
@@ -305,6 +315,7 @@ impl Task {
     /// Installs a new interface view; true when a next hop in use resolves differently.
     fn set_interfaces(&mut self, ifs: Interfaces) -> bool {
         self.ifs = ifs;
+        self.network_changed = true;
         if let Ok(mut shared) = self.shared_ifs.write() {
             *shared = self.ifs.clone();
         }
@@ -312,7 +323,8 @@ impl Task {
     }
 
     fn drain_monitor(&mut self) {
-        let mut links_changed = false;
+        // Links, addresses or the other routes changed: next hops may resolve differently.
+        let mut view_changed = false;
         let mut resync = false;
         // Links that went down or lost an address: the kernel may have flushed routes through
         // them without telling (IPv4 sends no RTM_DELROUTE for those).
@@ -335,19 +347,20 @@ impl Task {
                     RTM_NEWROUTE | RTM_DELROUTE => {
                         if let Some(r) = route_msg::parse_route(m.payload) {
                             let deleted = m.message_type == RTM_DELROUTE;
+                            view_changed |= self.ifs.apply_route(&r, deleted, m.flags, protocol);
                             self.shared.fib().on_route_event(deleted, m.flags, r);
                         }
                     }
                     RTM_NEWLINK | RTM_DELLINK
                         if self.ifs.apply_link(m.payload, m.message_type == RTM_DELLINK) =>
                     {
-                        links_changed = true;
+                        view_changed = true;
                         hit.extend(LinkHeader::parse(m.payload).map(|h| h.index));
                     }
                     RTM_NEWADDR | RTM_DELADDR => {
                         let deleted = m.message_type == RTM_DELADDR;
                         if self.ifs.apply_address(m.payload, deleted) {
-                            links_changed = true;
+                            view_changed = true;
                             if deleted {
                                 hit.extend(AddressHeader::parse(m.payload).map(|h| h.index));
                             }
@@ -366,8 +379,10 @@ impl Task {
                 }
             }
         }
-        if links_changed {
-            let used = {
+        if view_changed {
+            // The kernel flushes routes through a link that goes down (IPv4 without telling):
+            // read the other routes again when one of them used it.
+            let used = hit.iter().any(|i| self.ifs.igp_uses(*i)) || {
                 let fib = self.fib();
                 hit.iter().any(|i| fib.uses_interface(*i))
             };
@@ -440,6 +455,9 @@ impl Task {
             let mut fib = self.fib();
             (fib.take_events(), !fib.pending(), fib.in_sync())
         };
+        if std::mem::take(&mut self.network_changed) {
+            events.push(KernelEvent::NetworkChanged);
+        }
         // Judged only when idle, so that ordinary route churn does not flip it.
         if idle && self.last_in_sync != Some(in_sync) {
             self.last_in_sync = Some(in_sync);

@@ -394,3 +394,60 @@ fn a_long_backlog_installed_in_spread_order_lands_complete() {
         rs.shutdown(true).await;
     });
 }
+
+#[test]
+fn next_hop_behind_a_static_route_is_installed_via_its_gateway_and_follows_it() {
+    require_root!();
+    let lab = Lab::new("recursive");
+    let l = Lab { ns: lab.ns.clone(), peer: lab.peer.clone() };
+    // Present before the start (found by the dump); the IPv6 one comes later (notification).
+    l.ip(&["route", "add", "198.18.40.0/24", "via", "198.18.0.2", "metric", "30"]);
+    lab.run(move || async move {
+        let (rs, mut events) = RouteSync::start(cfg(), Reconcile::Now).await.unwrap();
+        rs.initial_sync_done();
+        assert_eq!(rs.next_hop_cost(ip("198.18.40.7")), Some(30), "behind the static route");
+        assert_eq!(rs.next_hop_cost(ip("198.18.0.2")), Some(0), "connected");
+        assert_eq!(rs.next_hop_cost(ip("198.18.41.7")), None, "no route");
+
+        rs.set(net("198.19.5.0/24"), vec![ip("198.18.40.7")]);
+        rs.set(net("2001:db8:300::/64"), vec![ip("2001:db8:40::7")]);
+        expect_event(&mut events, "v6 next hop unreachable", |e| {
+            *e == KernelEvent::NextHopsUnreachable(vec![ip("2001:db8:40::7")])
+        })
+        .await;
+        wait_until(5.0, "v4 route via the static route's gateway", || {
+            l.route(PROTO, "198.19.5.0/24").is_some_and(|r| gateways(&r) == ["198.18.0.2"])
+        })
+        .await;
+        assert!(l.route(PROTO, "2001:db8:300::/64").is_none());
+
+        l.ip(&["-6", "route", "add", "2001:db8:40::/48", "via", "2001:db8::3"]);
+        expect_event(&mut events, "v6 next hop reachable", |e| {
+            *e == KernelEvent::NextHopsReachable(vec![ip("2001:db8:40::7")])
+        })
+        .await;
+        expect_event(&mut events, "network changed", |e| *e == KernelEvent::NetworkChanged).await;
+        wait_until(5.0, "v6 route via the new route's gateway", || {
+            l.route(PROTO, "2001:db8:300::/64").is_some_and(|r| gateways(&r) == ["2001:db8::3"])
+        })
+        .await;
+
+        // The static route moves to another gateway: ours follows.
+        l.ip(&["route", "replace", "198.18.40.0/24", "via", "198.18.0.3", "metric", "30"]);
+        wait_until(5.0, "v4 route follows the gateway", || {
+            l.route(PROTO, "198.19.5.0/24").is_some_and(|r| gateways(&r) == ["198.18.0.3"])
+        })
+        .await;
+
+        // It goes: the next hop is unreachable, our route is withdrawn from the kernel.
+        l.ip(&["route", "del", "198.18.40.0/24", "metric", "30"]);
+        expect_event(&mut events, "v4 next hop unreachable", |e| {
+            *e == KernelEvent::NextHopsUnreachable(vec![ip("198.18.40.7")])
+        })
+        .await;
+        assert_eq!(rs.next_hop_cost(ip("198.18.40.7")), None);
+        wait_until(5.0, "v4 route removed", || l.route(PROTO, "198.19.5.0/24").is_none()).await;
+        assert!(l.route(PROTO, "2001:db8:300::/64").is_some(), "the other family untouched");
+        rs.shutdown(true).await;
+    });
+}

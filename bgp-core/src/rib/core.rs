@@ -72,7 +72,7 @@ impl Shared {
         let dest = dest.map(|d| {
             let ctx = Context {
                 peers: &self.peers,
-                resolver: &*self.resolver,
+                next_hops: &self.next_hops,
                 overrides: &self.overrides,
                 max_paths: usize::from(self.config.max_paths),
             };

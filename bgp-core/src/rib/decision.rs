@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::path::{Path, BEST, REJECTED, SELECTED};
 use super::peer::PeerSlot;
-use super::resolver::{NextHopResolver, Resolution};
+use super::resolver::{NextHopCache, Resolution};
 
 /// Default LOCAL_PREF (RFC 4271 §5.1.5 leaves it to configuration; 100 is what every
 /// implementation uses).
@@ -84,8 +84,8 @@ impl std::fmt::Display for Step {
 /// What the decision process reads besides the paths.
 pub(crate) struct Context<'a> {
     pub(crate) peers: &'a [Option<PeerSlot>],
-    pub(crate) resolver: &'a dyn NextHopResolver,
-    /// The daemon's explicit answers, consulted before `resolver`.
+    pub(crate) next_hops: &'a NextHopCache,
+    /// The daemon's explicit answers, consulted before `next_hops`.
     pub(crate) overrides: &'a HashMap<IpAddr, Resolution>,
     pub(crate) max_paths: usize,
 }
@@ -122,7 +122,7 @@ impl Context<'_> {
                 return *r;
             }
         }
-        self.resolver.resolve(next_hop)
+        self.next_hops.resolve(next_hop)
     }
 
     fn candidate(&self, index: usize, path: &Path) -> Candidate {

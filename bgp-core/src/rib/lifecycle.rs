@@ -9,6 +9,7 @@ use super::export::{exportable, queue_all};
 use super::path::{Dest, Path, LOCAL_SLOT, REJECTED, STALE};
 use super::peer::{PeerInfo, PeerSlot};
 use super::prefix::{PrefixKey, V4, V6};
+use super::resolver::NextHopCache;
 use super::{Changes, FamilyKey, NextHopResolver, PeerId, Resolution, Rib, RibError};
 use crate::policy::Policy;
 use crate::wire::Family;
@@ -223,13 +224,32 @@ impl Rib {
 
     /// Replace the next-hop resolver and re-run the decision everywhere.
     pub fn set_resolver(&mut self, resolver: Box<dyn NextHopResolver>) -> Changes {
-        self.sh.resolver = resolver;
+        self.sh.next_hops = NextHopCache::new(resolver);
         self.redecide(|_| true)
     }
 
     /// The resolver's answer for `next_hops` changed: re-run the decision where they are used.
     pub fn next_hops_changed(&mut self, next_hops: &[IpAddr]) -> Changes {
+        if next_hops.is_empty() {
+            return Changes::default();
+        }
+        self.sh.next_hops.forget(next_hops);
         let set: std::collections::HashSet<IpAddr> = next_hops.iter().copied().collect();
+        self.redecide(|d| uses_next_hop(d, &set))
+    }
+
+    /// The resolver's view of the network changed (an interface, an address, a route of the
+    /// kernel table): ask it again about every next hop in use, and re-run the decision where
+    /// the answer changed: a path whose next hop became reachable competes again, one whose
+    /// next hop went away stops competing, a changed interior cost is weighed again
+    /// (RFC 4271 §9.1.2, §9.1.2.2 e).
+    pub fn revalidate_next_hops(&mut self) -> Changes {
+        let in_use = self.next_hops();
+        let changed = self.sh.next_hops.revalidate(&in_use);
+        if changed.is_empty() {
+            return Changes::default();
+        }
+        let set: std::collections::HashSet<IpAddr> = changed.into_iter().collect();
         self.redecide(|d| uses_next_hop(d, &set))
     }
 

@@ -160,8 +160,9 @@ pub(crate) struct Shared {
     /// best path is offered to (a peer with `export: none` costs nothing per route).
     pub(crate) exporters: Vec<u16>,
     pub(crate) interner: attrs::Interner,
-    pub(crate) resolver: Box<dyn NextHopResolver>,
-    /// Next hops the daemon declared reachable or unreachable (over `resolver`).
+    /// The resolver and its answers per next hop.
+    pub(crate) next_hops: resolver::NextHopCache,
+    /// Next hops the daemon declared reachable or unreachable (over `next_hops`).
     pub(crate) overrides: HashMap<IpAddr, Resolution>,
     /// References dropped during an operation, released to the interner at its end.
     pub(crate) graveyard: Vec<Arc<Attrs>>,
@@ -252,7 +253,7 @@ impl Rib {
                 up: Vec::new(),
                 exporters: Vec::new(),
                 interner,
-                resolver: Box::new(AllReachable),
+                next_hops: resolver::NextHopCache::new(Box::new(AllReachable)),
                 overrides: HashMap::new(),
                 graveyard: Vec::new(),
                 cands: Vec::new(),
@@ -325,6 +326,10 @@ impl Rib {
     pub fn compact(&mut self) {
         self.v4.dests.shrink_sparse();
         self.v6.dests.shrink_sparse();
+        if self.sh.next_hops.wants_prune() {
+            let in_use = self.next_hops();
+            self.sh.next_hops.prune(&in_use);
+        }
     }
 }
 
@@ -332,7 +337,7 @@ impl Shared {
     pub(crate) fn context(&self) -> decision::Context<'_> {
         decision::Context {
             peers: &self.peers,
-            resolver: &*self.resolver,
+            next_hops: &self.next_hops,
             overrides: &self.overrides,
             max_paths: usize::from(self.config.max_paths),
         }

@@ -5,6 +5,8 @@
 //! table, the BGP route MUST be excluded from the Phase 2 decision function." The RIB asks a
 //! [`NextHopResolver`] the daemon supplies (from its view of connected networks and the
 //! kernel table); [`AllReachable`] is the default.
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -21,6 +23,89 @@ pub enum Resolution {
 
 pub trait NextHopResolver: Send {
     fn resolve(&self, next_hop: IpAddr) -> Resolution;
+}
+
+/// The resolver behind a cache of its answers for the next hops the decision process asked
+/// about (BIRD's host cache, FRR's next-hop tracking). The decision reads the cache, so it
+/// stays consistent with what [`NextHopCache::revalidate`] compares against: when the
+/// daemon's view of the network changes, only next hops whose answer changed are re-decided,
+/// including those of paths that lost because their next hop was unreachable.
+pub(crate) struct NextHopCache {
+    resolver: Box<dyn NextHopResolver>,
+    answers: RefCell<HashMap<IpAddr, Resolution>>,
+    /// The last answer given: a full table arrives in long runs with one next hop.
+    last: Cell<Option<(IpAddr, Resolution)>>,
+    /// Size after the last prune; the next runs when the cache has doubled since.
+    pruned_at: usize,
+}
+
+impl NextHopCache {
+    pub(crate) fn new(resolver: Box<dyn NextHopResolver>) -> Self {
+        NextHopCache { resolver, answers: RefCell::default(), last: Cell::new(None), pruned_at: 0 }
+    }
+
+    #[inline]
+    pub(crate) fn resolve(&self, next_hop: IpAddr) -> Resolution {
+        if let Some((nh, r)) = self.last.get() {
+            if nh == next_hop {
+                return r;
+            }
+        }
+        let r = *self
+            .answers
+            .borrow_mut()
+            .entry(next_hop)
+            .or_insert_with(|| self.resolver.resolve(next_hop));
+        self.last.set(Some((next_hop, r)));
+        r
+    }
+
+    /// Asks the resolver again for every cached next hop still `in_use` (sorted) and forgets
+    /// the others. Returns the next hops whose answer changed.
+    pub(crate) fn revalidate(&mut self, in_use: &[IpAddr]) -> Vec<IpAddr> {
+        self.last.set(None);
+        let answers = self.answers.get_mut();
+        answers.retain(|nh, _| in_use.binary_search(nh).is_ok());
+        self.pruned_at = answers.len();
+        let mut changed = Vec::new();
+        for (nh, old) in answers.iter_mut() {
+            let now = self.resolver.resolve(*nh);
+            if now != *old {
+                *old = now;
+                changed.push(*nh);
+            }
+        }
+        changed.sort_unstable();
+        changed
+    }
+
+    /// Forgets the answers for `next_hops` (the daemon says they changed).
+    pub(crate) fn forget(&mut self, next_hops: &[IpAddr]) {
+        self.last.set(None);
+        let answers = self.answers.get_mut();
+        for nh in next_hops {
+            answers.remove(nh);
+        }
+    }
+
+    /// Whether enough next hops were cached since the last prune for a prune (which needs
+    /// the list of next hops in use) to pay for itself.
+    pub(crate) fn wants_prune(&self) -> bool {
+        self.answers.borrow().len() > 2 * self.pruned_at + 1024
+    }
+
+    #[cfg(test)]
+    pub(crate) fn cached(&self) -> usize {
+        self.answers.borrow().len()
+    }
+
+    /// Forgets the next hops no longer `in_use` (sorted).
+    pub(crate) fn prune(&mut self, in_use: &[IpAddr]) {
+        self.last.set(None);
+        let answers = self.answers.get_mut();
+        answers.retain(|nh, _| in_use.binary_search(nh).is_ok());
+        self.pruned_at = answers.len();
+    }
 }
 
 /// Every next hop is reachable at an unknown cost (directly connected peers).

@@ -1,5 +1,6 @@
 //! Next-hop resolution for the decision process (RFC 4271 §9.1.2) from route-sync's view of
-//! the connected networks.
+//! the connected networks and the main table's other routes (cost: 0 connected, else the
+//! metric of the route that reaches the next hop).
 use std::net::IpAddr;
 
 use bgp_core::rib::{NextHopResolver, Resolution};
@@ -9,10 +10,9 @@ pub struct KernelResolver(pub RouteSync);
 
 impl NextHopResolver for KernelResolver {
     fn resolve(&self, next_hop: IpAddr) -> Resolution {
-        if self.0.is_reachable(next_hop) {
-            Resolution::Reachable { igp_cost: None }
-        } else {
-            Resolution::Unreachable
+        match self.0.next_hop_cost(next_hop) {
+            Some(cost) => Resolution::Reachable { igp_cost: Some(cost) },
+            None => Resolution::Unreachable,
         }
     }
 }

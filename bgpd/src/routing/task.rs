@@ -352,8 +352,11 @@ impl RibTask {
 
     fn kernel_event(&mut self, event: KernelEvent) {
         match event {
-            KernelEvent::NextHopsUnreachable(hops) | KernelEvent::NextHopsReachable(hops) => {
-                let changes = self.rib.next_hops_changed(&hops);
+            // route-sync logs these; NetworkChanged follows them and covers every next hop
+            // the RIB holds, not only those of installed routes.
+            KernelEvent::NextHopsUnreachable(_) | KernelEvent::NextHopsReachable(_) => {}
+            KernelEvent::NetworkChanged => {
+                let changes = self.rib.revalidate_next_hops();
                 self.absorb(changes);
             }
             KernelEvent::ForeignRoute { prefix, protocol } => {

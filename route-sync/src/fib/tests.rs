@@ -174,6 +174,8 @@ fn stale_routes_wait_for_the_purge_and_are_taken_over_when_set() {
         table: 254,
         protocol: 186,
         metric: 20,
+        oif: 3,
+        unicast: true,
         target: RouteTarget::Gateways(vec![(ip("198.18.0.2"), 3)]),
     };
     f.load_kernel(vec![old("198.19.1.0/24"), old("198.19.2.0/24")], None);
@@ -205,6 +207,8 @@ fn our_route_deleted_behind_our_back_is_put_back() {
         table: 254,
         protocol: 186,
         metric: 20,
+        oif: 3,
+        unicast: true,
         target: RouteTarget::Gateways(vec![(ip("198.18.0.2"), 3)]),
     };
     assert!(f.on_route_event(true, 0, gone));
@@ -217,6 +221,8 @@ fn our_route_deleted_behind_our_back_is_put_back() {
         table: 254,
         protocol: 4,
         metric: 0,
+        oif: 0,
+        unicast: false,
         target: RouteTarget::Blackhole,
     };
     assert!(!f.on_route_event(false, 0, other));

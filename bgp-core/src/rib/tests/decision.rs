@@ -137,7 +137,10 @@ fn unreachable_next_hop_is_ineligible_until_it_resolves() {
     assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.1"])));
     assert_eq!(r.explain(&net(P)).unwrap().paths[1].lost.unwrap().describe(), "lower LOCAL_PREF");
     // And unreachable again, announced through next_hops_changed.
-    r.sh.resolver = Box::new(ReachableNetworks::new([(net("198.18.0.2/32"), None)]));
+    r.sh.next_hops = crate::rib::resolver::NextHopCache::new(Box::new(ReachableNetworks::new([(
+        net("198.18.0.2/32"),
+        None,
+    )])));
     let c = r.next_hops_changed(&[ip("198.18.0.1")]);
     assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.2"])));
 }
@@ -291,4 +294,48 @@ fn next_hop_reachability_overrides_the_resolver() {
     assert_eq!(r.stats().best_paths, 0);
     let c = r.clear_next_hop_overrides();
     assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.1"])));
+}
+
+/// A resolver whose answers the test changes behind the RIB's back, as the kernel's view
+/// changes behind the daemon's.
+#[derive(Clone, Default)]
+struct Changing(std::sync::Arc<std::sync::Mutex<ReachableNetworks>>);
+
+impl NextHopResolver for Changing {
+    fn resolve(&self, next_hop: IpAddr) -> Resolution {
+        self.0.lock().unwrap().resolve(next_hop)
+    }
+}
+
+#[test]
+fn revalidation_redecides_only_where_an_answer_changed() {
+    let (mut r, a, b) = two_ibgp();
+    let view = Changing::default();
+    let set = |nets: &[(&str, Option<u32>)]| {
+        *view.0.lock().unwrap() = ReachableNetworks::new(nets.iter().map(|(n, c)| (net(n), *c)));
+    };
+    set(&[("198.18.0.2/32", Some(10))]);
+    r.set_resolver(Box::new(view.clone()));
+    // A arrives while its next hop is unreachable (a route to it not there yet).
+    r.apply_update(a, &announce(&[P], attrs(&[65001]), "198.18.0.1")).unwrap();
+    r.apply_update(b, &announce(&[P], attrs(&[65001, 65002]), "198.18.0.2")).unwrap();
+    assert_eq!(lost(&r, P, a), Some(Step::NextHopUnreachable));
+    assert!(r.revalidate_next_hops().fib.is_empty(), "nothing changed");
+    // The route to A's next hop appears: A (shorter AS_PATH) wins.
+    set(&[("198.18.0.1/32", Some(30)), ("198.18.0.2/32", Some(10))]);
+    let c = r.revalidate_next_hops();
+    assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.1"])));
+    assert_eq!(r.explain(&net(P)).unwrap().paths[0].igp_cost, Some(30));
+    // Only its cost changes: weighed again, the path stays best (AS_PATH decides first).
+    set(&[("198.18.0.1/32", Some(5)), ("198.18.0.2/32", Some(10))]);
+    assert!(r.revalidate_next_hops().fib.is_empty());
+    assert_eq!(r.explain(&net(P)).unwrap().paths[0].igp_cost, Some(5));
+    // The route goes again: back to B.
+    set(&[("198.18.0.2/32", Some(10))]);
+    let c = r.revalidate_next_hops();
+    assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.2"])));
+    // B's peer goes: its next hop leaves the cache with its last path.
+    r.peer_down(b).unwrap();
+    r.revalidate_next_hops();
+    assert_eq!(r.sh.next_hops.cached(), 1);
 }

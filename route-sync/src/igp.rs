@@ -1,0 +1,223 @@
+//! The other routes of the main table (static, DHCP, RA, another routing daemon's): what
+//! reaches a BGP next hop that is not on a connected subnet.
+//!
+//! RFC 4271 §5.1.3: "the immediate next-hop address is determined by performing a recursive
+//! route lookup operation for the IP address in the NEXT_HOP attribute, using the contents of
+//! the Routing Table". The kernel refuses a gateway that is not on the link, so a route whose
+//! BGP next hop sits behind such a route is installed via that route's gateway(s), as BIRD
+//! does with `gateway recursive`. The longest match wins, then the lowest metric, like the
+//! kernel's own lookup.
+//!
+//! Left out: our own routes (never resolve BGP over BGP), `proto kernel` routes (connected
+//! subnets: [`crate::interfaces::Interfaces`] tracks those from the addresses, and the kernel
+//! drops them on link down without telling), non-unicast types, and routes that only name a
+//! nexthop object (`RTA_NH_ID`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use netlink_packet_core::NLM_F_APPEND;
+
+use crate::route_msg::{ParsedRoute, RouteTarget};
+
+/// `RT_TABLE_MAIN`: where next hops are looked up.
+pub const RT_TABLE_MAIN: u32 = 254;
+/// `RTPROT_KERNEL`: routes the kernel derives from interface addresses.
+const RTPROT_KERNEL: u8 = 2;
+
+/// One route: its metric and paths (gateway, interface). A path without a gateway reaches
+/// the destination on the link (`dev eth1 scope link`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgpRoute {
+    pub metric: u32,
+    pub paths: Vec<(Option<IpAddr>, u32)>,
+}
+
+/// The main table's other routes, indexed for longest-prefix match.
+#[derive(Debug, Default, Clone)]
+pub struct IgpRoutes {
+    /// Per prefix, its routes by ascending metric.
+    routes: HashMap<IpNet, Vec<IgpRoute>>,
+    /// How many prefixes of each length exist, per family (false: IPv4), for the lookup.
+    lengths: [BTreeMap<u8, u32>; 2],
+}
+
+impl IgpRoutes {
+    /// Whether `r` (read from the kernel) is a route this view keeps.
+    pub fn wants(r: &ParsedRoute, our_protocol: u8) -> bool {
+        r.unicast
+            && r.table == RT_TABLE_MAIN
+            && r.protocol != our_protocol
+            && r.protocol != RTPROT_KERNEL
+            && !paths_of(r).is_empty()
+    }
+
+    /// Applies a route from a dump or an `RTM_NEWROUTE`/`RTM_DELROUTE` (`flags`: the netlink
+    /// header's). The caller filtered with [`IgpRoutes::wants`]. Returns true on a change.
+    pub fn apply(&mut self, r: &ParsedRoute, deleted: bool, flags: u16) -> bool {
+        let paths = paths_of(r);
+        let list = self.routes.entry(r.prefix).or_default();
+        let prefix_was_known = !list.is_empty();
+        let existing = list.iter().position(|x| x.metric == r.metric);
+        let changed = match (deleted, existing) {
+            (false, Some(i)) if flags & NLM_F_APPEND != 0 => {
+                // IPv6 announces a path added to a multipath route on its own.
+                let before = list[i].paths.len();
+                for p in paths {
+                    if !list[i].paths.contains(&p) {
+                        list[i].paths.push(p);
+                    }
+                }
+                list[i].paths.len() != before
+            }
+            (false, Some(i)) => {
+                let same = list[i].paths == paths;
+                list[i].paths = paths;
+                !same
+            }
+            (false, None) => {
+                let at = list.partition_point(|x| x.metric < r.metric);
+                list.insert(at, IgpRoute { metric: r.metric, paths });
+                true
+            }
+            (true, Some(i)) => {
+                // IPv6 deletes one path of a multipath route at a time.
+                list[i].paths.retain(|p| !paths.contains(p));
+                if list[i].paths.is_empty() || paths.is_empty() {
+                    list.remove(i);
+                }
+                true
+            }
+            (true, None) => false,
+        };
+        let family = usize::from(r.prefix.addr().is_ipv6());
+        let len = r.prefix.prefix_len();
+        match (prefix_was_known, list.is_empty()) {
+            (true, true) => {
+                self.routes.remove(&r.prefix);
+                if let Some(n) = self.lengths[family].get_mut(&len) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.lengths[family].remove(&len);
+                    }
+                }
+            }
+            (false, true) => {
+                self.routes.remove(&r.prefix);
+            }
+            (false, false) => *self.lengths[family].entry(len).or_default() += 1,
+            (true, false) => {}
+        }
+        changed
+    }
+
+    /// The route the kernel would use for `addr`: longest prefix, then lowest metric.
+    pub fn lookup(&self, addr: IpAddr) -> Option<&IgpRoute> {
+        let family = usize::from(addr.is_ipv6());
+        self.lengths[family].keys().rev().find_map(|len| {
+            let net = IpNet::new(addr, *len).ok()?.trunc();
+            self.routes.get(&net).and_then(|list| list.first())
+        })
+    }
+
+    /// Whether some route leaves through interface `ifindex`.
+    pub fn uses_interface(&self, ifindex: u32) -> bool {
+        self.routes.values().flatten().any(|r| r.paths.iter().any(|(_, oif)| *oif == ifindex))
+    }
+
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+}
+
+fn paths_of(r: &ParsedRoute) -> Vec<(Option<IpAddr>, u32)> {
+    match &r.target {
+        RouteTarget::Gateways(gws) if !gws.is_empty() => {
+            gws.iter().map(|(gw, oif)| (Some(*gw), *oif)).collect()
+        }
+        RouteTarget::Gateways(_) if r.oif != 0 => vec![(None, r.oif)],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(prefix: &str, metric: u32, paths: &[(&str, u32)], oif: u32) -> ParsedRoute {
+        ParsedRoute {
+            prefix: prefix.parse().unwrap(),
+            table: RT_TABLE_MAIN,
+            protocol: 4, // static
+            metric,
+            oif,
+            unicast: true,
+            target: RouteTarget::Gateways(
+                paths.iter().map(|(g, o)| (g.parse().unwrap(), *o)).collect(),
+            ),
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn hit(t: &IgpRoutes, a: &str) -> Option<(u32, Option<IpAddr>)> {
+        t.lookup(ip(a)).map(|r| (r.metric, r.paths[0].0))
+    }
+
+    #[test]
+    fn longest_prefix_then_lowest_metric() {
+        let mut t = IgpRoutes::default();
+        assert!(t.apply(&route("0.0.0.0/0", 100, &[("198.18.0.254", 2)], 0), false, 0));
+        assert!(t.apply(&route("198.18.64.0/18", 20, &[("198.18.0.253", 2)], 0), false, 0));
+        assert!(t.apply(&route("198.18.64.0/18", 10, &[("198.18.0.252", 2)], 0), false, 0));
+        assert_eq!(hit(&t, "198.18.70.1"), Some((10, Some(ip("198.18.0.252")))));
+        assert_eq!(hit(&t, "198.19.0.1"), Some((100, Some(ip("198.18.0.254")))));
+        assert_eq!(t.lookup(ip("2001:db8::1")), None, "no IPv6 default");
+        // The metric-10 route goes: the metric-20 one takes over; then the default only.
+        assert!(t.apply(&route("198.18.64.0/18", 10, &[("198.18.0.252", 2)], 0), true, 0));
+        assert_eq!(hit(&t, "198.18.70.1"), Some((20, Some(ip("198.18.0.253")))));
+        assert!(t.apply(&route("198.18.64.0/18", 20, &[], 0), true, 0));
+        assert_eq!(hit(&t, "198.18.70.1"), Some((100, Some(ip("198.18.0.254")))));
+        assert_eq!(t.len(), 1);
+        assert!(!t.apply(&route("198.18.64.0/18", 20, &[], 0), true, 0), "already gone");
+        assert_eq!(hit(&t, "198.18.70.1"), Some((100, Some(ip("198.18.0.254")))));
+    }
+
+    #[test]
+    fn link_routes_and_appended_paths() {
+        let mut t = IgpRoutes::default();
+        let dev = route("2001:db8:40::/48", 1024, &[], 3);
+        assert!(IgpRoutes::wants(&dev, 186));
+        t.apply(&dev, false, 0);
+        assert_eq!(t.lookup(ip("2001:db8:40::9")).unwrap().paths, vec![(None, 3)]);
+        assert!(t.uses_interface(3) && !t.uses_interface(2));
+        let one = route("2001:db8:50::/48", 1024, &[("fe80::1", 2)], 0);
+        let two = route("2001:db8:50::/48", 1024, &[("fe80::2", 4)], 0);
+        t.apply(&one, false, 0);
+        assert!(t.apply(&two, false, NLM_F_APPEND));
+        assert_eq!(t.lookup(ip("2001:db8:50::1")).unwrap().paths.len(), 2);
+        assert!(t.apply(&one, true, 0), "one path deleted");
+        assert_eq!(t.lookup(ip("2001:db8:50::1")).unwrap().paths, vec![(Some(ip("fe80::2")), 4)]);
+        assert!(t.apply(&two, true, 0));
+        assert_eq!(t.lookup(ip("2001:db8:50::1")), None);
+    }
+
+    #[test]
+    fn keeps_only_other_protocols_unicast_main_table() {
+        let r = route("0.0.0.0/0", 0, &[("198.18.0.254", 2)], 0);
+        assert!(IgpRoutes::wants(&r, 186));
+        assert!(!IgpRoutes::wants(&ParsedRoute { protocol: 186, ..r.clone() }, 186), "ours");
+        assert!(!IgpRoutes::wants(&ParsedRoute { protocol: 2, ..r.clone() }, 186), "kernel");
+        assert!(!IgpRoutes::wants(&ParsedRoute { table: 100, ..r.clone() }, 186), "other table");
+        assert!(!IgpRoutes::wants(&ParsedRoute { unicast: false, ..r.clone() }, 186), "local");
+        let object = ParsedRoute { target: RouteTarget::Object(7), ..r };
+        assert!(!IgpRoutes::wants(&object, 186), "nexthop object only");
+    }
+}
