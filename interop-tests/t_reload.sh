@@ -12,6 +12,8 @@
 # 3. Broken configs are rejected with their line number (`bgpctl reload` non-zero, stderr
 #    names bgpd.yaml:LINE; `bgpd --check` exit 1 with file:line:col; SIGHUP), and the old
 #    config keeps running: sessions, routes, no flap.
+# 4. local_as changed (BIRD told the new one): every session reset, BIRD gets the
+#    routes with AS_PATH 64513; FRR, still expecting 64512, is not Established.
 # timeout: 180
 set -euo pipefail
 source "$(dirname "$0")/lib/all.sh"
@@ -105,4 +107,20 @@ no_flap "after rejected reloads"
 out=$(bgpctl_in "$A" reload 2>&1) || fail "bgpctl reload of the unchanged config failed: $out"
 sleep 2
 no_flap "after reloading an unchanged config"
+
+harness_log "local_as 64512 -> 64513: every session reset, routes exported with the new AS"
+sed -i 's/^  neighbor 198.18.1.1 as 64512;/  neighbor 198.18.1.1 as 64513;/' "$TEST_DIR/$B/bird.conf"
+bird_restart "$B"
+sed -i 's/^local_as: 64512$/local_as: 64513/' "$conf"
+out=$(bgpctl_in "$A" reload 2>&1) || fail "bgpctl reload with a new local_as failed: $out"
+assert_contains "$out" "local_as" "reload result"
+wait_until 60 bird_established "$B" 198.18.1.1
+wait_route_via 30 "$B" 198.19.11.0/24 198.18.1.1
+_bird_sees_new_as() {
+  birdc_in "$B" show route 198.19.11.0/24 all | grep -qE 'BGP.as_path: 64513$'
+}
+wait_until 10 _bird_sees_new_as
+# The FRR side still expects AS 64512: it refuses the new OPEN, so bgpd must not be
+# Established with it.
+wait_until 30 _negate bgpd_established "$A" "$f"
 echo "reload OK"

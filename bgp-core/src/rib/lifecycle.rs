@@ -277,6 +277,27 @@ impl Rib {
         self.next_hops_changed(&changed)
     }
 
+    /// New router id, AS number and cluster id (a reload). The daemon resets the sessions
+    /// they matter to (all of them for `router_id`/`local_as`, which every OPEN carries; the
+    /// iBGP ones for `cluster_id`), so paths are learned again under the new loop checks
+    /// (RFC 4271 §9.1.2 AS_PATH, RFC 4456 §8 ORIGINATOR_ID / CLUSTER_LIST) and exported
+    /// with the new AS_PATH prepend and CLUSTER_LIST entry.
+    pub fn set_identity(
+        &mut self,
+        router_id: std::net::Ipv4Addr,
+        local_as: u32,
+        cluster_id: std::net::Ipv4Addr,
+    ) {
+        let c = &mut self.sh.config;
+        c.router_id = router_id;
+        c.local_as = local_as;
+        c.cluster_id = cluster_id;
+        if let Some(local) = self.sh.peer_mut(LOCAL_SLOT) {
+            local.info.router_id = router_id;
+            local.info.asn = local_as;
+        }
+    }
+
     /// New ECMP width.
     pub fn set_max_paths(&mut self, max_paths: u16) -> Changes {
         self.sh.config.max_paths = max_paths.max(1);

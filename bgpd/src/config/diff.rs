@@ -77,8 +77,10 @@ pub struct ConfigDiff {
     pub originate_added: Vec<IpNet>,
     /// Prefixes to withdraw (and whose blackhole route to remove).
     pub originate_removed: Vec<IpNet>,
-    /// Route-selection settings changed (`max_paths`, `cluster_id`): re-run import,
-    /// decision and export for every route, no reset.
+    /// Route-selection settings changed (`max_paths`): re-run the decision for every route,
+    /// no reset. (A new `cluster_id` resets the iBGP sessions instead, as BIRD restarts a
+    /// protocol whose `rr cluster id` changed: the RFC 4456 §8 loop check applies to what
+    /// they send, and stored paths were checked against the old one.)
     pub rib_changed: Vec<&'static str>,
     /// Changed `kernel.*` fields: re-sync the kernel (with a new `protocol` or `table`,
     /// remove the routes from the old one first).
@@ -162,8 +164,11 @@ impl ConfigDiff {
 
         let mut rib = Fields::default();
         rib.check(old.max_paths != new.max_paths, "max_paths");
-        rib.check(old.cluster_id != new.cluster_id, "cluster_id");
         diff.rib_changed = rib.0;
+        let mut ibgp_reset = Fields::default();
+        // (Follows router_id when not set: then every session is reset anyway.)
+        ibgp_reset
+            .check(old.cluster_id != new.cluster_id && diff.reset_all.is_empty(), "cluster_id");
 
         let (k, n) = (&old.kernel, &new.kernel);
         let mut kernel = Fields::default();
@@ -202,16 +207,19 @@ impl ConfigDiff {
             .map(|n| n.address)
             .collect();
         for new_neighbor in &new.neighbors {
+            let ibgp = new_neighbor.remote_as == new.local_as;
+            let extra = if ibgp { &ibgp_reset.0[..] } else { &[] };
             match old.neighbor(new_neighbor.address) {
                 None => diff.neighbors_added.push(new_neighbor.address),
-                Some(old_neighbor) => diff.neighbor(old_neighbor, new_neighbor),
+                Some(old_neighbor) => diff.neighbor(old_neighbor, new_neighbor, extra),
             }
         }
         diff
     }
 
     /// Classifies one neighbour present in both configurations.
-    fn neighbor(&mut self, old: &NeighborConfig, new: &NeighborConfig) {
+    /// `extra`: global fields that force this session's reset (besides `reset_all`).
+    fn neighbor(&mut self, old: &NeighborConfig, new: &NeighborConfig, extra: &[&'static str]) {
         let address = new.address;
         match (old.shutdown, new.shutdown) {
             (false, true) => self.neighbors_shutdown.push(address),
@@ -219,15 +227,20 @@ impl ConfigDiff {
             // Down before and after: nothing to do now; it starts with whatever the
             // configuration says when enabled.
             (true, true) => {}
-            (false, false) => self.running_neighbor(old, new),
+            (false, false) => self.running_neighbor(old, new, extra),
         }
     }
 
     /// Classifies a neighbour that is enabled in both configurations.
-    fn running_neighbor(&mut self, old: &NeighborConfig, new: &NeighborConfig) {
+    fn running_neighbor(
+        &mut self,
+        old: &NeighborConfig,
+        new: &NeighborConfig,
+        extra: &[&'static str],
+    ) {
         let address = new.address;
         let reset: Vec<&'static str> =
-            self.reset_all.iter().copied().chain(reset_fields(old, new)).collect();
+            self.reset_all.iter().chain(extra).copied().chain(reset_fields(old, new)).collect();
         let policy = policy_fields(old, new);
         let update = update_fields(old, new);
         if !reset.is_empty() {

@@ -226,7 +226,7 @@ fn global_changes_are_classified() {
     assert!(d.reset_all.is_empty());
     assert!(d.listen_changed && d.http_listen_changed && d.control_socket_changed);
     assert_eq!(d.restart_required, vec!["log.format"]);
-    assert_eq!(d.rib_changed, vec!["max_paths", "cluster_id"]);
+    assert_eq!(d.rib_changed, vec!["max_paths"]);
     assert_eq!(
         d.kernel_changed,
         vec![
@@ -241,10 +241,21 @@ fn global_changes_are_classified() {
     assert_eq!(d.deferred, vec!["hostname", "graceful_restart.restart_time"]);
     assert_eq!(
         d.to_string(),
-        "routes re-evaluated: max_paths, cluster_id\n\
+        "routes re-evaluated: max_paths\n\
          kernel re-synced: kernel.enabled, kernel.protocol, kernel.table, kernel.metric, kernel.blackhole_originated\n\
          listen addresses changed\nhttp_listen changed\ncontrol_socket changed\nlog level changed\n\
          needs a restart to apply: log.format\n\
          applied at next session start: hostname, graceful_restart.restart_time"
     );
+}
+
+#[test]
+fn a_new_cluster_id_resets_the_ibgp_sessions_only() {
+    let ibgp = "- {address: 198.18.0.2, remote_as: 64512}";
+    let ebgp = "- {address: 198.18.0.3, remote_as: 65001, import: all, export: all}";
+    let old = format!("router_id: 198.18.0.1\nlocal_as: 64512\nneighbors:\n  {ibgp}\n  {ebgp}\n");
+    let new = old.replace("local_as: 64512\n", "local_as: 64512\ncluster_id: 1.2.3.4\n");
+    let d = diff(&old, &new);
+    assert!(d.rib_changed.is_empty() && d.reset_all.is_empty());
+    assert_eq!(d.neighbors_reset, vec![change("198.18.0.2", &["cluster_id"])]);
 }

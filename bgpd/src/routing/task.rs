@@ -346,7 +346,8 @@ impl RibTask {
             || cfg.local_as != g.local_as
             || cfg.cluster_id != g.cluster_id
         {
-            warn!("router_id, local_as and cluster_id changes reach the RIB at the next restart");
+            info!(router_id = %g.router_id, local_as = g.local_as, cluster_id = %g.cluster_id, "new identity");
+            self.rib.set_identity(g.router_id, g.local_as, g.cluster_id);
         }
     }
 

@@ -401,3 +401,27 @@ fn withdrawn_then_announced_again_before_the_flush_is_announced() {
     assert_eq!(withdrawn(&b), vec![net("203.0.114.0/24")]);
     assert_eq!(r.peer_counts(e2).unwrap().advertised, 1);
 }
+
+#[test]
+fn a_new_identity_applies_to_sessions_that_come_up_after_it() {
+    let mut r = rib();
+    let i = up(&mut r, 1, peer("198.18.0.1", LOCAL_AS, "1.1.1.1"));
+    // The reload: local AS 64999, router id and cluster id 9.9.9.9; the daemon resets the
+    // sessions, which come back up under the new identity.
+    r.set_identity("9.9.9.9".parse().unwrap(), 64999, "9.9.9.9".parse().unwrap());
+    assert_eq!(r.config().local_as, 64999);
+    r.peer_down(i).unwrap();
+    let i = up(&mut r, 1, PeerInfo { ibgp: true, ..peer("198.18.0.1", 64999, "1.1.1.1") });
+    let e = up(&mut r, 2, peer("198.18.1.1", 65002, "2.2.2.2"));
+    r.apply_update(i, &announce(&[P], attrs(&[65001]), "198.18.0.9")).unwrap();
+    let sent = sent_attrs(&flush(&mut r, e));
+    assert_eq!(sent.path.as_path, Some(AsPath::from_sequence(vec![64999, 65001])));
+    assert!(flush(&mut r, i).announcements.is_empty(), "split horizon: back to no iBGP peer");
+    // A path carrying our new AS is a loop (RFC 4271 §9.1.2); one with the old AS is not.
+    r.apply_update(e, &announce(&["198.51.100.0/24"], attrs(&[65002, 64999]), "198.18.1.1"))
+        .unwrap();
+    assert_eq!(best_peer(&r, "198.51.100.0/24"), None);
+    r.apply_update(e, &announce(&["198.51.100.0/24"], attrs(&[65002, LOCAL_AS]), "198.18.1.1"))
+        .unwrap();
+    assert_eq!(best_peer(&r, "198.51.100.0/24"), Some(e));
+}
