@@ -8,10 +8,13 @@
 //! does with `gateway recursive`. The longest match wins, then the lowest metric, like the
 //! kernel's own lookup.
 //!
-//! Left out: our own routes (never resolve BGP over BGP), `proto kernel` routes (connected
-//! subnets: [`crate::interfaces::Interfaces`] tracks those from the addresses, and the kernel
-//! drops them on link down without telling), non-unicast types, and routes that only name a
-//! nexthop object (`RTA_NH_ID`).
+//! Routes may name a nexthop object (`RTA_NH_ID`, as FRR's zebra installs them): the other
+//! protocols' objects are kept too and expanded at lookup (a gateway, a device, or an ECMP
+//! group of those).
+//!
+//! Left out: our own routes and objects (never resolve BGP over BGP), `proto kernel` routes
+//! (connected subnets: [`crate::interfaces::Interfaces`] tracks those from the addresses, and
+//! the kernel drops them on link down without telling), non-unicast types.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -19,6 +22,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use netlink_packet_core::NLM_F_APPEND;
 
+use crate::nexthop_msg::{NexthopKind, NexthopMessage};
 use crate::route_msg::{ParsedRoute, RouteTarget};
 
 /// `RT_TABLE_MAIN`: where next hops are looked up.
@@ -26,12 +30,13 @@ pub const RT_TABLE_MAIN: u32 = 254;
 /// `RTPROT_KERNEL`: routes the kernel derives from interface addresses.
 const RTPROT_KERNEL: u8 = 2;
 
-/// One route: its metric and paths (gateway, interface). A path without a gateway reaches
-/// the destination on the link (`dev eth1 scope link`).
+/// One route: its metric and paths (gateway, interface), or the nexthop object it names. A
+/// path without a gateway reaches the destination on the link (`dev eth1 scope link`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IgpRoute {
     pub metric: u32,
     pub paths: Vec<(Option<IpAddr>, u32)>,
+    pub object: Option<u32>,
 }
 
 /// The main table's other routes, indexed for longest-prefix match.
@@ -41,6 +46,8 @@ pub struct IgpRoutes {
     routes: HashMap<IpNet, Vec<IgpRoute>>,
     /// How many prefixes of each length exist, per family (false: IPv4), for the lookup.
     lengths: [BTreeMap<u8, u32>; 2],
+    /// The other protocols' nexthop objects.
+    objects: HashMap<u32, NexthopKind>,
 }
 
 impl IgpRoutes {
@@ -50,18 +57,22 @@ impl IgpRoutes {
             && r.table == RT_TABLE_MAIN
             && r.protocol != our_protocol
             && r.protocol != RTPROT_KERNEL
-            && !paths_of(r).is_empty()
+            && (!paths_of(r).is_empty() || matches!(r.target, RouteTarget::Object(_)))
     }
 
     /// Applies a route from a dump or an `RTM_NEWROUTE`/`RTM_DELROUTE` (`flags`: the netlink
     /// header's). The caller filtered with [`IgpRoutes::wants`]. Returns true on a change.
     pub fn apply(&mut self, r: &ParsedRoute, deleted: bool, flags: u16) -> bool {
         let paths = paths_of(r);
+        let object = match r.target {
+            RouteTarget::Object(id) => Some(id),
+            _ => None,
+        };
         let list = self.routes.entry(r.prefix).or_default();
         let prefix_was_known = !list.is_empty();
         let existing = list.iter().position(|x| x.metric == r.metric);
         let changed = match (deleted, existing) {
-            (false, Some(i)) if flags & NLM_F_APPEND != 0 => {
+            (false, Some(i)) if flags & NLM_F_APPEND != 0 && object.is_none() => {
                 // IPv6 announces a path added to a multipath route on its own.
                 let before = list[i].paths.len();
                 for p in paths {
@@ -72,13 +83,14 @@ impl IgpRoutes {
                 list[i].paths.len() != before
             }
             (false, Some(i)) => {
-                let same = list[i].paths == paths;
-                list[i].paths = paths;
+                let new = IgpRoute { metric: r.metric, paths, object };
+                let same = list[i] == new;
+                list[i] = new;
                 !same
             }
             (false, None) => {
                 let at = list.partition_point(|x| x.metric < r.metric);
-                list.insert(at, IgpRoute { metric: r.metric, paths });
+                list.insert(at, IgpRoute { metric: r.metric, paths, object });
                 true
             }
             (true, Some(i)) => {
@@ -91,25 +103,75 @@ impl IgpRoutes {
             }
             (true, None) => false,
         };
-        let family = usize::from(r.prefix.addr().is_ipv6());
-        let len = r.prefix.prefix_len();
         match (prefix_was_known, list.is_empty()) {
             (true, true) => {
                 self.routes.remove(&r.prefix);
-                if let Some(n) = self.lengths[family].get_mut(&len) {
-                    *n -= 1;
-                    if *n == 0 {
-                        self.lengths[family].remove(&len);
-                    }
-                }
+                self.count_length(&r.prefix, false);
             }
             (false, true) => {
                 self.routes.remove(&r.prefix);
             }
-            (false, false) => *self.lengths[family].entry(len).or_default() += 1,
+            (false, false) => self.count_length(&r.prefix, true),
             (true, false) => {}
         }
         changed
+    }
+
+    fn count_length(&mut self, prefix: &IpNet, added: bool) {
+        let lengths = &mut self.lengths[usize::from(prefix.addr().is_ipv6())];
+        let len = prefix.prefix_len();
+        if added {
+            *lengths.entry(len).or_default() += 1;
+        } else if let Some(n) = lengths.get_mut(&len) {
+            *n -= 1;
+            if *n == 0 {
+                lengths.remove(&len);
+            }
+        }
+    }
+
+    /// Applies another protocol's nexthop object from a dump or a notification. Deleting one
+    /// deletes the routes that use it (the kernel does, without telling). True on a change.
+    pub fn apply_object(&mut self, nh: &NexthopMessage, deleted: bool) -> bool {
+        if !deleted {
+            return self.objects.insert(nh.id, nh.kind.clone()).as_ref() != Some(&nh.kind);
+        }
+        if self.objects.remove(&nh.id).is_none() {
+            return false;
+        }
+        let mut gone = Vec::new();
+        for (prefix, list) in self.routes.iter_mut() {
+            list.retain(|r| r.object != Some(nh.id));
+            if list.is_empty() {
+                gone.push(*prefix);
+            }
+        }
+        for prefix in gone {
+            self.routes.remove(&prefix);
+            self.count_length(&prefix, false);
+        }
+        true
+    }
+
+    /// Calls `each` with every (gateway, interface) of `route`, its nexthop object expanded.
+    pub fn for_each_path(&self, route: &IgpRoute, mut each: impl FnMut(Option<IpAddr>, u32)) {
+        let Some(id) = route.object else {
+            for (gateway, oif) in &route.paths {
+                each(*gateway, *oif);
+            }
+            return;
+        };
+        let mut one = |kind: Option<&NexthopKind>| match kind {
+            Some(NexthopKind::Gateway { gateway, oif }) => each(Some(*gateway), *oif),
+            Some(NexthopKind::Device { oif }) => each(None, *oif),
+            _ => {}
+        };
+        match self.objects.get(&id) {
+            Some(NexthopKind::Group(members)) => {
+                members.iter().for_each(|m| one(self.objects.get(m)));
+            }
+            kind => one(kind),
+        }
     }
 
     /// The route the kernel would use for `addr`: longest prefix, then lowest metric.
@@ -123,7 +185,11 @@ impl IgpRoutes {
 
     /// Whether some route leaves through interface `ifindex`.
     pub fn uses_interface(&self, ifindex: u32) -> bool {
-        self.routes.values().flatten().any(|r| r.paths.iter().any(|(_, oif)| *oif == ifindex))
+        self.routes.values().flatten().any(|r| {
+            let mut hit = false;
+            self.for_each_path(r, |_, oif| hit |= oif == ifindex);
+            hit
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -218,6 +284,37 @@ mod tests {
         assert!(!IgpRoutes::wants(&ParsedRoute { table: 100, ..r.clone() }, 186), "other table");
         assert!(!IgpRoutes::wants(&ParsedRoute { unicast: false, ..r.clone() }, 186), "local");
         let object = ParsedRoute { target: RouteTarget::Object(7), ..r };
-        assert!(!IgpRoutes::wants(&object, 186), "nexthop object only");
+        assert!(IgpRoutes::wants(&object, 186), "nexthop object");
+    }
+
+    #[test]
+    fn routes_naming_nexthop_objects_expand_them() {
+        let mut t = IgpRoutes::default();
+        let obj = |id, kind| NexthopMessage { id, protocol: 11, kind };
+        let gw = |g: &str, oif| NexthopKind::Gateway { gateway: ip(g), oif };
+        assert!(t.apply_object(&obj(1, gw("198.18.0.2", 2)), false));
+        assert!(t.apply_object(&obj(2, gw("198.18.0.3", 2)), false));
+        assert!(t.apply_object(&obj(3, NexthopKind::Group(vec![1, 2])), false));
+        let via = |id| ParsedRoute {
+            target: RouteTarget::Object(id),
+            ..route("198.18.64.0/18", 20, &[], 0)
+        };
+        assert!(IgpRoutes::wants(&via(3), 186));
+        t.apply(&via(3), false, 0);
+        let paths = |t: &IgpRoutes| {
+            let mut v = Vec::new();
+            t.for_each_path(t.lookup(ip("198.18.70.1")).unwrap(), |g, o| v.push((g, o)));
+            v
+        };
+        assert_eq!(paths(&t), vec![(Some(ip("198.18.0.2")), 2), (Some(ip("198.18.0.3")), 2)]);
+        assert!(t.uses_interface(2));
+        // The object changes under the route: so do its paths.
+        assert!(t.apply_object(&obj(3, NexthopKind::Group(vec![2])), false));
+        assert!(!t.apply_object(&obj(3, NexthopKind::Group(vec![2])), false), "no change");
+        assert_eq!(paths(&t), vec![(Some(ip("198.18.0.3")), 2)]);
+        // Deleting it deletes the route, as the kernel does.
+        assert!(t.apply_object(&obj(3, NexthopKind::Other), true));
+        assert_eq!(t.lookup(ip("198.18.70.1")), None);
+        assert!(t.is_empty());
     }
 }

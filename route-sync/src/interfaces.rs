@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::igp::IgpRoutes;
+use crate::nexthop_msg::NexthopMessage;
 use crate::route_msg::ParsedRoute;
 use netlink_packet_core::Parseable;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
@@ -94,9 +95,19 @@ impl Interfaces {
         IgpRoutes::wants(r, ours) && self.igp.apply(r, deleted, flags)
     }
 
-    /// Replaces the other routes with a fresh dump.
-    pub fn set_igp_routes(&mut self, igp: IgpRoutes) {
+    /// Applies another protocol's nexthop object (`ours`: our protocol, whose objects are
+    /// ignored). True on a change.
+    pub fn apply_object(&mut self, nh: &NexthopMessage, deleted: bool, ours: u8) -> bool {
+        nh.protocol != ours && self.igp.apply_object(nh, deleted)
+    }
+
+    /// Replaces the other routes with a fresh dump, and their nexthop objects with `objects`
+    /// (all of the namespace's; ours are skipped).
+    pub fn set_igp_routes(&mut self, igp: IgpRoutes, objects: &[NexthopMessage], ours: u8) {
         self.igp = igp;
+        for nh in objects {
+            self.apply_object(nh, false, ours);
+        }
     }
 
     /// Whether a route of another protocol leaves through `ifindex`.
@@ -133,18 +144,18 @@ impl Interfaces {
         }
         let route = self.igp.lookup(next_hop)?;
         let mut any = false;
-        for (gateway, oif) in &route.paths {
-            if !self.is_up(*oif) {
-                continue;
+        self.igp.for_each_path(route, |gateway, oif| {
+            if !self.is_up(oif) {
+                return;
             }
             let gateway = match gateway {
                 None => next_hop, // on the link: `dev eth1 scope link`
-                Some(gw) if is_link_local(*gw) || self.connected(*gw).is_some() => *gw,
-                Some(_) => continue, // a gateway we cannot reach ourselves
+                Some(gw) if is_link_local(gw) || self.connected(gw).is_some() => gw,
+                Some(_) => return, // a gateway we cannot reach ourselves
             };
-            hop(gateway, *oif);
+            hop(gateway, oif);
             any = true;
-        }
+        });
         any.then_some(route.metric)
     }
 

@@ -40,6 +40,8 @@ pub enum NexthopKind {
     Gateway { gateway: IpAddr, oif: u32 },
     /// An ECMP group of other nexthop objects (equal weight).
     Group(Vec<u32>),
+    /// An interface without gateway (`ip nexthop add id N dev eth1`; only parsed).
+    Device { oif: u32 },
     /// A blackhole nexthop (only parsed, never created by us).
     Blackhole,
     /// Something this crate does not model (encapsulation, FDB, resilient group, ...).
@@ -88,6 +90,9 @@ impl NexthopMessage {
                 ));
             }
             NexthopKind::Blackhole => nlas.push(DefaultNla::new(NHA_BLACKHOLE, Vec::new())),
+            NexthopKind::Device { oif } => {
+                nlas.push(DefaultNla::new(NHA_OIF, oif.to_ne_bytes().to_vec()));
+            }
             NexthopKind::Other => {}
         }
         nlas
@@ -140,6 +145,7 @@ impl NexthopMessage {
             (Some(members), _, _, _) => NexthopKind::Group(members),
             (None, Some(gateway), Some(oif), _) => NexthopKind::Gateway { gateway, oif },
             (None, None, _, true) => NexthopKind::Blackhole,
+            (None, None, Some(oif), false) => NexthopKind::Device { oif },
             _ => NexthopKind::Other,
         };
         Some(NexthopMessage { id: id?, protocol, kind })

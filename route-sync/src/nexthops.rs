@@ -163,7 +163,7 @@ impl NhTable {
                     groups.push((nh.id, members.clone()));
                     None
                 }
-                NexthopKind::Blackhole | NexthopKind::Other => None,
+                NexthopKind::Blackhole | NexthopKind::Device { .. } | NexthopKind::Other => None,
             };
             self.adopt(nh.id, key);
         }

@@ -286,12 +286,13 @@ impl Task {
             fib.next_seq();
             (seq, fib.identity().protocol)
         };
-        ifs.set_igp_routes(dump::igp_routes(&mut self.req, protocol, seq).await?);
+        let igp = dump::igp_routes(&mut self.req, protocol, seq).await?;
+        // Every object: ours for the FIB, the others' for routes that name them.
+        let seq = self.fib().next_seq();
+        let found = dump::nexthops(&mut self.req, seq).await?;
+        ifs.set_igp_routes(igp, found.as_deref().unwrap_or_default(), protocol);
         self.set_interfaces(ifs);
-        let uses_objects = self.fib().uses_objects();
-        let nexthops: Option<Vec<NexthopMessage>> = if uses_objects {
-            let seq = self.fib().next_seq();
-            let found = dump::nexthops(&mut self.req, seq).await?;
+        let nexthops: Option<Vec<NexthopMessage>> = if self.fib().uses_objects() {
             if found.is_none() {
                 tracing::info!("kernel has no nexthop objects: routes carry their gateways");
                 self.fib().disable_objects();
@@ -367,12 +368,15 @@ impl Task {
                         }
                     }
                     RTM_NEWNEXTHOP | RTM_DELNEXTHOP => {
-                        // Someone else touched one of our objects (ours are filtered out).
-                        let ours = NexthopMessage::parse(m.payload)
-                            .is_some_and(|nh| nh.protocol == protocol);
-                        if ours {
+                        let Some(nh) = NexthopMessage::parse(m.payload) else { continue };
+                        if nh.protocol == protocol {
+                            // Someone else touched one of our objects (our own changes are
+                            // filtered out).
                             tracing::info!("nexthop object of ours changed behind our back");
                             resync = true;
+                        } else {
+                            let deleted = m.message_type == RTM_DELNEXTHOP;
+                            view_changed |= self.ifs.apply_object(&nh, deleted, protocol);
                         }
                     }
                     _ => {}

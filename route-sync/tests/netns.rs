@@ -448,6 +448,25 @@ fn next_hop_behind_a_static_route_is_installed_via_its_gateway_and_follows_it() 
         assert_eq!(rs.next_hop_cost(ip("198.18.40.7")), None);
         wait_until(5.0, "v4 route removed", || l.route(PROTO, "198.19.5.0/24").is_none()).await;
         assert!(l.route(PROTO, "2001:db8:300::/64").is_some(), "the other family untouched");
+
+        // A route naming a nexthop object (as FRR's zebra installs them), then the object
+        // changing under it.
+        l.ip(&["nexthop", "add", "id", "77", "via", "198.18.0.2", "dev", "veth0"]);
+        l.ip(&["route", "add", "198.18.60.0/24", "nhid", "77"]);
+        rs.set(net("198.19.6.0/24"), vec![ip("198.18.60.9")]);
+        wait_until(5.0, "route via the object's gateway", || {
+            l.route(PROTO, "198.19.6.0/24").is_some_and(|r| gateways(&r) == ["198.18.0.2"])
+        })
+        .await;
+        l.ip(&["nexthop", "replace", "id", "77", "via", "198.18.0.3", "dev", "veth0"]);
+        wait_until(5.0, "route follows the object", || {
+            l.route(PROTO, "198.19.6.0/24").is_some_and(|r| gateways(&r) == ["198.18.0.3"])
+        })
+        .await;
+        l.ip(&["nexthop", "del", "id", "77"]);
+        wait_until(5.0, "route gone with the object", || l.route(PROTO, "198.19.6.0/24").is_none())
+            .await;
+        assert_eq!(rs.next_hop_cost(ip("198.18.60.9")), None);
         rs.shutdown(true).await;
     });
 }
