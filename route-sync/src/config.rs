@@ -42,6 +42,10 @@ pub struct SyncOptions {
     pub batch_bytes: usize,
     /// Longest wait between two retries of routes the kernel refused.
     pub max_retry_interval: Duration,
+    /// Receive buffer of the socket that hears the kernel's notifications. When it overflows
+    /// (ENOBUFS) notifications are lost and route-sync reads the whole kernel state again;
+    /// large enough that a burst of a million route changes fits. Default 32 MiB.
+    pub monitor_buffer_bytes: i32,
 }
 
 impl Default for SyncOptions {
@@ -52,6 +56,7 @@ impl Default for SyncOptions {
             blackhole_kind: BlackholeKind::Blackhole,
             batch_bytes: 60 * 1024,
             max_retry_interval: Duration::from_secs(30),
+            monitor_buffer_bytes: 32 << 20,
         }
     }
 }

@@ -484,6 +484,10 @@ impl Fib {
         self.failed.clear();
         self.gws.clear();
         for e in self.entries.values_mut() {
+            // Believed installed: if the dump lacks it, someone removed it (the notification
+            // may have been lost), and installing it again is a repair.
+            let installed = e.kernel().is_some() && e.desired();
+            e.set(REPAIR, e.has(REPAIR) || installed);
             e.set_kernel_raw(None);
             e.set(QUEUED, false);
             e.set(FAILED, false);
@@ -498,9 +502,18 @@ impl Fib {
             set_kernel(e, held!(self), Some(normalize(r.target)));
         }
         self.entries.retain(|e| e.desired() || e.kernel().is_some());
+        let mut missing = 0u64;
         for (p, e) in self.entries.iter_mut() {
+            if e.kernel().is_some() {
+                e.set(REPAIR, false);
+            } else if e.has(REPAIR) {
+                missing += 1;
+            }
             e.set(QUEUED, true);
             self.dirty.push_back(p);
+        }
+        if missing > 0 {
+            tracing::info!(missing, "routes of ours missing from the kernel, putting them back");
         }
         self.gc_needed = true;
         self.sync_gauges();

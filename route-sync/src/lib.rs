@@ -63,8 +63,6 @@ use crate::task::{Command, Shared, Task};
 
 /// Socket buffer of the request socket: holds the error replies of a whole batch.
 const REQUEST_SOCKET_BUFFER: i32 = 8 << 20;
-/// Socket buffer of the monitor socket: bursts of foreign route changes.
-const MONITOR_SOCKET_BUFFER: i32 = 32 << 20;
 const EVENT_QUEUE: usize = 1024;
 
 /// Handle to the sync task; cheap to clone. Dropping every handle stops the task and leaves
@@ -105,7 +103,7 @@ impl RouteSync {
             RTNLGRP_IPV6_ROUTE,
         ];
         // The monitor is open before the first dump so that no change falls in between.
-        let mon = NlSocket::open(&groups, MONITOR_SOCKET_BUFFER)?;
+        let mon = NlSocket::open(&groups, opts.monitor_buffer_bytes)?;
         if let Err(e) = mon.join(RTNLGRP_NEXTHOP) {
             tracing::debug!(error = %e, "no nexthop notifications on this kernel");
         }

@@ -470,3 +470,39 @@ fn next_hop_behind_a_static_route_is_installed_via_its_gateway_and_follows_it() 
         rs.shutdown(true).await;
     });
 }
+
+#[test]
+fn lost_notifications_make_it_read_the_kernel_again_and_repair() {
+    require_root!();
+    let lab = Lab::new("enobufs");
+    let l = Lab { ns: lab.ns.clone(), peer: lab.peer.clone() };
+    let batch = std::env::temp_dir().join(format!("rs-enobufs-{}.batch", std::process::id()));
+    let lines: String = (0..4000u32)
+        .map(|i| format!("route add 198.18.{}.{}/32 dev veth0\n", 128 + i / 250, 1 + i % 250))
+        .collect();
+    std::fs::write(&batch, lines).unwrap();
+    let batch_path = batch.to_string_lossy().to_string();
+    lab.run(move || async move {
+        // A monitor buffer far too small for the burst below.
+        let opts = SyncOptions { monitor_buffer_bytes: 4096, ..SyncOptions::default() };
+        let (rs, _events) = RouteSync::start_with(cfg(), Reconcile::Now, opts).await.unwrap();
+        rs.initial_sync_done();
+        rs.set(net("198.19.1.0/24"), vec![ip("198.18.0.2")]);
+        wait_until(5.0, "installed", || l.route(PROTO, "198.19.1.0/24").is_some()).await;
+        let stats = rs.stats();
+        let errors_before = Stats::get(&stats.netlink_errors);
+        // The task cannot read while this thread runs `ip` (one thread): 4000 foreign routes
+        // overflow its socket, and our route's deletion is lost among them.
+        l.ip(&["-batch", &batch_path]);
+        l.ip(&["route", "del", "198.19.1.0/24", "proto", &PROTO.to_string(), "metric", "20"]);
+        assert!(l.route(PROTO, "198.19.1.0/24").is_none());
+        wait_until(10.0, "our route put back after the resync", || {
+            l.route(PROTO, "198.19.1.0/24").is_some_and(|r| gateways(&r) == ["198.18.0.2"])
+        })
+        .await;
+        assert!(Stats::get(&stats.netlink_errors) > errors_before, "ENOBUFS counted");
+        assert_eq!(Stats::get(&stats.repaired), 1);
+        rs.shutdown(true).await;
+    });
+    let _ = std::fs::remove_file(batch);
+}
