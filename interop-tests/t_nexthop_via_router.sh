@@ -7,7 +7,8 @@
 # a static route via r1, f reaches a's 198.18.1.0/24 via r1; the iBGP session runs between
 # 198.18.1.1 and 198.18.2.2 through r1.
 # Checks (RFC 4271 §5.1.3 recursive lookup): bgpd takes f's path as best with next hop
-# 198.18.2.2 and interior cost = the static route's metric; a's kernel has f's Pod CIDR via
+# 198.18.2.2 and interior cost = the static route's metric (`show routes --explain` and
+# `show nexthops`: via r1, its device); a's kernel has f's Pod CIDR via
 # r1 (the immediate gateway), FRR's kernel has a's via r1; the pods ping each other. a's
 # static route moved to r2: the kernel route follows to r2, pods still ping. The static route
 # removed: the path turns "next hop unreachable" and the kernel route goes; put back, it
@@ -48,6 +49,11 @@ rj=$(bgpctl_in "$A" show routes 198.19.2.0/24 --explain --json)
 assert_eq 198.18.2.2 "$(jq -r '.[0].paths[0].next_hop' <<<"$rj")" "BGP next hop in bgpd's RIB"
 assert_eq true "$(jq -r '.[0].paths[0].best' <<<"$rj")" "path best"
 assert_eq 30 "$(jq -r '.[0].paths[0].igp_cost' <<<"$rj")" "interior cost (the static route's metric)"
+nj=$(bgpctl_in "$A" show nexthops --json | jq '.[] | select(.next_hop == "198.18.2.2")')
+assert_eq true "$(jq -r .reachable <<<"$nj")" "show nexthops: reachable"
+assert_eq 30 "$(jq -r .igp_cost <<<"$nj")" "show nexthops: igp_cost"
+assert_eq 198.18.1.2 "$(jq -r '.via[0].gateway' <<<"$nj")" "show nexthops: via r1"
+assert_eq "$(ifname "$A" "$R1")" "$(jq -r '.via[0].dev' <<<"$nj")" "show nexthops: device"
 assert_ping "$PA" "$(pod_addr4 "$PF")"
 assert_ping "$PF" "$(pod_addr4 "$PA")"
 
@@ -64,6 +70,7 @@ _unreachable() {
   [ "$(bgpctl_in "$A" show routes 198.19.2.0/24 --json | jq -r '.[0].paths[0].reason')" = "next hop unreachable" ]
 }
 wait_until 10 _unreachable
+assert_eq false "$(bgpctl_in "$A" show nexthops --json | jq -r '.[] | select(.next_hop == "198.18.2.2") | .reachable')" "show nexthops: unreachable"
 
 harness_log "static route back: route back"
 ip -n "$A" route add 198.18.2.0/24 via 198.18.1.2 metric 30

@@ -235,6 +235,15 @@ impl RouteSync {
         self.ifs.read().ok().and_then(|ifs| ifs.cost(addr))
     }
 
+    /// How `addr` is reached now as a next hop: its interior cost and the immediate
+    /// gateways with their interface names (`bgpctl show nexthops`); `None`: unreachable.
+    pub fn next_hop_route(&self, addr: IpAddr) -> Option<(u32, Vec<(IpAddr, String)>)> {
+        let ifs = self.ifs.read().ok()?;
+        let r = ifs.resolve(addr)?;
+        let hops = r.hops.iter().map(|(gw, oif)| (*gw, ifs.name(*oif).to_string())).collect();
+        Some((r.cost, hops))
+    }
+
     /// Whether `addr` is reachable now as a next hop ([`RouteSync::next_hop_cost`]).
     pub fn is_reachable(&self, addr: IpAddr) -> bool {
         self.next_hop_cost(addr).is_some()

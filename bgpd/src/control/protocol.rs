@@ -23,6 +23,7 @@ pub enum Request {
         explain: bool,
     },
     ShowKernel,
+    ShowNexthops,
     Reload,
     NeighborShutdown {
         address: IpAddr,

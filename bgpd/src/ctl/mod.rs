@@ -52,6 +52,8 @@ pub enum ShowWhat {
     },
     /// The routes bgpd has in the kernel.
     Kernel,
+    /// Every BGP next hop in use: reachable or not, interior cost, the gateways it goes via.
+    Nexthops,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -86,6 +88,7 @@ pub async fn run(socket: &Path, cmd: CtlCommand) -> i32 {
                 table::routes,
             ),
             ShowWhat::Kernel => (Request::ShowKernel, json, table::kernel),
+            ShowWhat::Nexthops => (Request::ShowNexthops, json, table::nexthops),
         },
         CtlCommand::Reload => (Request::Reload, false, table::summary),
         CtlCommand::Neighbor { address, action } => {

@@ -124,6 +124,26 @@ pub fn kernel(data: &Value) -> String {
     align(&rows)
 }
 
+pub fn nexthops(data: &Value) -> String {
+    let mut rows = vec![["Next hop", "Reachable", "IGP cost", "Via"].map(String::from).to_vec()];
+    for n in data.as_array().into_iter().flatten() {
+        let via: Vec<String> = n["via"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| format!("{} dev {}", s(&v["gateway"]), s(&v["dev"])))
+            .collect();
+        let reachable = if n["reachable"].as_bool() == Some(true) { "yes" } else { "no" };
+        rows.push(vec![
+            s(&n["next_hop"]),
+            reachable.to_string(),
+            s(&n["igp_cost"]),
+            via.join(", "),
+        ]);
+    }
+    align(&rows)
+}
+
 pub fn pretty(data: &Value) -> String {
     let mut out = serde_json::to_string_pretty(data).unwrap_or_default();
     out.push('\n');
@@ -141,6 +161,21 @@ pub fn summary(data: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn nexthop_table_names_gateways_and_devices() {
+        let data = json!([
+            {"next_hop": "198.18.2.2", "reachable": true, "igp_cost": 30,
+             "via": [{"gateway": "198.18.1.2", "dev": "v1-r1"}, {"gateway": "198.18.3.2", "dev": "v3-r2"}]},
+            {"next_hop": "198.18.9.9", "reachable": false, "igp_cost": null, "via": []}
+        ]);
+        let text = nexthops(&data);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[1].starts_with("198.18.2.2  yes"), "{text}");
+        assert!(lines[1].ends_with("198.18.1.2 dev v1-r1, 198.18.3.2 dev v3-r2"), "{text}");
+        assert!(lines[2].starts_with("198.18.9.9  no"), "{text}");
+    }
 
     #[test]
     fn neighbor_table_is_aligned() {

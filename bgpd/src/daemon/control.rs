@@ -31,6 +31,7 @@ impl Daemon {
             Request::ShowRoutes { prefix, received_from, advertised_to, explain } => Response::ok(
                 self.ask_rib(Query::Routes { prefix, received_from, advertised_to, explain }).await,
             ),
+            Request::ShowNexthops => Response::ok(self.ask_rib(Query::NextHops).await),
             Request::ShowKernel => match &self.kernel {
                 Some(k) => Response::ok(Value::Array(
                     k.snapshot().await.iter().map(kernel_route_json).collect(),

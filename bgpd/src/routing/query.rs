@@ -12,6 +12,8 @@ pub enum Query {
         advertised_to: Option<IpAddr>,
         explain: bool,
     },
+    /// `bgpctl show nexthops`: every next hop the RIB's paths use, and how it is reached.
+    NextHops,
     /// Per-neighbour prefix counts: `{"ADDR": {"received": n, "accepted": n, "advertised": n}}`.
     PeerCounts,
 }

@@ -12,6 +12,9 @@ use super::task::RibTask;
 impl RibTask {
     pub(super) fn answer(&self, query: Query) -> QueryAnswer {
         match query {
+            Query::NextHops => Value::Array(
+                self.rib.next_hops().into_iter().map(|nh| self.next_hop_json(nh)).collect(),
+            ),
             Query::PeerCounts => {
                 let mut map = Map::new();
                 for (addr, entry) in self.peers.iter() {
@@ -102,4 +105,26 @@ fn path_json(p: &PathView, explain: bool) -> Value {
         v["cluster_list"] = json!(a.cluster_list.iter().map(|x| x.to_string()).collect::<Vec<_>>());
     }
     v
+}
+
+impl RibTask {
+    /// One next hop: reachable or not, interior cost, immediate gateways (RFC 4271 §5.1.3).
+    fn next_hop_json(&self, next_hop: IpAddr) -> Value {
+        let Some(kernel) = &self.kernel else {
+            // kernel.enabled: false: every next hop counts as reachable.
+            return json!({"next_hop": next_hop.to_string(), "reachable": true,
+                          "igp_cost": null, "via": []});
+        };
+        match kernel.next_hop_route(next_hop) {
+            Some((cost, hops)) => json!({
+                "next_hop": next_hop.to_string(),
+                "reachable": true,
+                "igp_cost": cost,
+                "via": hops.iter().map(|(gw, dev)| json!({"gateway": gw.to_string(), "dev": dev}))
+                    .collect::<Vec<_>>(),
+            }),
+            None => json!({"next_hop": next_hop.to_string(), "reachable": false,
+                           "igp_cost": null, "via": []}),
+        }
+    }
 }
