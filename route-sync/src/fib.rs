@@ -622,7 +622,8 @@ impl Fib {
 
     /// Re-resolves every next hop in use after an interface or route change and reports
     /// reachability transitions (a next hop that now resolves differently counts as reachable
-    /// again: its cost may have changed). Returns true when any next hop resolves differently.
+    /// again: its cost may have changed). Returns true when any next hop now goes through
+    /// other gateways (kernel routes must change).
     pub fn interfaces_changed(&mut self, ifs: &Interfaces) -> bool {
         self.memo = None;
         let mut down = Vec::new();
@@ -633,7 +634,8 @@ impl Fib {
             if via == usage.via {
                 continue;
             }
-            changed = true;
+            // A new cost alone changes no kernel route (the RIB weighs it).
+            changed |= via.as_ref().map(|r| &r.hops) != usage.via.as_ref().map(|r| &r.hops);
             match (&usage.via, &via) {
                 (Some(_), None) => down.push(*h),
                 (_, Some(_)) => up.push(*h),
@@ -751,6 +753,10 @@ impl Fib {
             blackhole: &self.blackhole,
         };
         let target = ctx.target_for(&prefix, e, ifs, b);
+        if target.is_none() {
+            // Not installable now (next hop unreachable): installing it later is no repair.
+            e.set(REPAIR, false);
+        }
         if holds(e.kernel(), target.as_ref(), &self.gws) {
             return;
         }

@@ -176,11 +176,31 @@ impl IgpRoutes {
 
     /// The route the kernel would use for `addr`: longest prefix, then lowest metric.
     pub fn lookup(&self, addr: IpAddr) -> Option<&IgpRoute> {
+        self.candidates(addr).next()
+    }
+
+    /// Every route covering `addr`, in the order the kernel prefers them: longest prefix
+    /// first, then lowest metric (a caller skips those whose links are down).
+    pub fn candidates(&self, addr: IpAddr) -> impl Iterator<Item = &IgpRoute> {
         let family = usize::from(addr.is_ipv6());
-        self.lengths[family].keys().rev().find_map(|len| {
-            let net = IpNet::new(addr, *len).ok()?.trunc();
-            self.routes.get(&net).and_then(|list| list.first())
+        self.lengths[family].keys().rev().flat_map(move |len| {
+            let net = IpNet::new(addr, *len).ok().map(|n| n.trunc());
+            net.and_then(|n| self.routes.get(&n)).into_iter().flatten()
         })
+    }
+
+    /// Forgets the route of `prefix` with `metric`: the kernel replaced it with one this view
+    /// does not keep (a blackhole, a route of ours), which it announces without a delete.
+    pub fn replaced(&mut self, prefix: &IpNet, metric: u32) -> bool {
+        let Some(list) = self.routes.get_mut(prefix) else { return false };
+        let before = list.len();
+        list.retain(|r| r.metric != metric);
+        let changed = list.len() != before;
+        if list.is_empty() {
+            self.routes.remove(prefix);
+            self.count_length(prefix, false);
+        }
+        changed
     }
 
     /// Whether some route leaves through interface `ifindex`.

@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ipnet::IpNet;
 
-use crate::igp::IgpRoutes;
+use crate::igp::{IgpRoutes, RT_TABLE_MAIN};
 use crate::nexthop_msg::NexthopMessage;
 use crate::route_msg::ParsedRoute;
 use netlink_packet_core::Parseable;
@@ -25,8 +26,11 @@ pub struct Interfaces {
     names: HashMap<u32, String>,
     /// (interface, subnet of the address, the address itself)
     addresses: Vec<(u32, IpNet, IpAddr)>,
-    /// The main table's other routes, for next hops off the connected subnets.
-    igp: IgpRoutes,
+    /// The main table's other routes, for next hops off the connected subnets. Shared by
+    /// the copies of this view (route-sync's and the one the RIB's resolver reads), and
+    /// changed in place: it can be large (another daemon's full table), links and addresses
+    /// are not.
+    igp: Arc<RwLock<IgpRoutes>>,
 }
 
 /// How a next hop is reached: the immediate gateways with their interfaces (the next hop
@@ -92,19 +96,32 @@ impl Interfaces {
     /// Applies a route of another protocol from a notification (`flags`: the netlink
     /// header's); `our_protocol` routes and other tables are ignored. True on a change.
     pub fn apply_route(&mut self, r: &ParsedRoute, deleted: bool, flags: u16, ours: u8) -> bool {
-        IgpRoutes::wants(r, ours) && self.igp.apply(r, deleted, flags)
+        if IgpRoutes::wants(r, ours) {
+            return self.igp_mut().apply(r, deleted, flags);
+        }
+        // A route this view does not keep took the slot of one it keeps (`ip route replace
+        // blackhole ...`): the kernel sends no delete for the old one.
+        !deleted && r.table == RT_TABLE_MAIN && self.igp_mut().replaced(&r.prefix, r.metric)
+    }
+
+    fn igp(&self) -> RwLockReadGuard<'_, IgpRoutes> {
+        self.igp.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn igp_mut(&self) -> RwLockWriteGuard<'_, IgpRoutes> {
+        self.igp.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Applies another protocol's nexthop object (`ours`: our protocol, whose objects are
     /// ignored). True on a change.
     pub fn apply_object(&mut self, nh: &NexthopMessage, deleted: bool, ours: u8) -> bool {
-        nh.protocol != ours && self.igp.apply_object(nh, deleted)
+        nh.protocol != ours && self.igp_mut().apply_object(nh, deleted)
     }
 
     /// Replaces the other routes with a fresh dump, and their nexthop objects with `objects`
     /// (all of the namespace's; ours are skipped).
     pub fn set_igp_routes(&mut self, igp: IgpRoutes, objects: &[NexthopMessage], ours: u8) {
-        self.igp = igp;
+        self.igp = Arc::new(RwLock::new(igp));
         for nh in objects {
             self.apply_object(nh, false, ours);
         }
@@ -112,12 +129,12 @@ impl Interfaces {
 
     /// Whether a route of another protocol leaves through `ifindex`.
     pub fn igp_uses(&self, ifindex: u32) -> bool {
-        self.igp.uses_interface(ifindex)
+        self.igp().uses_interface(ifindex)
     }
 
     /// How `next_hop` is reached, if it is: directly on the most specific connected subnet of
     /// an interface that is up, else through the longest-matching route of the main table.
-    /// Never one of our own addresses, never a link-local one.
+    /// Never one of our own addresses, never a loopback or link-local one.
     pub fn resolve(&self, next_hop: IpAddr) -> Option<Resolved> {
         let mut hops = Vec::new();
         let cost = self.reach(next_hop, |gw, oif| hops.push((gw, oif)))?;
@@ -135,28 +152,36 @@ impl Interfaces {
     /// Calls `hop` for each immediate (gateway, interface) and returns the cost; `None` (and
     /// no call) when `next_hop` is unreachable.
     fn reach(&self, next_hop: IpAddr, mut hop: impl FnMut(IpAddr, u32)) -> Option<u32> {
-        if is_link_local(next_hop) || self.addresses.iter().any(|(_, _, own)| *own == next_hop) {
+        if is_link_local(next_hop)
+            || next_hop.to_canonical().is_loopback()
+            || self.addresses.iter().any(|(_, _, own)| *own == next_hop)
+        {
             return None;
         }
         if let Some(oif) = self.connected(next_hop) {
             hop(next_hop, oif);
             return Some(0);
         }
-        let route = self.igp.lookup(next_hop)?;
-        let mut any = false;
-        self.igp.for_each_path(route, |gateway, oif| {
-            if !self.is_up(oif) {
-                return;
-            }
-            let gateway = match gateway {
-                None => next_hop, // on the link: `dev eth1 scope link`
-                Some(gw) if is_link_local(gw) || self.connected(gw).is_some() => gw,
-                Some(_) => return, // a gateway we cannot reach ourselves
-            };
-            hop(gateway, oif);
-            any = true;
+        let igp = self.igp();
+        // The first route with a usable path: one whose links are all down is skipped, as
+        // the kernel skips dead next hops.
+        let cost = igp.candidates(next_hop).find_map(|route| {
+            let mut any = false;
+            igp.for_each_path(route, |gateway, oif| {
+                if !self.is_up(oif) {
+                    return;
+                }
+                let gateway = match gateway {
+                    None => next_hop, // on the link: `dev eth1 scope link`
+                    Some(gw) if is_link_local(gw) || self.connected(gw).is_some() => gw,
+                    Some(_) => return, // a gateway we cannot reach ourselves
+                };
+                hop(gateway, oif);
+                any = true;
+            });
+            any.then_some(route.metric)
         });
-        any.then_some(route.metric)
+        cost
     }
 
     fn is_up(&self, ifindex: u32) -> bool {
@@ -194,7 +219,7 @@ mod tests {
                 .iter()
                 .map(|(i, n, a)| (*i, n.parse().unwrap(), a.parse().unwrap()))
                 .collect(),
-            igp: IgpRoutes::default(),
+            igp: Arc::default(),
         }
     }
 
@@ -230,6 +255,9 @@ mod tests {
         assert_eq!(oif(&ifs, "198.18.2.9"), Some(2));
         assert_eq!(oif(&ifs, "198.19.0.1"), None);
         assert_eq!(oif(&ifs, "198.18.1.1"), None, "own address");
+        let lo = with(&[(1, "127.0.0.0/8", "127.0.0.1")], &[(1, true)]);
+        assert_eq!(oif(&lo, "127.0.0.2"), None, "loopback");
+        assert_eq!(oif(&lo, "::ffff:127.0.0.2"), None, "loopback, v4-mapped");
     }
 
     #[test]
@@ -257,9 +285,18 @@ mod tests {
         // A more specific route on a link: the next hop itself, through that link.
         assert!(ifs.apply_route(&static_route("198.18.9.0/28", 7, None, 3), false, 0, 186));
         assert_eq!(ifs.resolve(nh), Some(Resolved { hops: vec![(nh, 3)], cost: 7 }));
-        // Its link goes down: the longest match is unusable, no fallback to the /24.
+        // Its link goes down: the next usable route, the /24, takes over.
         ifs.up.insert(3, false);
+        assert_eq!(ifs.cost(nh), Some(50));
+        // A blackhole replaces the /24 (no delete is sent for it): nothing reaches the hop.
+        let blackhole = ParsedRoute {
+            unicast: false,
+            target: crate::route_msg::RouteTarget::Blackhole,
+            ..static_route("198.18.9.0/24", 50, None, 0)
+        };
+        assert!(ifs.apply_route(&blackhole, false, 0, 186));
         assert_eq!(ifs.resolve(nh), None);
+        assert!(ifs.apply_route(&via_gw, false, 0, 186));
         // A gateway that is not on a connected subnet is of no use; link-local ones are.
         let far = static_route("2001:db8:9::/48", 1024, Some("2001:db8:77::1"), 4);
         assert!(ifs.apply_route(&far, false, 0, 186));

@@ -135,6 +135,7 @@ impl RouteSync {
             last_command: Instant::now(),
             removals_since: None,
             network_changed: false,
+            events_retry_at: None,
         };
         task.resync().await?;
         let (found_at_start, uses_objects) = {

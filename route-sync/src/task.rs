@@ -41,6 +41,8 @@ const RETRY_BASE: Duration = Duration::from_millis(500);
 const REMOVAL_COALESCE: Duration = Duration::from_millis(20);
 /// ...but never longer than this in total.
 const REMOVAL_HOLD_MAX: Duration = Duration::from_secs(2);
+/// How soon a `NetworkChanged` that found the event channel full is sent again.
+const EVENTS_RETRY: Duration = Duration::from_millis(100);
 /// Interface events come in bursts (link down drops addresses too): resync once after them.
 const RESYNC_DELAY: Duration = Duration::from_millis(50);
 
@@ -77,6 +79,8 @@ pub(crate) struct Task {
     pub removals_since: Option<Instant>,
     /// The interface/route view changed since the last [`KernelEvent::NetworkChanged`].
     pub network_changed: bool,
+    /// The event channel was full when `NetworkChanged` was due: wake up then to resend.
+    pub events_retry_at: Option<Instant>,
 }
 
 impl Task {
@@ -126,8 +130,16 @@ impl Task {
             let release = self
                 .removals_since
                 .map(|since| (self.last_command + REMOVAL_COALESCE).min(since + REMOVAL_HOLD_MAX));
-            let deadline =
-                [self.purge_at, self.retry_at, self.resync_at, release].into_iter().flatten().min();
+            let deadline = [
+                self.purge_at,
+                self.retry_at,
+                self.resync_at,
+                release,
+                self.events_retry_at.take(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
@@ -469,8 +481,15 @@ impl Task {
         }
         for ev in events {
             if let Err(e) = self.events.try_send(ev) {
+                let ev = e.into_inner();
+                if ev == KernelEvent::NetworkChanged {
+                    // The RIB must hear it (it re-checks every next hop then): try again soon.
+                    self.network_changed = true;
+                    self.events_retry_at = Some(Instant::now() + EVENTS_RETRY);
+                    continue;
+                }
                 Stats::add(&self.stats.events_dropped, 1);
-                tracing::warn!(event = ?e.into_inner(), "event channel full, event dropped");
+                tracing::warn!(event = ?ev, "event channel full, event dropped");
             }
         }
     }

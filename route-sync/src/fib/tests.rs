@@ -276,3 +276,35 @@ fn sets_are_interned_and_released() {
     settle(&mut f, &ifs);
     assert_eq!(Stats::get(&f.stats.installed), 10);
 }
+
+#[test]
+fn next_hop_behind_a_route_goes_via_its_gateway_and_a_cost_change_alone_replans_nothing() {
+    let mut ifs = ifs();
+    let mut f = fib(false);
+    f.allow_purge();
+    let route = |metric| ParsedRoute {
+        prefix: net("198.18.40.0/24"),
+        table: 254,
+        protocol: 4,
+        metric,
+        oif: 3,
+        unicast: true,
+        target: RouteTarget::Gateways(vec![(ip("198.18.0.2"), 3)]),
+    };
+    assert!(ifs.apply_route(&route(30), false, 0, 186));
+    f.set(net("198.19.1.0/24"), &[ip("198.18.40.7")], &ifs);
+    let ops = settle(&mut f, &ifs);
+    assert!(
+        matches!(&ops[..], [Op::Route { new: Some(RouteTarget::Gateways(g)), .. }] if *g == [(ip("198.18.0.2"), 3)]),
+        "{ops:?}"
+    );
+    // Same gateway, new metric: the RIB hears of it, the kernel routes stay.
+    assert!(ifs.apply_route(&route(10), false, 0, 186));
+    assert!(ifs.apply_route(&route(30), true, 0, 186));
+    assert!(!f.interfaces_changed(&ifs), "no kernel route to change");
+    assert_eq!(f.take_events(), vec![KernelEvent::NextHopsReachable(vec![ip("198.18.40.7")])]);
+    // The route goes: unreachable, and a change for the kernel.
+    assert!(ifs.apply_route(&route(10), true, 0, 186));
+    assert!(f.interfaces_changed(&ifs));
+    assert_eq!(f.take_events(), vec![KernelEvent::NextHopsUnreachable(vec![ip("198.18.40.7")])]);
+}
