@@ -416,14 +416,16 @@ fn bench_scenario(c: &mut Criterion, s: &Scenario) {
             BatchSize::PerIteration,
         )
     });
+    // A RIB holding the scenario's routes, all exported.
+    let loaded = || {
+        let mut rib = s.rib();
+        s.ingest(&mut rib);
+        export(&mut rib, &ctx);
+        rib
+    };
     g.bench_function("withdraw+export", |b| {
         b.iter_batched(
-            || {
-                let mut rib = s.rib();
-                s.ingest(&mut rib);
-                export(&mut rib, &ctx);
-                rib
-            },
+            loaded,
             |mut rib| {
                 black_box(s.withdraw(&mut rib));
                 black_box(export(&mut rib, &ctx));
@@ -434,12 +436,7 @@ fn bench_scenario(c: &mut Criterion, s: &Scenario) {
     });
     g.bench_function("withdraw+paged_export", |b| {
         b.iter_batched(
-            || {
-                let mut rib = s.rib();
-                s.ingest(&mut rib);
-                export(&mut rib, &ctx);
-                rib
-            },
+            loaded,
             |mut rib| {
                 black_box(s.withdraw(&mut rib));
                 black_box(export_paged(&mut rib, &ctx));
@@ -450,12 +447,7 @@ fn bench_scenario(c: &mut Criterion, s: &Scenario) {
     });
     g.bench_function("peer_down+paged_export", |b| {
         b.iter_batched(
-            || {
-                let mut rib = s.rib();
-                s.ingest(&mut rib);
-                export(&mut rib, &ctx);
-                rib
-            },
+            loaded,
             |mut rib| {
                 for (p, _, _) in &s.feeds {
                     black_box(rib.peer_down(PeerId(*p)).ok());

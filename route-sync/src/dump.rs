@@ -97,6 +97,29 @@ pub async fn interfaces(sock: &mut NlSocket, seq: u32) -> io::Result<Interfaces>
     Ok(ifs)
 }
 
+/// Dumps `table` (both families; `protocol` 0: every protocol) and feeds each route
+/// message's payload to `each`. Uses sequence numbers `seq` and `seq + 1`.
+async fn route_dump(
+    sock: &mut NlSocket,
+    table: u32,
+    protocol: u8,
+    seq: u32,
+    mut each: impl FnMut(&[u8]),
+) -> io::Result<()> {
+    for (i, family) in [AddressFamily::Inet, AddressFamily::Inet6].into_iter().enumerate() {
+        let seq = seq.wrapping_add(i as u32);
+        let mut buf = Vec::new();
+        route_msg::emit_route_dump(table, protocol, family, seq, &mut buf);
+        exchange(sock, &buf, seq, true, |t, p| {
+            if t == RTM_NEWROUTE {
+                each(p);
+            }
+        })
+        .await?;
+    }
+    Ok(())
+}
+
 /// Routes of our protocol in our table, both families (filtered again on receipt).
 pub async fn routes(
     sock: &mut NlSocket,
@@ -104,22 +127,17 @@ pub async fn routes(
     seq: u32,
 ) -> io::Result<Vec<ParsedRoute>> {
     let mut out = Vec::new();
-    for (i, family) in [AddressFamily::Inet, AddressFamily::Inet6].into_iter().enumerate() {
-        let seq = seq.wrapping_add(i as u32);
-        let mut buf = Vec::new();
-        route_msg::emit_route_dump(id.table, id.protocol, family, seq, &mut buf);
-        exchange(sock, &buf, seq, true, |t, p| {
-            if t != RTM_NEWROUTE || route_msg::peek_protocol(p) != Some(id.protocol) {
-                return;
+    route_dump(sock, id.table, id.protocol, seq, |p| {
+        if route_msg::peek_protocol(p) != Some(id.protocol) {
+            return;
+        }
+        if let Some(r) = route_msg::parse_route(p) {
+            if r.table == id.table {
+                out.push(r);
             }
-            if let Some(r) = route_msg::parse_route(p) {
-                if r.table == id.table {
-                    out.push(r);
-                }
-            }
-        })
-        .await?;
-    }
+        }
+    })
+    .await?;
     Ok(out)
 }
 
@@ -127,23 +145,18 @@ pub async fn routes(
 /// Uses sequence numbers `seq` and `seq + 1`.
 pub async fn igp_routes(sock: &mut NlSocket, our_protocol: u8, seq: u32) -> io::Result<IgpRoutes> {
     let mut out = IgpRoutes::default();
-    for (i, family) in [AddressFamily::Inet, AddressFamily::Inet6].into_iter().enumerate() {
-        let seq = seq.wrapping_add(i as u32);
-        let mut buf = Vec::new();
-        route_msg::emit_route_dump(RT_TABLE_MAIN, 0, family, seq, &mut buf);
-        exchange(sock, &buf, seq, true, |t, p| {
-            // Our own routes may be a million: skip them before parsing.
-            if t != RTM_NEWROUTE || route_msg::peek_protocol(p) == Some(our_protocol) {
-                return;
+    route_dump(sock, RT_TABLE_MAIN, 0, seq, |p| {
+        // Our own routes may be a million: skip them before parsing.
+        if route_msg::peek_protocol(p) == Some(our_protocol) {
+            return;
+        }
+        if let Some(r) = route_msg::parse_route(p) {
+            if IgpRoutes::wants(&r, our_protocol) {
+                out.apply(&r, false, NLM_F_APPEND);
             }
-            if let Some(r) = route_msg::parse_route(p) {
-                if IgpRoutes::wants(&r, our_protocol) {
-                    out.apply(&r, false, NLM_F_APPEND);
-                }
-            }
-        })
-        .await?;
-    }
+        }
+    })
+    .await?;
     Ok(out)
 }
 

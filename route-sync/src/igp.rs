@@ -57,7 +57,11 @@ impl IgpRoutes {
             && r.table == RT_TABLE_MAIN
             && r.protocol != our_protocol
             && r.protocol != RTPROT_KERNEL
-            && (!paths_of(r).is_empty() || matches!(r.target, RouteTarget::Object(_)))
+            && match &r.target {
+                RouteTarget::Gateways(gws) => !gws.is_empty() || r.oif != 0,
+                RouteTarget::Object(_) => true,
+                _ => false,
+            }
     }
 
     /// Applies a route from a dump or an `RTM_NEWROUTE`/`RTM_DELROUTE` (`flags`: the netlink
@@ -104,10 +108,7 @@ impl IgpRoutes {
             (true, None) => false,
         };
         match (prefix_was_known, list.is_empty()) {
-            (true, true) => {
-                self.routes.remove(&r.prefix);
-                self.count_length(&r.prefix, false);
-            }
+            (true, true) => self.forget_if_empty(&r.prefix),
             (false, true) => {
                 self.routes.remove(&r.prefix);
             }
@@ -139,16 +140,16 @@ impl IgpRoutes {
         if self.objects.remove(&nh.id).is_none() {
             return false;
         }
-        let mut gone = Vec::new();
+        let mut touched = Vec::new();
         for (prefix, list) in self.routes.iter_mut() {
+            let before = list.len();
             list.retain(|r| r.object != Some(nh.id));
-            if list.is_empty() {
-                gone.push(*prefix);
+            if list.len() != before {
+                touched.push(*prefix);
             }
         }
-        for prefix in gone {
-            self.routes.remove(&prefix);
-            self.count_length(&prefix, false);
+        for prefix in touched {
+            self.forget_if_empty(&prefix);
         }
         true
     }
@@ -196,11 +197,16 @@ impl IgpRoutes {
         let before = list.len();
         list.retain(|r| r.metric != metric);
         let changed = list.len() != before;
-        if list.is_empty() {
+        self.forget_if_empty(prefix);
+        changed
+    }
+
+    /// Drops `prefix` once its last route went.
+    fn forget_if_empty(&mut self, prefix: &IpNet) {
+        if self.routes.get(prefix).is_some_and(Vec::is_empty) {
             self.routes.remove(prefix);
             self.count_length(prefix, false);
         }
-        changed
     }
 
     /// Whether some route leaves through interface `ifindex`.

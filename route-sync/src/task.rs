@@ -303,7 +303,8 @@ impl Task {
         let seq = self.fib().next_seq();
         let found = dump::nexthops(&mut self.req, seq).await?;
         ifs.set_igp_routes(igp, found.as_deref().unwrap_or_default(), protocol);
-        self.set_interfaces(ifs);
+        self.ifs = ifs;
+        self.publish_interfaces();
         let nexthops: Option<Vec<NexthopMessage>> = if self.fib().uses_objects() {
             if found.is_none() {
                 tracing::info!("kernel has no nexthop objects: routes carry their gateways");
@@ -325,9 +326,9 @@ impl Task {
         Ok(())
     }
 
-    /// Installs a new interface view; true when a next hop in use resolves differently.
-    fn set_interfaces(&mut self, ifs: Interfaces) -> bool {
-        self.ifs = ifs;
+    /// Hands the interface view in `self.ifs` to the handles and the FIB; true when a next
+    /// hop in use now goes through other gateways.
+    fn publish_interfaces(&mut self) -> bool {
         self.network_changed = true;
         if let Ok(mut shared) = self.shared_ifs.write() {
             *shared = self.ifs.clone();
@@ -402,10 +403,9 @@ impl Task {
                 let fib = self.fib();
                 hit.iter().any(|i| fib.uses_interface(*i))
             };
-            let ifs = self.ifs.clone();
             // Pod interfaces come and go all the time: only changes that touch our next hops
             // are worth reading the table again.
-            resync |= self.set_interfaces(ifs) || used;
+            resync |= self.publish_interfaces() || used;
         }
         if resync {
             self.schedule_resync();

@@ -230,12 +230,8 @@ impl Rib {
 
     /// The resolver's answer for `next_hops` changed: re-run the decision where they are used.
     pub fn next_hops_changed(&mut self, next_hops: &[IpAddr]) -> Changes {
-        if next_hops.is_empty() {
-            return Changes::default();
-        }
         self.sh.next_hops.forget(next_hops);
-        let set: std::collections::HashSet<IpAddr> = next_hops.iter().copied().collect();
-        self.redecide(|d| uses_next_hop(d, &set))
+        self.redecide_users(next_hops)
     }
 
     /// The resolver's view of the network changed (an interface, an address, a route of the
@@ -246,10 +242,15 @@ impl Rib {
     pub fn revalidate_next_hops(&mut self) -> Changes {
         let in_use = self.next_hops();
         let changed = self.sh.next_hops.revalidate(&in_use);
-        if changed.is_empty() {
+        self.redecide_users(&changed)
+    }
+
+    /// Re-runs the decision for the prefixes with a path through one of `next_hops`.
+    fn redecide_users(&mut self, next_hops: &[IpAddr]) -> Changes {
+        if next_hops.is_empty() {
             return Changes::default();
         }
-        let set: std::collections::HashSet<IpAddr> = changed.into_iter().collect();
+        let set: std::collections::HashSet<IpAddr> = next_hops.iter().copied().collect();
         self.redecide(|d| uses_next_hop(d, &set))
     }
 

@@ -63,12 +63,9 @@ impl NextHopCache {
     /// Asks the resolver again for every cached next hop still `in_use` (sorted) and forgets
     /// the others. Returns the next hops whose answer changed.
     pub(crate) fn revalidate(&mut self, in_use: &[IpAddr]) -> Vec<IpAddr> {
-        self.last.set(None);
-        let answers = self.answers.get_mut();
-        answers.retain(|nh, _| in_use.binary_search(nh).is_ok());
-        self.pruned_at = answers.len();
+        self.prune(in_use);
         let mut changed = Vec::new();
-        for (nh, old) in answers.iter_mut() {
+        for (nh, old) in self.answers.get_mut().iter_mut() {
             let now = self.resolver.resolve(*nh);
             if now != *old {
                 *old = now;

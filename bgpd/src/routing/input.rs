@@ -36,8 +36,6 @@ pub enum RibInput {
     RouteRefresh { peer: PeerKey, request: RouteRefresh },
     /// The peer's UPDATE queue has room again.
     Writable { peer: PeerKey },
-    /// Next hops whose reachability changed (kernel watcher).
-    NextHops { reachable: Vec<IpAddr>, unreachable: Vec<IpAddr> },
     /// A neighbour's routing settings (at start and on reload; policy changes re-evaluate).
     Configure { peer: PeerKey, settings: Box<PeerSettings> },
     /// The neighbour was removed from the configuration.

@@ -195,11 +195,6 @@ impl RibTask {
                     self.dirty.insert(entry.id);
                 }
             }
-            RibInput::NextHops { reachable, unreachable } => {
-                let all: Vec<IpAddr> = reachable.into_iter().chain(unreachable).collect();
-                let changes = self.rib.next_hops_changed(&all);
-                self.absorb(changes);
-            }
             RibInput::Configure { peer, settings } => self.configure(peer, *settings),
             RibInput::Deconfigure { peer } => {
                 if let Some(entry) = self.peers.remove(&peer) {

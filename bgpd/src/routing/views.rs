@@ -110,21 +110,16 @@ fn path_json(p: &PathView, explain: bool) -> Value {
 impl RibTask {
     /// One next hop: reachable or not, interior cost, immediate gateways (RFC 4271 §5.1.3).
     fn next_hop_json(&self, next_hop: IpAddr) -> Value {
-        let Some(kernel) = &self.kernel else {
+        let (reachable, igp_cost, via) = match &self.kernel {
             // kernel.enabled: false: every next hop counts as reachable.
-            return json!({"next_hop": next_hop.to_string(), "reachable": true,
-                          "igp_cost": null, "via": []});
+            None => (true, None, Vec::new()),
+            Some(kernel) => match kernel.next_hop_route(next_hop) {
+                Some((cost, hops)) => (true, Some(cost), hops),
+                None => (false, None, Vec::new()),
+            },
         };
-        match kernel.next_hop_route(next_hop) {
-            Some((cost, hops)) => json!({
-                "next_hop": next_hop.to_string(),
-                "reachable": true,
-                "igp_cost": cost,
-                "via": hops.iter().map(|(gw, dev)| json!({"gateway": gw.to_string(), "dev": dev}))
-                    .collect::<Vec<_>>(),
-            }),
-            None => json!({"next_hop": next_hop.to_string(), "reachable": false,
-                           "igp_cost": null, "via": []}),
-        }
+        let via: Vec<Value> =
+            via.iter().map(|(gw, dev)| json!({"gateway": gw.to_string(), "dev": dev})).collect();
+        json!({"next_hop": next_hop.to_string(), "reachable": reachable, "igp_cost": igp_cost, "via": via})
     }
 }

@@ -48,6 +48,20 @@ fn types(b: &Batch) -> Vec<u16> {
     messages(&b.buf).map(|m| m.message_type).collect()
 }
 
+/// A main-table route of `protocol` as the kernel reports it: `prefix via 198.18.0.2 dev
+/// (3)` with `metric`.
+fn via_198_18_0_2(prefix: &str, protocol: u8, metric: u32) -> ParsedRoute {
+    ParsedRoute {
+        prefix: net(prefix),
+        table: 254,
+        protocol,
+        metric,
+        oif: 3,
+        unicast: true,
+        target: RouteTarget::Gateways(vec![(ip("198.18.0.2"), 3)]),
+    }
+}
+
 /// Plans and completes batches with no error until idle.
 fn settle(f: &mut Fib, ifs: &Interfaces) -> Vec<Op> {
     let mut all = Vec::new();
@@ -169,15 +183,7 @@ fn unreachable_next_hop_is_reported_and_not_installed() {
 fn stale_routes_wait_for_the_purge_and_are_taken_over_when_set() {
     let ifs = ifs();
     let mut f = fib(false);
-    let old = |p: &str| ParsedRoute {
-        prefix: net(p),
-        table: 254,
-        protocol: 186,
-        metric: 20,
-        oif: 3,
-        unicast: true,
-        target: RouteTarget::Gateways(vec![(ip("198.18.0.2"), 3)]),
-    };
+    let old = |p: &str| via_198_18_0_2(p, 186, 20);
     f.load_kernel(vec![old("198.19.1.0/24"), old("198.19.2.0/24")], None);
     assert!(settle(&mut f, &ifs).is_empty(), "nothing purged before it is allowed");
     // Withdrawing what the RIB never set does not make it forget that it is stale.
@@ -202,15 +208,7 @@ fn our_route_deleted_behind_our_back_is_put_back() {
     f.allow_purge();
     f.set(net("198.19.1.0/24"), &[ip("198.18.0.2")], &ifs);
     settle(&mut f, &ifs);
-    let gone = ParsedRoute {
-        prefix: net("198.19.1.0/24"),
-        table: 254,
-        protocol: 186,
-        metric: 20,
-        oif: 3,
-        unicast: true,
-        target: RouteTarget::Gateways(vec![(ip("198.18.0.2"), 3)]),
-    };
+    let gone = via_198_18_0_2("198.19.1.0/24", 186, 20);
     assert!(f.on_route_event(true, 0, gone));
     let ops = settle(&mut f, &ifs);
     assert_eq!(ops.len(), 1);
@@ -282,15 +280,7 @@ fn next_hop_behind_a_route_goes_via_its_gateway_and_a_cost_change_alone_replans_
     let mut ifs = ifs();
     let mut f = fib(false);
     f.allow_purge();
-    let route = |metric| ParsedRoute {
-        prefix: net("198.18.40.0/24"),
-        table: 254,
-        protocol: 4,
-        metric,
-        oif: 3,
-        unicast: true,
-        target: RouteTarget::Gateways(vec![(ip("198.18.0.2"), 3)]),
-    };
+    let route = |metric| via_198_18_0_2("198.18.40.0/24", 4, metric);
     assert!(ifs.apply_route(&route(30), false, 0, 186));
     f.set(net("198.19.1.0/24"), &[ip("198.18.40.7")], &ifs);
     let ops = settle(&mut f, &ifs);
