@@ -168,12 +168,7 @@ impl RouteSync {
     /// command): next-hop sets are interned, so the routes of one peer share a single copy,
     /// and a prefix changed again before the task gets to it is planned once.
     pub fn set(&self, prefix: IpNet, next_hops: Vec<IpAddr>) {
-        self.set_hops(prefix, &next_hops);
-    }
-
-    /// [`RouteSync::set`] with a borrowed list.
-    pub fn set_hops(&self, prefix: IpNet, next_hops: &[IpAddr]) {
-        self.set_many(std::iter::once((prefix, next_hops)));
+        self.set_many(std::iter::once((prefix, next_hops.as_slice())));
     }
 
     /// Many [`RouteSync::set`]s under one lock (a whole UPDATE's NLRI). The task cannot plan

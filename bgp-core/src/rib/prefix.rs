@@ -24,9 +24,14 @@ pub(crate) trait PrefixKey: Copy + Eq + Hash + Ord + Debug {
     /// entries for one prefix the last queued stays (it carries the latest mark).
     fn sort_dedup(list: &mut Vec<Self>) {
         if !is_strictly_sorted(list) {
-            list.sort_by_key(|k| k.unmarked()); // stable: queued order within a prefix
+            Self::stable_sort(list);
             dedup_keep_last(list);
         }
+    }
+
+    /// Sort by prefix, keeping the queued order within one prefix.
+    fn stable_sort(list: &mut Vec<Self>) {
+        list.sort_by_key(|k| k.unmarked());
     }
 
     /// The key marked "not advertised to the peer when queued" (work lists only): if no later
@@ -133,17 +138,13 @@ impl PrefixKey for V4 {
         IpNet::V4(Ipv4Net::new(addr, len.min(32)).unwrap_or_default())
     }
 
-    fn sort_dedup(list: &mut Vec<Self>) {
-        if is_strictly_sorted(list) {
-            return;
-        }
+    fn stable_sort(list: &mut Vec<Self>) {
         // Both sorts are stable: entries for one prefix stay in the order they were queued.
         if list.len() >= RADIX_MIN {
             radix_sort_v4(list);
         } else {
             list.sort_by_key(|k| k.unmarked());
         }
-        dedup_keep_last(list);
     }
 
     #[inline]

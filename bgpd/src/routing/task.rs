@@ -463,14 +463,9 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
 
 /// Hand RIB changes to route-sync, a few thousand routes per call: route-sync takes its table
 /// lock once per call and cannot plan kernel requests while we hold it.
+/// (An empty next-hop list removes the route: `RouteSync::set_many` takes both in order.)
 fn to_kernel(kernel: &RouteSync, changes: &[FibChange]) {
     for chunk in changes.chunks(KERNEL_CHUNK) {
-        kernel.remove_many(chunk.iter().filter(|c| c.next_hops.is_empty()).map(|c| c.prefix));
-        kernel.set_many(
-            chunk
-                .iter()
-                .filter(|c| !c.next_hops.is_empty())
-                .map(|c| (c.prefix, c.next_hops.as_slice())),
-        );
+        kernel.set_many(chunk.iter().map(|c| (c.prefix, c.next_hops.as_slice())));
     }
 }
