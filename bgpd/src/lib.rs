@@ -6,6 +6,7 @@ pub mod config;
 pub mod control;
 pub mod ctl;
 pub mod daemon;
+pub mod datastore;
 pub mod decode;
 pub mod health;
 pub mod http;

@@ -29,6 +29,16 @@ pub struct Metrics {
     pub config_reloads: IntCounterVec,
     pub treat_as_withdraw: IntCounterVec,
     pub connections_refused: IntCounter,
+    /// 1 while the cluster datastore answers.
+    pub datastore_connected: IntGauge,
+    /// The datastore revision the running configuration reflects.
+    pub datastore_revision: IntGauge,
+    /// Resources (or fields of them) in the datastore view that could not be used.
+    pub datastore_problems: IntGauge,
+    /// Batches of datastore changes applied to the running configuration.
+    pub datastore_updates: IntCounter,
+    /// Connection or watch failures.
+    pub datastore_errors: IntCounter,
 }
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -47,6 +57,12 @@ fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
     let g = IntGauge::new(name, help).expect("static metric definition");
     r.register(Box::new(g.clone())).expect("metric registered once");
     g
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name, help).expect("static metric definition");
+    r.register(Box::new(c.clone())).expect("metric registered once");
+    c
 }
 
 impl Metrics {
@@ -148,15 +164,36 @@ impl Metrics {
                 "UPDATEs handled as withdrawals under RFC 7606",
                 n,
             ),
-            connections_refused: {
-                let c = IntCounter::new(
-                    "bgpd_connections_refused_total",
-                    "Incoming connections refused (unknown source, admin down, collision)",
-                )
-                .expect("static metric definition");
-                r.register(Box::new(c.clone())).expect("metric registered once");
-                c
-            },
+            connections_refused: counter(
+                &r,
+                "bgpd_connections_refused_total",
+                "Incoming connections refused (unknown source, admin down, collision)",
+            ),
+            datastore_connected: gauge(
+                &r,
+                "bgpd_datastore_connected",
+                "1 while the cluster datastore answers",
+            ),
+            datastore_revision: gauge(
+                &r,
+                "bgpd_datastore_revision",
+                "Datastore revision the running configuration reflects",
+            ),
+            datastore_problems: gauge(
+                &r,
+                "bgpd_datastore_problems",
+                "Datastore resources (or fields) that could not be used",
+            ),
+            datastore_updates: counter(
+                &r,
+                "bgpd_datastore_updates_total",
+                "Batches of datastore changes applied to the running configuration",
+            ),
+            datastore_errors: counter(
+                &r,
+                "bgpd_datastore_errors_total",
+                "Datastore connection or watch failures",
+            ),
             registry: r,
         }
     }

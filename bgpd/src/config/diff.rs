@@ -92,6 +92,8 @@ pub struct ConfigDiff {
     pub http_listen_changed: bool,
     /// `control_socket` changed: create the new socket, remove the old one.
     pub control_socket_changed: bool,
+    /// `node_name` or `datastore` changed: reconnect to the datastore and re-read the view.
+    pub datastore_changed: bool,
     /// `log.level` changed: apply through the logging reload handle.
     pub log_level_changed: bool,
     /// Cannot be applied to a running daemon (`log.format`): takes effect at next start.
@@ -150,6 +152,9 @@ fn update_fields(old: &NeighborConfig, new: &NeighborConfig) -> Vec<&'static str
     f.check(old.description != new.description, "description");
     f.check(old.connect_retry != new.connect_retry, "connect_retry");
     f.check(old.max_prefixes != new.max_prefixes, "max_prefixes");
+    f.check(old.source != new.source, "source");
+    // Announced in the next OPEN (RFC 4724 §3); no reason to reset the session now.
+    f.check(old.restart_time != new.restart_time, "restart_time");
     f.0
 }
 
@@ -183,6 +188,7 @@ impl ConfigDiff {
         diff.listen_changed = old.listen != new.listen;
         diff.http_listen_changed = old.http_listen != new.http_listen;
         diff.control_socket_changed = old.control_socket != new.control_socket;
+        diff.datastore_changed = old.datastore != new.datastore || old.node_name != new.node_name;
         diff.log_level_changed = old.log.level != new.log.level;
         let mut restart = Fields::default();
         restart.check(old.log.format != new.log.format, "log.format");
@@ -334,6 +340,7 @@ impl fmt::Display for ConfigDiff {
             (self.listen_changed, "listen addresses changed".to_string()),
             (self.http_listen_changed, "http_listen changed".to_string()),
             (self.control_socket_changed, "control_socket changed".to_string()),
+            (self.datastore_changed, "datastore reconnected".to_string()),
             (self.log_level_changed, "log level changed".to_string()),
             (
                 !self.restart_required.is_empty(),

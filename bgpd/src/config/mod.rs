@@ -8,6 +8,7 @@ mod model;
 mod policy;
 mod raw;
 mod validate;
+pub use validate::{default_policy, neighbor_ttl};
 
 #[cfg(test)]
 mod diff_tests;
@@ -18,10 +19,11 @@ pub use check::check_command;
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity};
 pub use diff::{ConfigDiff, NeighborChange};
 pub use model::{
-    AddPathConfig, Config, GracefulRestartConfig, KernelConfig, LogConfig, LogFormat, MaxPrefixes,
-    NeighborConfig, Password,
+    AddPathConfig, Config, DatastoreConfig, EtcdConfig, FileSets, GracefulRestartConfig,
+    KernelConfig, LogConfig, LogFormat, MaxPrefixes, NeighborConfig, NeighborSource, Password,
 };
 pub use policy::{parse_prefix, Policy, PolicyAction, PolicyRule};
+pub use raw::default_listen;
 
 use std::path::Path;
 

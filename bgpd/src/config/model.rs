@@ -31,7 +31,69 @@ pub struct Config {
     pub http_listen: Option<SocketAddr>,
     pub log: LogConfig,
     pub neighbors: Vec<NeighborConfig>,
+    /// This node's name in the cluster (Calico's NODENAME): `node_name`, else the host name.
+    pub node_name: String,
+    /// Where the cluster's configuration comes from; `None` = the file alone.
+    pub datastore: Option<DatastoreConfig>,
+    /// Which of the fields a datastore can supply the file set itself (those win).
+    pub file_sets: FileSets,
     pub(crate) warnings: Vec<Diagnostic>,
+}
+
+/// The fields the file set explicitly, so that a datastore fills in only the others.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileSets {
+    pub router_id: bool,
+    pub local_as: bool,
+    pub listen: bool,
+    pub cluster_id: bool,
+}
+
+/// `datastore:` (docs/datastore.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatastoreConfig {
+    pub etcd: EtcdConfig,
+    /// The last datastore view is saved here as `datastore-view.json`.
+    pub state_dir: PathBuf,
+    /// Secrets as Kubernetes mounts them: `<secrets_dir>/<secret name>/<key>`.
+    pub secrets_dir: PathBuf,
+}
+
+/// `datastore.etcd`: the etcd v3 cluster holding Calico's resources.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EtcdConfig {
+    /// `http://host:port` or `https://host:port`, at least one.
+    pub endpoints: Vec<String>,
+    /// Key prefix of Calico's data (`/calico`).
+    pub prefix: String,
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// etcd authentication (user name, password read from `password_file`).
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+}
+
+/// Where a neighbour came from, for `bgpctl show neighbors`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NeighborSource {
+    /// The file's `neighbors` list.
+    #[default]
+    Config,
+    /// The datastore's node-to-node mesh (`nodeToNodeMeshEnabled`), with that node's name.
+    Mesh(String),
+    /// A BGPPeer resource, by name.
+    BgpPeer(String),
+}
+
+impl fmt::Display for NeighborSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NeighborSource::Config => f.write_str("config"),
+            NeighborSource::Mesh(node) => write!(f, "mesh/{node}"),
+            NeighborSource::BgpPeer(name) => write!(f, "bgppeer/{name}"),
+        }
+    }
 }
 
 impl Config {
@@ -75,6 +137,8 @@ pub struct LogConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeighborConfig {
     pub address: IpAddr,
+    /// Where this neighbour came from (the file, the datastore's mesh, a BGPPeer).
+    pub source: NeighborSource,
     pub remote_as: u32,
     /// `remote_as == local_as`.
     pub ibgp: bool,
@@ -105,6 +169,8 @@ pub struct NeighborConfig {
     pub password: Option<Password>,
     pub password_file: Option<PathBuf>,
     pub max_prefixes: Option<MaxPrefixes>,
+    /// RFC 4724 Restart Time announced to this neighbour; `None` = `graceful_restart.restart_time`.
+    pub restart_time: Option<u16>,
     pub add_path: AddPathConfig,
     /// Administratively down.
     pub shutdown: bool,
@@ -112,6 +178,9 @@ pub struct NeighborConfig {
     pub import: Policy,
     /// Resolved like `import`.
     pub export: Policy,
+    /// `import` / `export` were not written, so they follow `ibgp` (a datastore that
+    /// supplies `local_as` re-resolves them).
+    pub policy_defaulted: (bool, bool),
 }
 
 impl NeighborConfig {

@@ -16,10 +16,20 @@ pub const DEFAULT_HTTP_LISTEN: SocketAddr =
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
-    pub router_id: Ipv4Addr,
-    pub local_as: u32,
-    #[serde(default = "default_listen")]
-    pub listen: Vec<SocketAddr>,
+    /// Required unless `datastore` is set (then the node's IPv4 address).
+    #[serde(default)]
+    pub router_id: Option<Ipv4Addr>,
+    /// Required unless `datastore` is set (then the node's or the cluster's AS).
+    #[serde(default)]
+    pub local_as: Option<u32>,
+    /// `None`: `[::]:179`, or the datastore's `listenPort`.
+    #[serde(default)]
+    pub listen: Option<Vec<SocketAddr>>,
+    /// This node's name in the cluster; default: the host name (Calico's NODENAME).
+    #[serde(default)]
+    pub node_name: Option<String>,
+    #[serde(default)]
+    pub datastore: Option<RawDatastore>,
     #[serde(default)]
     pub cluster_id: Option<Ipv4Addr>,
     #[serde(default = "default_max_paths")]
@@ -82,6 +92,38 @@ impl Default for RawGracefulRestart {
     fn default() -> Self {
         RawGracefulRestart { enabled: true, restart_time: default_restart_time() }
     }
+}
+
+/// `datastore:`: where the cluster's BGP configuration comes from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatastore {
+    #[serde(default)]
+    pub etcd: Option<RawEtcd>,
+    /// Where the last datastore view is saved (for a start while the datastore is down).
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    /// BGPPeer `password.secretKeyRef` is read from `<secrets_dir>/<secret name>/<key>`.
+    #[serde(default = "default_secrets_dir")]
+    pub secrets_dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEtcd {
+    pub endpoints: Vec<String>,
+    #[serde(default = "default_etcd_prefix")]
+    pub prefix: String,
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
 }
 
 /// `log.format`.
@@ -218,8 +260,20 @@ impl<'de> Deserialize<'de> for RawPolicy {
 fn yes() -> bool {
     true
 }
-fn default_listen() -> Vec<SocketAddr> {
-    DEFAULT_LISTEN.parse().map(|addr| vec![addr]).unwrap_or_default()
+pub fn default_listen(port: u16) -> Vec<SocketAddr> {
+    DEFAULT_LISTEN
+        .parse::<SocketAddr>()
+        .map(|addr| vec![SocketAddr::new(addr.ip(), port)])
+        .unwrap_or_default()
+}
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/bgpd")
+}
+fn default_secrets_dir() -> PathBuf {
+    PathBuf::from("/etc/bgpd/secrets")
+}
+fn default_etcd_prefix() -> String {
+    "/calico".to_string()
 }
 fn default_max_paths() -> u16 {
     1

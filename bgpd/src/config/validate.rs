@@ -3,14 +3,14 @@
 use super::diagnostic::{path_string, sort_by_position, ConfigErrors, Diagnostic, Seg, Severity};
 use super::locate::locate;
 use super::model::{
-    AddPathConfig, Config, GracefulRestartConfig, KernelConfig, LogConfig, MaxPrefixes,
-    NeighborConfig, Password,
+    AddPathConfig, Config, DatastoreConfig, EtcdConfig, FileSets, GracefulRestartConfig,
+    KernelConfig, LogConfig, MaxPrefixes, NeighborConfig, NeighborSource, Password,
 };
 use super::policy::{parse_prefix, Policy, PolicyRule};
-use super::raw::{FamilyName, RawConfig, RawNeighbor, RawPolicy};
+use super::raw::{default_listen, FamilyName, RawConfig, RawDatastore, RawNeighbor, RawPolicy};
 use bgp_core::wire::Family;
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
 /// RFC 6793 §9: AS_TRANS, "reserved" as a placeholder for 4-octet AS numbers.
@@ -70,15 +70,72 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A field the file must set when no datastore supplies it: reported at the top of the
+    /// file, as serde reports a missing field.
+    fn missing(&mut self, field: &str) {
+        self.errors.push(Diagnostic {
+            severity: Severity::Error,
+            origin: self.origin.to_string(),
+            line: Some(1),
+            column: Some(1),
+            field: String::new(),
+            message: format!(
+                "missing field `{field}` (set it, or set `datastore` to take it from the cluster)"
+            ),
+        });
+    }
+
     fn check(&mut self, raw: RawConfig, base_dir: Option<&Path>) -> Config {
         use Seg::Key;
+        let datastore = raw.datastore.as_ref().and_then(|d| self.datastore(d));
+        if raw.datastore.is_none() {
+            if raw.router_id.is_none() {
+                self.missing("router_id");
+            }
+            if raw.local_as.is_none() {
+                self.missing("local_as");
+            }
+        }
+        let file_sets = FileSets {
+            router_id: raw.router_id.is_some(),
+            local_as: raw.local_as.is_some(),
+            listen: raw.listen.is_some(),
+            cluster_id: raw.cluster_id.is_some(),
+        };
+        // With a datastore, unset identity fields are placeholders until the cluster's
+        // view fills them (`datastore::mapping`).
+        let router_id = raw.router_id.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let local_as = raw.local_as.unwrap_or(0);
+        let listen = raw.listen.clone().unwrap_or_else(|| default_listen(179));
         // RFC 6286 §2.1: "the BGP Identifier ... a 4-octet, unsigned, non-zero integer".
-        if raw.router_id.is_unspecified() {
+        if raw.router_id.is_some_and(|id| id.is_unspecified()) {
             self.error(&[Key("router_id")], "must not be 0.0.0.0 (RFC 6286)".into());
         }
-        self.check_as(&[Key("local_as")], raw.local_as);
-        for (index, addr) in raw.listen.iter().enumerate() {
-            if raw.listen[..index].contains(addr) {
+        if let Some(local_as) = raw.local_as {
+            self.check_as(&[Key("local_as")], local_as);
+        }
+        let node_name = match &raw.node_name {
+            Some(name) => {
+                if !valid_node_name(name) {
+                    self.error(
+                        &[Key("node_name")],
+                        format!(
+                            "`{name}` is not a node name (1-253 characters: a-z, 0-9, `-`, `.`)"
+                        ),
+                    );
+                }
+                name.clone()
+            }
+            None => host_name(),
+        };
+        if datastore.is_some() && raw.node_name.is_none() && node_name.is_empty() {
+            self.error(
+                &[Key("node_name")],
+                "the host name is unknown: set node_name to this node's name in the cluster".into(),
+            );
+        }
+        for (index, addr) in listen.iter().enumerate() {
+            if listen[..index].contains(addr) {
                 self.error(&[Key("listen"), Seg::Index(index)], format!("{addr} listed twice"));
             }
         }
@@ -134,9 +191,9 @@ impl<'a> Checker<'a> {
         }
 
         let globals = Globals {
-            local_as: raw.local_as,
+            local_as,
             graceful_restart: raw.graceful_restart.enabled,
-            listening: !raw.listen.is_empty(),
+            listening: !listen.is_empty(),
         };
         let mut first_index: HashMap<IpAddr, usize> = HashMap::new();
         let mut neighbors = Vec::new();
@@ -154,10 +211,10 @@ impl<'a> Checker<'a> {
         }
 
         Config {
-            router_id: raw.router_id,
-            local_as: raw.local_as,
-            listen: raw.listen,
-            cluster_id: raw.cluster_id.unwrap_or(raw.router_id),
+            router_id,
+            local_as,
+            listen,
+            cluster_id: raw.cluster_id.unwrap_or(router_id),
             max_paths: raw.max_paths,
             originate,
             hostname: raw.hostname,
@@ -176,8 +233,72 @@ impl<'a> Checker<'a> {
             http_listen: raw.http_listen,
             log: LogConfig { format: raw.log.format, level: raw.log.level },
             neighbors,
+            node_name,
+            datastore,
+            file_sets,
             warnings: Vec::new(),
         }
+    }
+
+    /// `datastore:`: exactly one backend, usable endpoints, TLS files that exist.
+    fn datastore(&mut self, raw: &RawDatastore) -> Option<DatastoreConfig> {
+        use Seg::Key;
+        let Some(etcd) = &raw.etcd else {
+            self.error(&[Key("datastore")], "name a datastore: `etcd: {endpoints: [...]}`".into());
+            return None;
+        };
+        let at = |field: &'static str| [Key("datastore"), Key("etcd"), Key(field)];
+        if etcd.endpoints.is_empty() {
+            self.error(&at("endpoints"), "at least one endpoint is needed".into());
+        }
+        for (index, endpoint) in etcd.endpoints.iter().enumerate() {
+            let path = [Key("datastore"), Key("etcd"), Key("endpoints"), Seg::Index(index)];
+            let rest =
+                endpoint.strip_prefix("http://").or_else(|| endpoint.strip_prefix("https://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') => {}
+                _ => self.error(
+                    &path,
+                    format!("`{endpoint}` is not an endpoint like http://198.18.0.250:2379"),
+                ),
+            }
+            if endpoint.starts_with("https://") && etcd.ca_file.is_none() {
+                self.error(&at("ca_file"), format!("{endpoint} uses TLS: set ca_file"));
+            }
+        }
+        if !etcd.prefix.starts_with('/') {
+            self.error(&at("prefix"), format!("`{}` must start with `/`", etcd.prefix));
+        }
+        if etcd.cert_file.is_some() != etcd.key_file.is_some() {
+            self.error(&at("key_file"), "set cert_file and key_file together".into());
+        }
+        for (field, file) in [
+            ("ca_file", &etcd.ca_file),
+            ("cert_file", &etcd.cert_file),
+            ("key_file", &etcd.key_file),
+        ] {
+            if let Some(file) = file {
+                if let Err(error) = std::fs::metadata(file) {
+                    self.error(&at(field), format!("cannot read {}: {error}", file.display()));
+                }
+            }
+        }
+        if etcd.password_file.is_some() && etcd.username.is_none() {
+            self.error(&at("username"), "password_file needs a username".into());
+        }
+        Some(DatastoreConfig {
+            etcd: EtcdConfig {
+                endpoints: etcd.endpoints.clone(),
+                prefix: etcd.prefix.clone(),
+                ca_file: etcd.ca_file.clone(),
+                cert_file: etcd.cert_file.clone(),
+                key_file: etcd.key_file.clone(),
+                username: etcd.username.clone(),
+                password_file: etcd.password_file.clone(),
+            },
+            state_dir: raw.state_dir.clone(),
+            secrets_dir: raw.secrets_dir.clone(),
+        })
     }
 
     fn check_as(&mut self, path: &[Seg], asn: u32) {
@@ -258,8 +379,7 @@ impl<'a> Checker<'a> {
         if raw.multihop == Some(0) {
             self.error(&at("multihop"), "must be 1..=255".into());
         }
-        let ttl =
-            if raw.ttl_security { 255 } else { raw.multihop.unwrap_or(if ibgp { 255 } else { 1 }) };
+        let ttl = neighbor_ttl(ibgp, raw.multihop, raw.ttl_security);
         let password = self.password(index, &raw, base_dir);
         let max_prefixes = raw.max_prefixes.as_ref().map(|max| {
             if max.limit == 0 {
@@ -283,10 +403,13 @@ impl<'a> Checker<'a> {
                 restart_after: max.restart_after,
             }
         });
-        let import = self.policy(index, "import", raw.import.as_ref(), ibgp);
-        let export = self.policy(index, "export", raw.export.as_ref(), ibgp);
+        // Without a local_as (a datastore will supply it) iBGP/eBGP is not known yet.
+        let known = globals.local_as != 0;
+        let import = self.policy(index, "import", raw.import.as_ref(), ibgp, known);
+        let export = self.policy(index, "export", raw.export.as_ref(), ibgp, known);
         NeighborConfig {
             address,
+            source: NeighborSource::Config,
             remote_as: raw.remote_as,
             ibgp,
             description: raw.description,
@@ -305,10 +428,12 @@ impl<'a> Checker<'a> {
             password,
             password_file: raw.password_file,
             max_prefixes,
+            restart_time: None,
             add_path: AddPathConfig { receive: raw.add_path.receive, send: raw.add_path.send },
             shutdown: raw.shutdown,
             import,
             export,
+            policy_defaulted: (raw.import.is_none(), raw.export.is_none()),
         }
     }
 
@@ -375,17 +500,21 @@ impl<'a> Checker<'a> {
         field: &'static str,
         raw: Option<&RawPolicy>,
         ibgp: bool,
+        warn: bool,
     ) -> Policy {
         let path = [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field)];
         match raw {
-            None if ibgp => Policy::All,
             None => {
+                let policy = default_policy(ibgp);
+                if ibgp || !warn {
+                    return policy;
+                }
                 let verb = if field == "import" { "accepted from" } else { "advertised to" };
                 self.warn(
                     &path,
                     format!("eBGP neighbour without {field} policy: no route will be {verb} it (RFC 8212); set `{field}: all`, `{field}: none` or rules"),
                 );
-                Policy::None
+                policy
             }
             Some(RawPolicy::All) => Policy::All,
             Some(RawPolicy::None) => Policy::None,
@@ -424,6 +553,41 @@ fn sub(index: usize, field: &'static str, inner: &'static str) -> [Seg; 4] {
 fn readable_by_others(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
+}
+
+/// The IP TTL of a session: 255 with GTSM (RFC 5082), else the `multihop` count, else 1 for
+/// eBGP (directly connected) and 255 for iBGP.
+pub fn neighbor_ttl(ibgp: bool, multihop: Option<u8>, ttl_security: bool) -> u8 {
+    if ttl_security {
+        255
+    } else {
+        multihop.unwrap_or(if ibgp { 255 } else { 1 })
+    }
+}
+
+/// RFC 8212 §4: an eBGP session with no explicit policy exchanges nothing; iBGP all.
+pub fn default_policy(ibgp: bool) -> Policy {
+    if ibgp {
+        Policy::All
+    } else {
+        Policy::None
+    }
+}
+
+/// Kubernetes node names are DNS subdomains (RFC 1123): lower-case letters, digits, `-`, `.`.
+fn valid_node_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
+/// The kernel's host name (what Calico's NODENAME defaults to), or "" when unknown.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 fn is_broadcast(address: IpAddr) -> bool {

@@ -24,6 +24,8 @@ pub enum Request {
     },
     ShowKernel,
     ShowNexthops,
+    /// The cluster datastore: connection, revision, resources, problems.
+    ShowDatastore,
     Reload,
     NeighborShutdown {
         address: IpAddr,

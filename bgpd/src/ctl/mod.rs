@@ -54,6 +54,9 @@ pub enum ShowWhat {
     Kernel,
     /// Every BGP next hop in use: reachable or not, interior cost, the gateways it goes via.
     Nexthops,
+    /// The cluster datastore: endpoint, connected or not, revision, resource counts, and
+    /// every resource that could not be used.
+    Datastore,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -89,6 +92,7 @@ pub async fn run(socket: &Path, cmd: CtlCommand) -> i32 {
             ),
             ShowWhat::Kernel => (Request::ShowKernel, json, table::kernel),
             ShowWhat::Nexthops => (Request::ShowNexthops, json, table::nexthops),
+            ShowWhat::Datastore => (Request::ShowDatastore, json, table::datastore),
         },
         CtlCommand::Reload => (Request::Reload, false, table::summary),
         CtlCommand::Neighbor { address, action } => {

@@ -39,10 +39,19 @@ fn uptime(secs: u64) -> String {
 }
 
 pub fn neighbors(data: &Value) -> String {
-    let mut rows =
-        vec![["Neighbor", "AS", "State", "Uptime", "Rcvd", "Accepted", "Advertised", "Last error"]
-            .map(String::from)
-            .to_vec()];
+    let mut rows = vec![[
+        "Neighbor",
+        "AS",
+        "State",
+        "Uptime",
+        "Rcvd",
+        "Accepted",
+        "Advertised",
+        "Source",
+        "Last error",
+    ]
+    .map(String::from)
+    .to_vec()];
     for n in data.as_array().into_iter().flatten() {
         let mut state = s(&n["state"]);
         if n["admin_down"].as_bool() == Some(true) {
@@ -56,6 +65,7 @@ pub fn neighbors(data: &Value) -> String {
             s(&n["prefixes_received"]),
             s(&n["prefixes_accepted"]),
             s(&n["prefixes_advertised"]),
+            s(&n["source"]),
             s(&n["last_error"]),
         ]);
     }
@@ -142,6 +152,43 @@ pub fn nexthops(data: &Value) -> String {
         ]);
     }
     align(&rows)
+}
+
+/// `show datastore`: the connection and counts, then one line per unusable resource.
+pub fn datastore(data: &Value) -> String {
+    let connected = if data["connected"].as_bool() == Some(true) {
+        format!("connected ({} s)", s(&data["connected_secs"]))
+    } else {
+        "not connected".to_string()
+    };
+    let mut rows = vec![
+        vec!["Backend".to_string(), s(&data["backend"])],
+        vec!["Endpoints".to_string(), endpoints(&data["endpoints"])],
+        vec!["Prefix".to_string(), s(&data["prefix"])],
+        vec!["Node".to_string(), s(&data["node_name"])],
+        vec!["State".to_string(), connected],
+        vec!["View from".to_string(), s(&data["view_source"])],
+        vec!["Revision".to_string(), s(&data["revision"])],
+        vec!["Reconnects".to_string(), s(&data["reconnects"])],
+        vec!["Last error".to_string(), s(&data["last_error"])],
+    ];
+    if let Some(counts) = data["resources"].as_object() {
+        let text: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {}", s(v))).collect();
+        rows.push(vec!["Resources".to_string(), text.join(", ")]);
+    }
+    let mut out = align(&rows);
+    let problems = data["problems"].as_array().map_or(&[][..], |p| p.as_slice());
+    if !problems.is_empty() {
+        out.push_str(&format!("\nNot used ({}):\n", problems.len()));
+        let mut rows = vec![vec!["Key".to_string(), "Why".to_string()]];
+        rows.extend(problems.iter().map(|p| vec![s(&p["key"]), s(&p["error"])]));
+        out.push_str(&align(&rows));
+    }
+    out
+}
+
+fn endpoints(v: &Value) -> String {
+    v.as_array().into_iter().flatten().map(s).collect::<Vec<_>>().join(", ")
 }
 
 pub fn pretty(data: &Value) -> String {

@@ -32,6 +32,12 @@ impl Daemon {
                 self.ask_rib(Query::Routes { prefix, received_from, advertised_to, explain }).await,
             ),
             Request::ShowNexthops => Response::ok(self.ask_rib(Query::NextHops).await),
+            Request::ShowDatastore => match &self.cluster {
+                Some(c) => {
+                    Response::ok(c.status.to_json(&self.config.node_name, &c.view, &c.problems))
+                }
+                None => Response::error("no datastore is configured (the file alone)"),
+            },
             Request::ShowKernel => match &self.kernel {
                 Some(k) => Response::ok(Value::Array(
                     k.snapshot().await.iter().map(kernel_route_json).collect(),
@@ -104,6 +110,7 @@ fn neighbor_json(p: &PeerHandle, counts: &Value, detail: bool) -> Value {
         "address": n.address.to_string(),
         "remote_as": n.remote_as,
         "description": n.description,
+        "source": n.source.to_string(),
         "state": st.state.to_string(),
         "uptime_secs": st.uptime_secs(),
         "established_count": st.established_count,

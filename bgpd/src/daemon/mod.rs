@@ -1,6 +1,7 @@
 //! The daemon: starts the RIB owner task, kernel sync, sessions, listeners, control socket and
 //! HTTP endpoint from a configuration, then runs the main loop: signals (SIGHUP reload,
 //! SIGTERM/SIGINT stop), control-socket requests, and a one-second housekeeping tick.
+mod cluster;
 mod control;
 mod reload;
 mod setup;
@@ -27,7 +28,12 @@ use crate::routing::input::RibInput;
 
 pub struct Daemon {
     config_path: PathBuf,
+    /// The configuration file as loaded (the datastore's view is merged into `config`).
+    file_config: Config,
+    /// The running configuration: the file, merged with the datastore's view if any.
     config: Config,
+    /// The cluster datastore, when `datastore` is configured.
+    cluster: Option<cluster::Cluster>,
     peers: HashMap<IpAddr, PeerHandle>,
     directory: Directory,
     listeners: HashMap<SocketAddr, Listener>,
@@ -65,6 +71,14 @@ pub async fn run_until(
     0
 }
 
+/// Sleeps until `at`; never returns for `None`.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Daemon {
     async fn main_loop(&mut self, stop: impl std::future::Future<Output = ()>) {
         let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
@@ -78,6 +92,7 @@ impl Daemon {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tokio::pin!(stop);
         loop {
+            let datastore_due = self.datastore_due();
             tokio::select! {
                 _ = hup.recv() => {
                     match self.reload().await {
@@ -92,6 +107,10 @@ impl Daemon {
                     let response = self.handle_control(request).await;
                     let _ = reply.send(response);
                 }
+                event = Self::next_datastore_event(&mut self.cluster) => {
+                    self.on_datastore_event(event);
+                }
+                _ = sleep_until(datastore_due) => self.apply_datastore().await,
                 _ = tick.tick() => {
                     self.housekeeping();
                     self.end_restart_state();

@@ -72,6 +72,17 @@ impl Daemon {
         for w in new.warnings() {
             tracing::warn!("{w}");
         }
+        let datastore_moved = new.datastore != self.file_config.datastore
+            || new.node_name != self.file_config.node_name;
+        if datastore_moved {
+            // Another datastore (or node): start over from its saved view, if any.
+            self.cluster = super::cluster::Cluster::open(&new);
+        }
+        self.file_config = new;
+        let new = match self.cluster.as_mut() {
+            Some(cluster) => cluster.map(&self.file_config),
+            None => self.file_config.clone(),
+        };
         let diff = ConfigDiff::between(&self.config, &new);
         let summary = if diff.is_empty() { "no changes".to_string() } else { diff.to_string() };
         self.apply(diff, new).await;
@@ -79,7 +90,7 @@ impl Daemon {
         Ok(summary)
     }
 
-    async fn apply(&mut self, diff: ConfigDiff, new: Config) {
+    pub(super) async fn apply(&mut self, diff: ConfigDiff, new: Config) {
         let old = std::mem::replace(&mut self.config, new);
         if !diff.reset_all.is_empty() || !diff.rib_changed.is_empty() {
             self.send_rib(global_settings(&self.config)).await;

@@ -18,7 +18,13 @@ use crate::peer::{params, PeerHandle};
 use crate::routing::{self, input::RibInput};
 
 impl Daemon {
-    pub(super) async fn start(config_path: PathBuf, config: Config) -> Result<Daemon, String> {
+    pub(super) async fn start(config_path: PathBuf, file_config: Config) -> Result<Daemon, String> {
+        // With a datastore: its saved view (if any) until the datastore answers.
+        let mut cluster = super::cluster::Cluster::open(&file_config);
+        let config = match cluster.as_mut() {
+            Some(cluster) => cluster.map(&file_config),
+            None => file_config.clone(),
+        };
         let metrics = Arc::new(Metrics::new());
         let health = Arc::new(Health::new());
         health.daemon_beat();
@@ -45,7 +51,9 @@ impl Daemon {
         };
         let mut daemon = Daemon {
             config_path,
+            file_config,
             config: config.clone(),
+            cluster,
             peers: HashMap::new(),
             directory: Arc::new(RwLock::new(HashMap::new())),
             listeners: HashMap::new(),

@@ -42,7 +42,7 @@ fn capabilities(config: &Config, neighbor: &NeighborConfig, restarting: bool) ->
     };
     if neighbor.graceful_restart {
         caps.graceful_restart = Some(FsmGr {
-            restart_time: config.graceful_restart.restart_time,
+            restart_time: neighbor.restart_time.unwrap_or(config.graceful_restart.restart_time),
             restart_state: restarting,
             notification: true,
             forwarding_state: restarting && config.kernel.enabled,

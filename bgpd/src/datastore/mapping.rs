@@ -1,0 +1,150 @@
+//! From the cluster view to the configuration the daemon runs: a pure function of the
+//! file's [`Config`] and the [`ClusterView`], so that a datastore change goes through the same
+//! [`crate::config::ConfigDiff`] as `bgpctl reload` (sessions that did not change keep
+//! running) and the mapping is tested on JSON fixtures without a datastore.
+//!
+//! What the file sets wins: `router_id`, `local_as`, `listen`, `cluster_id` are taken from
+//! the datastore only when the file leaves them out, and a file neighbour hides a datastore
+//! session to the same address.
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use ipnet::IpNet;
+
+use super::export_filter::{export_policy, Pool};
+use super::nodes::{bgp_nodes, bgp_settings};
+use super::peers::{bgp_peers, mesh, PeerContext};
+use super::view::ClusterView;
+use super::{Problem, Secrets};
+use crate::config::{default_policy, neighbor_ttl, Config, NeighborConfig};
+
+/// The configuration to run, and everything in the view that could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mapped {
+    pub config: Config,
+    pub problems: Vec<Problem>,
+}
+
+/// Builds the running configuration from the file and the cluster view.
+pub fn build(file: &Config, view: &ClusterView, secrets: &dyn Secrets) -> Mapped {
+    let mut problems = Vec::new();
+    let mut config = file.clone();
+    let node_key = format!("nodes/{}", file.node_name);
+    let settings = bgp_settings(view, &file.node_name, &mut problems);
+    let nodes = bgp_nodes(view, settings.as_number, &mut problems);
+    let me = nodes.get(&file.node_name);
+    if me.is_none() {
+        let why = if view.nodes.contains_key(&file.node_name) {
+            "has no spec.bgp: this node runs no BGP sessions from the datastore"
+        } else {
+            "is not in the datastore (yet): no sessions from the datastore"
+        };
+        problems.push(Problem::new(&node_key, format!("node {} {why}", file.node_name)));
+    }
+    if !file.file_sets.local_as {
+        config.local_as = me.map_or(settings.as_number, |me| me.asn);
+    }
+    if !file.file_sets.router_id {
+        // Calico's BIRD uses the node's IPv4 address as router id.
+        config.router_id = me.and_then(|me| me.v4).unwrap_or(Ipv4Addr::UNSPECIFIED);
+    }
+    if !file.file_sets.cluster_id {
+        config.cluster_id = me.and_then(|me| me.cluster_id).unwrap_or(config.router_id);
+    }
+    if !file.file_sets.listen {
+        config.listen = crate::config::default_listen(settings.listen_port);
+    }
+    if config.local_as != file.local_as {
+        for neighbor in &mut config.neighbors {
+            rebase(neighbor, config.local_as);
+        }
+    }
+
+    let own_blocks: Vec<IpNet> =
+        view.blocks.iter().filter(|(_, a)| a.is_confirmed()).map(|(cidr, _)| *cidr).collect();
+    for block in &own_blocks {
+        if !config.originate.contains(block) {
+            config.originate.push(*block);
+        }
+    }
+    let pools = pools(view, &mut problems);
+    let export = export_policy(&own_blocks, &file.originate, &pools);
+
+    if let Some(me) = me {
+        let ctx = PeerContext {
+            me,
+            local_as: config.local_as,
+            nodes: &nodes,
+            settings: &settings,
+            export: &export,
+            graceful_restart: file.graceful_restart.enabled,
+            secrets,
+        };
+        let mut taken: HashSet<IpAddr> = config.neighbors.iter().map(|n| n.address).collect();
+        let from_view = mesh(&ctx, &mut problems).into_iter().chain(bgp_peers(
+            &ctx,
+            &view.bgp_peers,
+            &mut problems,
+        ));
+        for neighbor in from_view {
+            if taken.insert(neighbor.address) {
+                config.neighbors.push(neighbor);
+            } else {
+                let by = file
+                    .neighbor(neighbor.address)
+                    .map_or("an earlier datastore session".to_string(), |_| {
+                        "the file's neighbors".to_string()
+                    });
+                problems.push(Problem::new(
+                    &neighbor.source.to_string(),
+                    format!("{} is already configured by {by}: skipped", neighbor.address),
+                ));
+            }
+        }
+    }
+    if config.router_id.is_unspecified() && !config.neighbors.is_empty() {
+        problems.push(Problem::new(
+            &node_key,
+            "no router id (no spec.bgp.ipv4Address, no router_id in the file): no sessions".into(),
+        ));
+        config.neighbors.clear();
+    }
+    if config.local_as == 0 {
+        config.neighbors.clear();
+    }
+    Mapped { config, problems }
+}
+
+/// A file neighbour whose iBGP/eBGP role depended on a `local_as` the datastore supplied.
+fn rebase(neighbor: &mut NeighborConfig, local_as: u32) {
+    neighbor.ibgp = neighbor.remote_as == local_as;
+    neighbor.ttl = neighbor_ttl(neighbor.ibgp, neighbor.multihop, neighbor.ttl_security);
+    if neighbor.policy_defaulted.0 {
+        neighbor.import = default_policy(neighbor.ibgp);
+    }
+    if neighbor.policy_defaulted.1 {
+        neighbor.export = default_policy(neighbor.ibgp);
+    }
+}
+
+/// The enabled IP pools. Pools in VXLAN mode (or IP-in-IP `Always`) are still advertised, as
+/// Calico does: their routes are programmed by Felix, not by the routing daemon.
+fn pools(view: &ClusterView, problems: &mut Vec<Problem>) -> Vec<Pool> {
+    let mut out = Vec::new();
+    for (name, pool) in &view.ip_pools {
+        let spec = &pool.spec;
+        match spec.cidr.parse::<IpNet>() {
+            Ok(cidr) => out.push(Pool { cidr: cidr.trunc(), export: !spec.disable_bgp_export }),
+            Err(_) => problems.push(Problem::new(
+                &format!("ippools/{name}"),
+                format!("cidr `{}` is not a CIDR", spec.cidr),
+            )),
+        }
+    }
+    out
+}
+
+/// `listen` for `port` on every address (for docs and tests).
+pub fn listen_on(port: u16) -> Vec<SocketAddr> {
+    crate::config::default_listen(port)
+}
