@@ -22,10 +22,11 @@ cd "$repo"
 # shellcheck source=../interop-tests/lib/install.sh
 source interop-tests/lib/install.sh
 INTEROP_PACKAGES=(bird2 iproute2 jq iputils-ping procps)   # the demo needs no FRR/GoBGP
-for pkg in build-essential pkg-config ca-certificates curl; do
+for pkg in build-essential pkg-config ca-certificates curl protobuf-compiler; do
   dpkg -s "$pkg" >/dev/null 2>&1 || INTEROP_PACKAGES+=("$pkg")
 done
 INTEROP_PACKAGE_CMD[build-essential]=cc INTEROP_PACKAGE_CMD[pkg-config]=pkg-config
+INTEROP_PACKAGE_CMD[protobuf-compiler]=protoc
 INTEROP_PACKAGE_CMD[ca-certificates]=update-ca-certificates
 echo "== checking packages (BIRD, iproute2, jq, ping, build tools)"
 install_deps

@@ -2,11 +2,12 @@
 # Installs what the interop tests need from Debian packages, only when something is missing.
 # Source it and call `install_deps` (idempotent: a second call does nothing).
 
-INTEROP_PACKAGES=(bird2 frr gobgpd exabgp iproute2 tcpdump jq iputils-ping procps python3 curl)
+INTEROP_PACKAGES=(bird2 frr gobgpd exabgp iproute2 tcpdump jq iputils-ping procps python3 curl etcd-server etcd-client)
 # A command each package provides, to notice a package removed without dpkg knowing.
 declare -A INTEROP_PACKAGE_CMD=(
   [bird2]=bird [frr]=vtysh [gobgpd]=gobgpd [exabgp]=exabgp [iproute2]=ip
   [tcpdump]=tcpdump [jq]=jq [iputils-ping]=ping [procps]=ps [python3]=python3 [curl]=curl
+  [etcd-server]=etcd [etcd-client]=etcdctl
 )
 
 install_deps() {
