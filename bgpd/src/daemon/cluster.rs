@@ -13,10 +13,11 @@ use crate::datastore::etcd::{self, DatastoreEvent};
 use crate::datastore::status::{DatastoreStatus, ViewSource};
 use crate::datastore::{self, state, Change, ClusterView, KeyLayout, Problem, SecretsDir};
 
-/// Changes are applied once the datastore has been quiet this long ...
-const QUIET: Duration = Duration::from_millis(100);
+/// Changes are applied once the datastore has been quiet this long (etcd delivers a burst,
+/// such as a rolling upgrade's node updates, a few milliseconds apart) ...
+const QUIET: Duration = Duration::from_millis(20);
 /// ... or this long after the first change of a burst, whichever comes first.
-const MAX_DELAY: Duration = Duration::from_secs(1);
+const MAX_DELAY: Duration = Duration::from_millis(500);
 
 /// The datastore connection, the view, and what is waiting to be applied.
 pub struct Cluster {
