@@ -7,7 +7,9 @@
 # `show datastore` is connected with the right counts; a fifth node and its block added in etcd
 # are meshed and routed everywhere within 5 s; deleting a node removes its sessions and routes
 # everywhere while no other session flaps (established counts and uptimes unchanged); a bad
-# resource is skipped, reported with its key, and does not stop later changes.
+# resource is skipped, reported with its key, and does not stop later changes; a block in a
+# VXLAN pool is exchanged over BGP but not installed (Felix's), and installed once the pool
+# no longer encapsulates.
 # timeout: 200
 set -euo pipefail
 source "$(dirname "$0")/lib/all.sh"
@@ -99,4 +101,12 @@ jq -e '.problems[] | select(.key | endswith("/nodes/node-9"))' <<<"$(bgpd_datast
   fail "node-9 not reported: $(bgpd_datastore_json "${N[1]}")"
 bgpd_log_has "${N[1]}" "node-9.*resource skipped|resource skipped.*node-9" || fail "no log line names node-9"
 for j in 2 3 5; do assert_eq 1 "$(bgpd_nbr_field "${N[1]}" "${a[j]}" .established_count)" "node-1 -> ${a[j]} after the bad resource"; done
+harness_log "a VXLAN pool's routes are exchanged but left to Felix; without VXLAN they are installed"
+calico_pool "$E" vxlan 198.19.128.0/17 Never Always
+calico_block "$E" node-3 198.19.130.0/26
+wait_until 10 bgpd_has_route "${N[1]}" 198.19.130.0/26
+holds_for 2 _negate bgpd_kernel_route "${N[1]}" 198.19.130.0/26 "${a[3]}"
+assert_no_route "${N[1]}" 198.19.130.0/26
+calico_pool "$E" vxlan 198.19.128.0/17 Never Never
+wait_bgpd_route 10 "${N[1]}" 198.19.130.0/26 "${a[3]}"
 echo "etcd mesh OK (node-5 routed everywhere in ${took_ms} ms)"

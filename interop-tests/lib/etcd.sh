@@ -13,7 +13,7 @@
 #   calico_node_del NS NAME
 #   calico_block NS NODE CIDR [STATE]   this node's block affinity (STATE default: confirmed)
 #   calico_block_del NS NODE CIDR
-#   calico_pool NS NAME CIDR [EXTRA_SPEC_JSON]
+#   calico_pool NS NAME CIDR [IPIP_MODE] [VXLAN_MODE] [EXTRA_SPEC_JSON]   (modes default Never)
 #   calico_bgpconfig NS NAME SPEC_JSON
 #   calico_bgppeer NS NAME SPEC_JSON
 #   bgpd_write_datastore_config FILE NODE_NAME ETCD_URL [--extra "yaml"]...
@@ -88,7 +88,7 @@ _calico_resource() {
     "{\"kind\":\"$kind\",\"apiVersion\":\"projectcalico.org/v3\",\"metadata\":{\"name\":\"$name\"},\"spec\":$spec}"
 }
 calico_pool() {
-  _calico_resource "$1" ippools IPPool "$2" "{\"cidr\":\"$3\",\"ipipMode\":\"Never\",\"vxlanMode\":\"Never\",\"natOutgoing\":true${4:+,$4}}"
+  _calico_resource "$1" ippools IPPool "$2" "{\"cidr\":\"$3\",\"ipipMode\":\"${4:-Never}\",\"vxlanMode\":\"${5:-Never}\",\"natOutgoing\":true${6:+,$6}}"
 }
 calico_bgpconfig() { _calico_resource "$1" bgpconfigurations BGPConfiguration "$2" "$3"; }
 calico_bgppeer() { _calico_resource "$1" bgppeers BGPPeer "$2" "$3"; }

@@ -32,12 +32,20 @@ pub(crate) fn check_report(path: &Path) -> (CheckReport, bool) {
         Ok(config) => {
             let diagnostics: Vec<String> =
                 config.warnings().iter().map(|w| w.to_string()).collect();
-            let summary = format!(
+            let mut summary = format!(
                 "{name}: OK ({} neighbors, {} originated prefixes, {} warnings)",
                 config.neighbors.len(),
                 config.originate.len(),
                 diagnostics.len()
             );
+            if let Some(datastore) = &config.datastore {
+                summary.push_str(&format!(
+                    "; node {} takes the rest from etcd {} (prefix {})",
+                    config.node_name,
+                    datastore.etcd.endpoints.join(", "),
+                    datastore.etcd.prefix
+                ));
+            }
             (CheckReport { diagnostics, summary }, true)
         }
         Err(errors) => {

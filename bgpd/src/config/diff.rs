@@ -92,6 +92,9 @@ pub struct ConfigDiff {
     pub http_listen_changed: bool,
     /// `control_socket` changed: create the new socket, remove the old one.
     pub control_socket_changed: bool,
+    /// The prefixes kept out of the kernel changed (the datastore's encapsulated pools):
+    /// re-sync the routes inside the old and the new ones, nothing else.
+    pub kernel_exclude_changed: bool,
     /// `node_name` or `datastore` changed: reconnect to the datastore and re-read the view.
     pub datastore_changed: bool,
     /// `log.level` changed: apply through the logging reload handle.
@@ -184,6 +187,7 @@ impl ConfigDiff {
         kernel
             .check(k.blackhole_originated != n.blackhole_originated, "kernel.blackhole_originated");
         diff.kernel_changed = kernel.0;
+        diff.kernel_exclude_changed = k.exclude != n.exclude;
 
         diff.listen_changed = old.listen != new.listen;
         diff.http_listen_changed = old.http_listen != new.http_listen;
@@ -341,6 +345,7 @@ impl fmt::Display for ConfigDiff {
             (self.http_listen_changed, "http_listen changed".to_string()),
             (self.control_socket_changed, "control_socket changed".to_string()),
             (self.datastore_changed, "datastore reconnected".to_string()),
+            (self.kernel_exclude_changed, "kernel exclusions changed".to_string()),
             (self.log_level_changed, "log level changed".to_string()),
             (
                 !self.restart_required.is_empty(),

@@ -118,6 +118,9 @@ pub struct KernelConfig {
     pub metric: u32,
     /// Install a blackhole route for each `originate` prefix.
     pub blackhole_originated: bool,
+    /// Routes inside these prefixes are not installed (not in the file: the datastore sets
+    /// it to the VXLAN and IP-in-IP pools, whose routes Felix programs).
+    pub exclude: Vec<IpNet>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -69,7 +69,8 @@ fn minimal_config_gets_every_default() {
             protocol: 186,
             table: 254,
             metric: 20,
-            blackhole_originated: true
+            blackhole_originated: true,
+            exclude: vec![],
         }
     );
     assert_eq!(config.graceful_restart, GracefulRestartConfig { enabled: true, restart_time: 120 });
@@ -209,7 +210,8 @@ neighbors:
             protocol: 200,
             table: 100,
             metric: 30,
-            blackhole_originated: false
+            blackhole_originated: false,
+            exclude: vec![],
         }
     );
     assert_eq!(
@@ -657,4 +659,58 @@ fn every_example_config_loads_without_errors_or_warnings() {
             Err(errors) => panic!("{}:\n{errors}", path.display()),
         }
     }
+}
+
+const DATASTORE: &str = "datastore:\n  etcd:\n    endpoints: [\"http://198.18.0.250:2379\"]\n";
+
+#[test]
+fn a_datastore_makes_router_id_and_local_as_optional() {
+    let config = ok(&format!("node_name: node-1\n{DATASTORE}"));
+    assert_eq!(config.node_name, "node-1");
+    let datastore = config.datastore.as_ref().unwrap();
+    assert_eq!(datastore.etcd.endpoints, ["http://198.18.0.250:2379"]);
+    assert_eq!(datastore.etcd.prefix, "/calico");
+    assert_eq!(datastore.state_dir, PathBuf::from("/var/lib/bgpd"));
+    assert_eq!(datastore.secrets_dir, PathBuf::from("/etc/bgpd/secrets"));
+    assert!(config.router_id.is_unspecified(), "filled in by the datastore");
+    assert_eq!(config.file_sets, FileSets::default());
+    // Set in the file: kept, and marked so that the datastore does not replace them.
+    let config = ok(&format!("node_name: node-1\n{MINIMAL}listen: []\n{DATASTORE}"));
+    assert_eq!(config.local_as, 64512);
+    let sets = config.file_sets;
+    assert!(sets.router_id && sets.local_as && sets.listen && !sets.cluster_id);
+    // Without a datastore they are required, named at the top of the file.
+    let error = one_error("node_name: node-1\nlocal_as: 64512\n");
+    assert!(error.starts_with("bgpd.yaml:1:1: missing field `router_id`"), "{error}");
+    assert!(error.contains("datastore"), "{error}");
+}
+
+#[test]
+fn datastore_mistakes_name_their_field() {
+    let check = |yaml: &str, expected: &str| {
+        let all = errors(&format!("node_name: node-1\n{yaml}"));
+        assert!(all.iter().any(|e| e.contains(expected)), "{expected:?} not in {all:#?}");
+    };
+    check("datastore:\n  etcd:\n    endpoints: []\n", "datastore.etcd.endpoints: at least one");
+    check(
+        "datastore:\n  etcd:\n    endpoints: [\"198.18.0.250:2379\"]\n",
+        "bgpd.yaml:4:17: datastore.etcd.endpoints[0]: `198.18.0.250:2379` is not an endpoint",
+    );
+    check("datastore:\n  etcd:\n    endpoints: [\"https://e:2379\"]\n", "set ca_file");
+    check(
+        "datastore:\n  etcd:\n    endpoints: [\"http://e:2379\"]\n    cert_file: /x\n",
+        "set cert_file and key_file together",
+    );
+    check(
+        "datastore:\n  etcd:\n    endpoints: [\"http://e:2379\"]\n    ca_file: /nonexistent/ca.pem\n",
+        "datastore.etcd.ca_file: cannot read /nonexistent/ca.pem",
+    );
+    check(
+        "datastore:\n  etcd:\n    endpoints: [\"http://e:2379\"]\n    prefix: calico\n",
+        "must start with `/`",
+    );
+    check("datastore: {}\n", "datastore: name a datastore");
+    check("datastore:\n  kubernetes: {}\n", "unknown field `kubernetes`");
+    let all = errors(&format!("node_name: Node_1\n{DATASTORE}"));
+    assert!(all.iter().any(|e| e.contains("node_name: `Node_1` is not a node name")), "{all:#?}");
 }

@@ -224,6 +224,7 @@ impl<'a> Checker<'a> {
                 table: kernel.table,
                 metric: kernel.metric,
                 blackhole_originated: kernel.blackhole_originated,
+                exclude: Vec::new(),
             },
             graceful_restart: GracefulRestartConfig {
                 enabled: raw.graceful_restart.enabled,

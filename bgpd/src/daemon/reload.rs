@@ -148,6 +148,9 @@ impl Daemon {
         if diff.listen_changed {
             self.bind_listeners();
         }
+        if diff.kernel_exclude_changed {
+            self.send_rib(RibInput::KernelExclude(self.config.kernel.exclude.clone())).await;
+        }
         // Keys change with neighbours (added, removed, reset for a new password).
         let cleared: Vec<_> = diff
             .neighbors_removed

@@ -15,6 +15,8 @@ use crate::config::{Policy, PolicyAction, PolicyRule};
 pub struct Pool {
     pub cidr: IpNet,
     pub export: bool,
+    /// VXLAN or IP-in-IP (`Always`/`CrossSubnet`): Felix programs its routes, not us.
+    pub encapsulated: bool,
 }
 
 /// The export policy, first match wins: pools closed to export, own blocks, the file's
@@ -61,9 +63,9 @@ mod tests {
     #[test]
     fn calico_export_semantics() {
         let pools = [
-            Pool { cidr: net("198.19.0.0/16"), export: true },
-            Pool { cidr: net("198.18.128.0/20"), export: false },
-            Pool { cidr: net("2001:db8:100::/48"), export: true },
+            Pool { cidr: net("198.19.0.0/16"), export: true, encapsulated: false },
+            Pool { cidr: net("198.18.128.0/20"), export: false, encapsulated: false },
+            Pool { cidr: net("2001:db8:100::/48"), export: true, encapsulated: true },
         ];
         let policy = export_policy(
             &[net("198.19.1.0/26"), net("198.18.128.0/26")],

@@ -7,7 +7,7 @@
 //! the datastore only when the file leaves them out, and a file neighbour hides a datastore
 //! session to the same address.
 use std::collections::HashSet;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
@@ -69,6 +69,7 @@ pub fn build(file: &Config, view: &ClusterView, secrets: &dyn Secrets) -> Mapped
     }
     let pools = pools(view, &mut problems);
     let export = export_policy(&own_blocks, &file.originate, &pools);
+    config.kernel.exclude = pools.iter().filter(|p| p.encapsulated).map(|p| p.cidr).collect();
 
     if let Some(me) = me {
         let ctx = PeerContext {
@@ -127,14 +128,20 @@ fn rebase(neighbor: &mut NeighborConfig, local_as: u32) {
     }
 }
 
-/// The enabled IP pools. Pools in VXLAN mode (or IP-in-IP `Always`) are still advertised, as
-/// Calico does: their routes are programmed by Felix, not by the routing daemon.
+/// The IP pools. Pools with VXLAN or IP-in-IP are still advertised, as Calico does, but
+/// their routes are programmed by Felix, not by the routing daemon (confd's
+/// `calico_kernel_programming` with the default `programClusterRoutes: EnabledNoEncapOnly`).
 fn pools(view: &ClusterView, problems: &mut Vec<Problem>) -> Vec<Pool> {
     let mut out = Vec::new();
     for (name, pool) in &view.ip_pools {
         let spec = &pool.spec;
         match spec.cidr.parse::<IpNet>() {
-            Ok(cidr) => out.push(Pool { cidr: cidr.trunc(), export: !spec.disable_bgp_export }),
+            Ok(cidr) => out.push(Pool {
+                cidr: cidr.trunc(),
+                export: !spec.disable_bgp_export,
+                encapsulated: encapsulated(spec.ipip_mode.as_deref())
+                    || encapsulated(spec.vxlan_mode.as_deref()),
+            }),
             Err(_) => problems.push(Problem::new(
                 &format!("ippools/{name}"),
                 format!("cidr `{}` is not a CIDR", spec.cidr),
@@ -144,7 +151,8 @@ fn pools(view: &ClusterView, problems: &mut Vec<Problem>) -> Vec<Pool> {
     out
 }
 
-/// `listen` for `port` on every address (for docs and tests).
-pub fn listen_on(port: u16) -> Vec<SocketAddr> {
-    crate::config::default_listen(port)
+/// `ipipMode` / `vxlanMode`: `Always` and `CrossSubnet` encapsulate; `Never`, empty or any
+/// other value do not (libcalico-go maps unknown modes to Never).
+fn encapsulated(mode: Option<&str>) -> bool {
+    matches!(mode, Some("Always" | "CrossSubnet"))
 }

@@ -91,6 +91,8 @@ fn three_node_mesh() -> Vec<(String, String)> {
         node("node-3", "198.18.0.10/24", "", r#","asNumber":64999"#, ""),
         resource("ippools", "default-ipv4", r#"{"cidr":"198.19.0.0/16","ipipMode":"Never"}"#),
         resource("ippools", "default-ipv6", r#"{"cidr":"2001:db8:100::/48"}"#),
+        resource("ippools", "vxlan", r#"{"cidr":"198.18.64.0/18","vxlanMode":"Always"}"#),
+        resource("ippools", "ipip", r#"{"cidr":"198.18.32.0/19","ipipMode":"CrossSubnet"}"#),
         block("node-1", "198.19.1.0/26", r#"{"state":"confirmed","deleted":false}"#),
         block("node-1", "198.19.1.64/26", ""),
         block("node-1", "198.19.1.128/26", r#"{"state":"pending"}"#),
@@ -139,6 +141,10 @@ fn full_mesh_from_nodes_blocks_and_pools() {
     assert_eq!(verdict("198.19.1.7/32"), Some(PolicyAction::Reject));
     assert_eq!(verdict("198.19.2.0/26"), Some(PolicyAction::Accept));
     assert_eq!(verdict("203.0.113.0/24"), None, "outside every pool: rejected");
+    // Encapsulated pools are advertised but kept out of the kernel (Felix programs them).
+    assert_eq!(verdict("198.18.64.0/26"), Some(PolicyAction::Accept));
+    let excluded: Vec<String> = c.kernel.exclude.iter().map(|p| p.to_string()).collect();
+    assert_eq!(excluded, ["198.18.32.0/19", "198.18.64.0/18"]);
 }
 
 #[test]

@@ -42,6 +42,8 @@ pub enum RibInput {
     Deconfigure { peer: PeerKey },
     /// The complete set of prefixes this node originates (its Pod CIDRs).
     Originate(Vec<IpNet>),
+    /// Prefixes whose routes stay out of the kernel (they are still exchanged over BGP).
+    KernelExclude(Vec<IpNet>),
     /// Route-selection settings.
     Global(GlobalSettings),
     /// Start-up has configured every neighbour: convergence can now be judged.

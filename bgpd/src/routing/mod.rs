@@ -5,6 +5,7 @@
 //! peer's bounded writer queue. Inputs are drained in batches before the outputs are flushed,
 //! so a burst of UPDATEs costs one export pass, not one per message.
 pub mod input;
+mod kernel_filter;
 mod outbound;
 mod peers;
 pub mod query;

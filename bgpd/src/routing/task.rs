@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::input::{GlobalSettings, PeerKey, PeerSettings, RibInput};
+use super::kernel_filter::{inside_any, KernelFilter};
 use super::peers::{LiveSession, Peers};
 use super::resolver::KernelResolver;
 use crate::config::Config;
@@ -20,8 +21,6 @@ use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::peer::connection::canonical_ip;
 
-/// Kernel route changes handed to route-sync per call.
-const KERNEL_CHUNK: usize = 2048;
 /// Inputs handled before outputs are flushed.
 const BATCH: usize = 2048;
 /// Quiet time after which the RIB gives back the memory of withdrawn routes.
@@ -34,6 +33,8 @@ pub struct RibTask {
     pub(super) rib: Rib,
     pub(super) peers: Peers,
     pub(super) kernel: Option<RouteSync>,
+    /// Prefixes not installed into the kernel (routes inside encapsulated Calico pools).
+    kernel_filter: KernelFilter,
     blackhole: bool,
     originated: Vec<IpNet>,
     pub(super) metrics: Arc<Metrics>,
@@ -64,13 +65,15 @@ impl RibTask {
             cluster_id: config.cluster_id,
             max_paths: config.max_paths.max(1),
         });
+        let kernel_filter = KernelFilter::default();
+        kernel_filter.replace(config.kernel.exclude.clone());
         match &kernel {
             Some(k) => {
                 rib.set_resolver(Box::new(KernelResolver(k.clone())));
                 // Large operations (a peer with a full table going down) hand their kernel
                 // changes over as they go instead of collecting them all first.
-                let sink = k.clone();
-                rib.set_fib_sink(Box::new(move |changes| to_kernel(&sink, changes)));
+                let (sink, filter) = (k.clone(), kernel_filter.clone());
+                rib.set_fib_sink(Box::new(move |changes| filter.to_kernel(&sink, changes)));
             }
             None => {
                 rib.set_resolver(Box::new(AllReachable));
@@ -85,6 +88,7 @@ impl RibTask {
             rib,
             peers: Peers::default(),
             kernel,
+            kernel_filter,
             blackhole: config.kernel.blackhole_originated,
             originated: Vec::new(),
             metrics,
@@ -204,12 +208,30 @@ impl RibTask {
                 }
             }
             RibInput::Originate(prefixes) => self.originate(prefixes),
+            RibInput::KernelExclude(excluded) => self.kernel_exclude(excluded),
             RibInput::Global(g) => self.global(g),
             RibInput::ConfigurationComplete => self.configured = true,
             RibInput::Query { query, reply } => {
                 let _ = reply.send(self.answer(query));
             }
         }
+    }
+
+    /// New prefixes to keep out of the kernel: routes now inside one are removed from it,
+    /// routes no longer inside one are installed with the RIB's current next hops.
+    fn kernel_exclude(&mut self, excluded: Vec<IpNet>) {
+        let old = self.kernel_filter.replace(excluded.clone());
+        let Some(kernel) = &self.kernel else { return };
+        let changed: Vec<FibChange> = self
+            .rib
+            .fib_table()
+            .into_iter()
+            .filter(|c| inside_any(&old, &c.prefix) != inside_any(&excluded, &c.prefix))
+            .collect();
+        if !changed.is_empty() {
+            info!(routes = changed.len(), "kernel exclusions changed: routes re-synced");
+        }
+        self.kernel_filter.to_kernel(kernel, &changed);
     }
 
     /// RFC 4724 §4.2: after the peer restarted, "If the Forwarding State bit is not set for an
@@ -370,7 +392,7 @@ impl RibTask {
     /// Collect what an operation changed: kernel routes now, peers to pump at the flush.
     pub(super) fn absorb(&mut self, changes: Changes) {
         if let Some(kernel) = &self.kernel {
-            to_kernel(kernel, &changes.fib);
+            self.kernel_filter.to_kernel(kernel, &changes.fib);
         }
         self.dirty.extend(changes.pending_peers);
     }
@@ -458,14 +480,5 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-/// Hand RIB changes to route-sync, a few thousand routes per call: route-sync takes its table
-/// lock once per call and cannot plan kernel requests while we hold it.
-/// (An empty next-hop list removes the route: `RouteSync::set_many` takes both in order.)
-fn to_kernel(kernel: &RouteSync, changes: &[FibChange]) {
-    for chunk in changes.chunks(KERNEL_CHUNK) {
-        kernel.set_many(chunk.iter().map(|c| (c.prefix, c.next_hops.as_slice())));
     }
 }
