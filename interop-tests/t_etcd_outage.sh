@@ -6,7 +6,7 @@
 #    store compacted past the nodes' watch revision: after the cut the nodes re-list and
 #    route the new block, still without a flap.
 # 3. bgpd restarted while etcd is down: it starts from its saved view (log says so), its
-#    sessions come up and it routes every block again.
+#    sessions come up and it routes every block again; etcd back: the view is etcd's again.
 # timeout: 240
 set -euo pipefail
 source "$(dirname "$0")/lib/all.sh"
@@ -85,4 +85,8 @@ assert_eq saved "$(bgpd_datastore_json "${N[1]}" | jq -r .view_source)" "node-1'
 for j in 2 3 4; do wait_bgpd_route 45 "${N[1]}" "198.19.$j.0/26" "${a[j]}"; done
 wait_bgpd_route 45 "${N[1]}" 198.19.22.0/26 "${a[2]}"
 for i in 2 3; do wait_bgpd_route 45 "${N[i]}" 198.19.1.0/26 "${a[1]}"; done
+etcd_restart "$E" || fail "etcd did not restart"
+_from_datastore() { [ "$(bgpd_datastore_json "${N[1]}" | jq -r .view_source)" = datastore ]; }
+wait_until 30 _from_datastore
+wait_until 10 _connected "${N[1]}"
 echo "etcd outages OK"

@@ -23,13 +23,18 @@ CALICO_ETCD_PREFIX=/calico
 _CALICO_RES="$CALICO_ETCD_PREFIX/resources/v3/projectcalico.org"
 
 etcd_start() {
-  local n=$1 addr=$2 dir="$TEST_DIR/$1" pid i
+  local n=$1 addr=$2 dir="$TEST_DIR/$1" pid i tls=() scheme=http
   command -v etcd >/dev/null || { echo "etcd_start: no etcd (Debian etcd-server)" >&2; return 1; }
   mkdir -p "$dir/etcd"
   echo "$addr" >"$dir/etcd.addr"
-  ip netns exec "$n" etcd --name db --data-dir "$dir/etcd" \
-    --listen-client-urls "http://$addr:2379,http://127.0.0.1:2379" \
-    --advertise-client-urls "http://$addr:2379" \
+  if [ -f "$dir/tls/server.pem" ]; then   # etcd_tls_init was called: TLS with client certificates
+    scheme=https
+    tls=(--cert-file "$dir/tls/server.pem" --key-file "$dir/tls/server-key.pem"
+      --client-cert-auth --trusted-ca-file "$dir/tls/ca.pem")
+  fi
+  ip netns exec "$n" etcd --name db --data-dir "$dir/etcd" "${tls[@]}" \
+    --listen-client-urls "$scheme://$addr:2379,$scheme://127.0.0.1:2379" \
+    --advertise-client-urls "$scheme://$addr:2379" \
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
     --initial-cluster db=http://127.0.0.1:2380 >>"$dir/etcd.log" 2>&1 &
   pid=$!
@@ -57,8 +62,35 @@ etcd_stop() {
 etcd_restart() { etcd_start "$1" "$(cat "$TEST_DIR/$1/etcd.addr")"; }
 
 etcdctl_in() {
-  local n=$1; shift
-  ETCDCTL_API=3 ip netns exec "$n" etcdctl --endpoints http://127.0.0.1:2379 --command-timeout=5s "$@"
+  local n=$1 dir="$TEST_DIR/$1/tls"; shift
+  if [ -f "$dir/server.pem" ]; then
+    ETCDCTL_API=3 ip netns exec "$n" etcdctl --endpoints https://127.0.0.1:2379 --command-timeout=5s \
+      --cacert "$dir/ca.pem" --cert "$dir/client.pem" --key "$dir/client-key.pem" "$@"
+  else
+    ETCDCTL_API=3 ip netns exec "$n" etcdctl --endpoints http://127.0.0.1:2379 --command-timeout=5s "$@"
+  fi
+}
+
+# etcd_tls_init NS ADDR: a CA, a server certificate for ADDR and 127.0.0.1, and a client
+# certificate, in $TEST_DIR/NS/tls (ca.pem, server*.pem, client*.pem); etcd_start then serves
+# TLS and requires client certificates.
+etcd_tls_init() {
+  local dir="$TEST_DIR/$1/tls" addr=$2
+  mkdir -p "$dir"
+  (
+    cd "$dir" || exit 1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=lab etcd CA" \
+      -keyout ca-key.pem -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=etcd" -keyout server-key.pem -out server.csr
+    printf 'subjectAltName=IP:%s,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' "$addr" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+      -extfile server.ext -out server.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=bgpd" -keyout client-key.pem -out client.csr
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+      -extfile client.ext -out client.pem
+    chmod 600 ./*-key.pem
+  ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; return 1; }
 }
 
 etcd_put() { printf '%s' "$3" | etcdctl_in "$1" put "$2" >/dev/null; }
