@@ -87,7 +87,7 @@ impl<'a> Checker<'a> {
 
     fn check(&mut self, raw: RawConfig, base_dir: Option<&Path>) -> Config {
         use Seg::Key;
-        let datastore = raw.datastore.as_ref().and_then(|d| self.datastore(d));
+        let datastore = raw.datastore.as_ref().and_then(|d| self.datastore(d, base_dir));
         if raw.datastore.is_none() {
             if raw.router_id.is_none() {
                 self.missing("router_id");
@@ -242,7 +242,11 @@ impl<'a> Checker<'a> {
     }
 
     /// `datastore:`: exactly one backend, usable endpoints, TLS files that exist.
-    fn datastore(&mut self, raw: &RawDatastore) -> Option<DatastoreConfig> {
+    fn datastore(
+        &mut self,
+        raw: &RawDatastore,
+        base_dir: Option<&Path>,
+    ) -> Option<DatastoreConfig> {
         use Seg::Key;
         let Some(etcd) = &raw.etcd else {
             self.error(&[Key("datastore")], "name a datastore: `etcd: {endpoints: [...]}`".into());
@@ -273,10 +277,24 @@ impl<'a> Checker<'a> {
         if etcd.cert_file.is_some() != etcd.key_file.is_some() {
             self.error(&at("key_file"), "set cert_file and key_file together".into());
         }
+        // Relative paths are relative to the configuration file, like password_file.
+        let resolve = |file: &Option<std::path::PathBuf>| {
+            file.as_ref().map(|f| match base_dir {
+                Some(dir) if f.is_relative() => dir.join(f),
+                _ => f.clone(),
+            })
+        };
+        let (ca_file, cert_file, key_file, password_file) = (
+            resolve(&etcd.ca_file),
+            resolve(&etcd.cert_file),
+            resolve(&etcd.key_file),
+            resolve(&etcd.password_file),
+        );
         for (field, file) in [
-            ("ca_file", &etcd.ca_file),
-            ("cert_file", &etcd.cert_file),
-            ("key_file", &etcd.key_file),
+            ("ca_file", &ca_file),
+            ("cert_file", &cert_file),
+            ("key_file", &key_file),
+            ("password_file", &password_file),
         ] {
             if let Some(file) = file {
                 if let Err(error) = std::fs::metadata(file) {
@@ -284,18 +302,18 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if etcd.password_file.is_some() && etcd.username.is_none() {
-            self.error(&at("username"), "password_file needs a username".into());
+        if etcd.password_file.is_some() != etcd.username.is_some() {
+            self.error(&at("username"), "set username and password_file together".into());
         }
         Some(DatastoreConfig {
             etcd: EtcdConfig {
                 endpoints: etcd.endpoints.clone(),
                 prefix: etcd.prefix.clone(),
-                ca_file: etcd.ca_file.clone(),
-                cert_file: etcd.cert_file.clone(),
-                key_file: etcd.key_file.clone(),
+                ca_file,
+                cert_file,
+                key_file,
                 username: etcd.username.clone(),
-                password_file: etcd.password_file.clone(),
+                password_file,
             },
             state_dir: raw.state_dir.clone(),
             secrets_dir: raw.secrets_dir.clone(),

@@ -137,9 +137,12 @@ impl Cluster {
                 self.status.last_error = Some((error, Instant::now()));
                 false
             }
-            DatastoreEvent::Listing { kind, entries, revision } => {
-                let changed = self.view.replace_kind(&self.layout, kind, &entries);
-                self.log_bad(entries.iter());
+            DatastoreEvent::Listing { kinds, revision } => {
+                let mut changed = false;
+                for (kind, entries) in &kinds {
+                    changed |= self.view.replace_kind(&self.layout, *kind, entries);
+                    self.log_bad(entries.iter());
+                }
                 self.view.revision = self.view.revision.max(revision);
                 // A listing makes the view the datastore's, also when nothing changed.
                 self.status.view_source = ViewSource::Datastore;

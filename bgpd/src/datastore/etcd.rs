@@ -31,10 +31,10 @@ pub enum DatastoreEvent {
         error: String,
         retry_in: Duration,
     },
-    /// A complete listing of `kind` at `revision`: replaces what the view had of it.
+    /// A complete listing of every kind at `revision` (one consistent snapshot, applied as
+    /// one batch): replaces what the view had.
     Listing {
-        kind: Kind,
-        entries: Vec<Change>,
+        kinds: Vec<(Kind, Vec<Change>)>,
         revision: i64,
     },
     /// Changes seen by the watches, in order, up to `revision`.
@@ -170,7 +170,9 @@ fn read_text(path: &std::path::Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// Lists every kind at one revision: the first listing fixes it, the others read at it.
+/// Lists every kind at one revision (the first listing fixes it, the others read at it) and
+/// hands them over together, so that the daemon never applies half a cluster (nodes before
+/// the BGPConfiguration that turns the mesh off).
 async fn list_all(
     client: &mut Client,
     layout: &KeyLayout,
@@ -178,6 +180,7 @@ async fn list_all(
     progress: &mut BTreeMap<Kind, i64>,
 ) -> Result<(), String> {
     let mut at_revision = 0;
+    let mut kinds = Vec::with_capacity(Kind::ALL.len());
     for kind in Kind::ALL {
         let mut options = GetOptions::new().with_prefix();
         if at_revision > 0 {
@@ -197,10 +200,13 @@ async fn list_all(
             })
             .collect::<Vec<_>>();
         info!(kind = kind.name(), count = entries.len(), revision = at_revision, "listed");
-        let listing = DatastoreEvent::Listing { kind, entries, revision: at_revision };
-        if events.send(listing).await.is_err() {
-            return Ok(());
-        }
+        kinds.push((kind, entries));
+    }
+    let listing = DatastoreEvent::Listing { kinds, revision: at_revision };
+    if events.send(listing).await.is_err() {
+        return Ok(());
+    }
+    for kind in Kind::ALL {
         progress.insert(kind, at_revision);
     }
     Ok(())

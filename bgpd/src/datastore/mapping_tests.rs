@@ -367,3 +367,54 @@ fn listen_port_and_mesh_options_from_bgpconfiguration() {
     assert_eq!(n2.restart_time, Some(120));
     assert_eq!(n2.password.as_ref().map(|p| p.expose()), Some("s3cret"));
 }
+
+#[test]
+fn confd_details_ttl_zero_local_as_and_mesh_password() {
+    let mut entries = three_node_mesh();
+    entries.push(resource(
+        "bgppeers",
+        "tor",
+        r#"{"peerIP":"198.18.0.254","asNumber":65000,"ttlSecurity":0,"localASNumber":65001}"#,
+    ));
+    let mapped = map(&node_file("node-1"), &view("node-1", &entries));
+    let tor = neighbor(&mapped.config, "198.18.0.254");
+    assert!(!tor.ttl_security, "ttlSecurity 0 is off, as in confd");
+    assert_eq!(tor.ttl, 64, "eBGP datastore sessions are multihop (TTL 64) like Calico's");
+    assert!(
+        mapped
+            .problems
+            .iter()
+            .any(|p| p.key == "bgppeers/tor" && p.message.contains("localASNumber")),
+        "{:?}",
+        mapped.problems
+    );
+    // A mesh password that cannot be read: no mesh session comes up without it.
+    entries.push(resource(
+        "bgpconfigurations",
+        "default",
+        r#"{"nodeMeshPassword":{"secretKeyRef":{"name":"missing","key":"k"}}}"#,
+    ));
+    let mapped = map(&node_file("node-1"), &view("node-1", &entries));
+    assert_eq!(addresses(&mapped.config), ["198.18.0.254"]);
+    assert!(mapped.problems.iter().any(|p| p.message.contains("no secret missing/k")));
+}
+
+#[test]
+fn selector_sessions_are_never_passive_and_peer_ip_sessions_follow_confd() {
+    let entries = vec![
+        node("node-1", "198.18.0.1/24", "", "", r#""edge":"true""#),
+        node("node-2", "198.18.0.2/24", "", "", ""),
+        resource("bgpconfigurations", "default", r#"{"nodeToNodeMeshEnabled":false}"#),
+        resource("bgppeers", "all-edges", r#"{"peerSelector":"has(edge)"}"#),
+        resource("bgppeers", "to-node-2", r#"{"peerIP":"198.18.0.2","asNumber":64512}"#),
+    ];
+    // node-1: to-node-2 is global and its peer a node with a greater address: passive.
+    let one = map(&node_file("node-1"), &view("node-1", &entries)).config;
+    assert!(neighbor(&one, "198.18.0.2").passive);
+    assert_eq!(neighbor(&one, "198.18.0.2").source, NeighborSource::BgpPeer("to-node-2".into()));
+    // node-2: peers with node-1 by the selector (never passive), and to-node-2 is its own
+    // address (skipped, as confd does).
+    let two = map(&node_file("node-2"), &view("node-2", &entries)).config;
+    assert_eq!(addresses(&two), ["198.18.0.1"]);
+    assert!(!neighbor(&two, "198.18.0.1").passive);
+}

@@ -55,7 +55,10 @@ impl NodeInfo {
 pub struct BgpSettings {
     pub as_number: u32,
     pub mesh: bool,
+    /// This node's port (its `node.<name>` override, else the default's, else 179).
     pub listen_port: u16,
+    /// The default BGPConfiguration's port (confd's for `peerIP` peers that are not nodes).
+    pub global_listen_port: u16,
     /// Seconds (`nodeMeshMaxRestartTime`).
     pub mesh_restart_time: Option<u16>,
     pub mesh_password: Option<Password>,
@@ -96,6 +99,7 @@ pub fn bgp_settings(
         as_number,
         mesh: global.node_to_node_mesh_enabled.unwrap_or(true),
         listen_port: listen_port(view, node_name),
+        global_listen_port: global.listen_port.unwrap_or(DEFAULT_PORT),
         mesh_restart_time,
         mesh_password: global.node_mesh_password.clone(),
         log_severity: local

@@ -137,6 +137,10 @@ pub fn mesh(ctx: &PeerContext<'_>, problems: &mut Vec<Problem>) -> Vec<NeighborC
             n.restart_time = ctx.settings.mesh_restart_time;
             let reference = ctx.settings.mesh_password.as_ref();
             n.password = ctx.password(reference, "bgpconfigurations/default", problems);
+            if reference.is_some() && n.password.is_none() {
+                // Never up without the key the operator asked for (the problem says why).
+                continue;
+            }
             out.push(n);
         }
     }
@@ -236,7 +240,8 @@ fn peer_selector(peer: &BgpPeer) -> Result<Option<Selector>, String> {
     Selector::from_str(text).map(Some).map_err(|error| format!("peerSelector `{text}`: {error}"))
 }
 
-/// `node`'s addresses of the families we have, as targets.
+/// `node`'s addresses of the families we have, as targets. (confd does not mark these as
+/// `calico_node`: sessions from selectors are never made passive.)
 fn node_targets(ctx: &PeerContext<'_>, node: &NodeInfo, default_as: u32) -> Vec<Target> {
     node.addresses()
         .filter(|address| ctx.me.address_like(*address).is_some_and(|ours| ours != *address))
@@ -245,7 +250,7 @@ fn node_targets(ctx: &PeerContext<'_>, node: &NodeInfo, default_as: u32) -> Vec<
             port: node.listen_port,
             asn: node.own_as.unwrap_or(default_as),
             cluster_id: node.cluster_id,
-            is_node: true,
+            is_node: false,
         })
         .collect()
 }
@@ -254,6 +259,9 @@ fn node_targets(ctx: &PeerContext<'_>, node: &NodeInfo, default_as: u32) -> Vec<
 /// (their own addresses, AS and port), or its `peerIP`.
 fn forward_targets(ctx: &PeerContext<'_>, peer: &BgpPeer) -> Result<Vec<Target>, String> {
     let spec = &peer.spec;
+    if !spec.local_workload_selector.trim().is_empty() {
+        return Err("localWorkloadSelector (peering with pods) is not supported yet".to_string());
+    }
     if let Some(selector) = peer_selector(peer)? {
         let selected =
             ctx.nodes.values().filter(|n| n.name != ctx.me.name && selector.matches(&n.labels));
@@ -274,7 +282,8 @@ fn forward_targets(ctx: &PeerContext<'_>, peer: &BgpPeer) -> Result<Vec<Target>,
         return Ok(Vec::new()); // no address of that family here
     }
     let node = ctx.nodes.values().find(|n| n.address_like(address) == Some(address));
-    let port = port.unwrap_or_else(|| node.map_or(ctx.settings.listen_port, |n| n.listen_port));
+    let port =
+        port.unwrap_or_else(|| node.map_or(ctx.settings.global_listen_port, |n| n.listen_port));
     Ok(vec![Target { address, port, asn, cluster_id: None, is_node: node.is_some() }])
 }
 
@@ -377,10 +386,8 @@ fn peer_options(
         Some("None") => n.local_address = None,
         Some(other) => return Err(format!("sourceAddress `{other}`: expected UseNodeIP or None")),
     }
-    if let Some(hops) = spec.ttl_security {
-        if hops == 0 {
-            return Err("ttlSecurity must be at least 1 hop".to_string());
-        }
+    // confd: `ttlSecurity` 0 (or unset) is off.
+    if let Some(hops) = spec.ttl_security.filter(|hops| *hops > 0) {
         n.ttl_security = true;
         n.multihop = Some(hops);
         n.ttl = neighbor_ttl(n.ibgp, n.multihop, true);
@@ -403,6 +410,12 @@ fn peer_options(
     }
     if spec.num_allowed_local_as_numbers.is_some_and(|n| n > 0) {
         problems.push(Problem::new(key, "numAllowedLocalASNumbers is not supported yet".into()));
+    }
+    if spec.local_as_number.is_some() {
+        problems.push(Problem::new(
+            key,
+            "localASNumber is not supported yet: the node's AS is used".into(),
+        ));
     }
     if spec.reachable_by.as_deref().is_some_and(|r| !r.is_empty()) {
         problems.push(Problem::new(key, "reachableBy is not supported yet".into()));

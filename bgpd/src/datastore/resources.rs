@@ -141,6 +141,11 @@ pub struct BgpPeerSpec {
     pub filters: Vec<String>,
     /// `Auto` (default): the nodes this peer points at peer back; `Manual`: they do not.
     pub reverse_peering: Option<String>,
+    /// Our AS toward this peer instead of the node's (not supported yet: reported).
+    #[serde(rename = "localASNumber")]
+    pub local_as_number: Option<AsNumber>,
+    /// Peer with the node's local workloads (not supported yet: reported).
+    pub local_workload_selector: String,
 }
 
 /// `password: {secretKeyRef: {name, key}}`.
