@@ -18,6 +18,9 @@ use crate::datastore::{self, state, Change, ClusterView, KeyLayout, Problem, Sec
 const QUIET: Duration = Duration::from_millis(20);
 /// ... or this long after the first change of a burst, whichever comes first.
 const MAX_DELAY: Duration = Duration::from_millis(500);
+/// Sessions a datastore change adds dial after this (BIRD's `connect delay time`, which
+/// Calico sets to 2 s).
+const FIRST_DIAL_DELAY: Duration = Duration::from_millis(300);
 
 /// The datastore connection, the view, and what is waiting to be applied.
 pub struct Cluster {
@@ -232,6 +235,10 @@ impl Daemon {
             return;
         }
         info!(revision, summary = %diff, "datastore change applied");
+        // The other nodes apply the same change within milliseconds: give them a moment
+        // before dialling, so the first attempt is not refused.
+        self.first_dial_delay = FIRST_DIAL_DELAY;
         self.apply(diff, new).await;
+        self.first_dial_delay = Duration::ZERO;
     }
 }

@@ -34,6 +34,8 @@ pub struct Daemon {
     config: Config,
     /// The cluster datastore, when `datastore` is configured.
     cluster: Option<cluster::Cluster>,
+    /// The first-dial delay of sessions started now (see `SessionParams::first_dial_delay`).
+    first_dial_delay: Duration,
     peers: HashMap<IpAddr, PeerHandle>,
     directory: Directory,
     listeners: HashMap<SocketAddr, Listener>,

@@ -54,6 +54,7 @@ impl Daemon {
             file_config,
             config: config.clone(),
             cluster,
+            first_dial_delay: Duration::ZERO,
             peers: HashMap::new(),
             directory: Arc::new(RwLock::new(HashMap::new())),
             listeners: HashMap::new(),
@@ -85,7 +86,8 @@ impl Daemon {
         let settings = super::reload::peer_settings(neighbor);
         self.send_rib(RibInput::Configure { peer: neighbor.address, settings: Box::new(settings) })
             .await;
-        let params = params::session_params(&self.config, neighbor, self.restarting);
+        let mut params = params::session_params(&self.config, neighbor, self.restarting);
+        params.first_dial_delay = self.first_dial_delay;
         let handle = PeerHandle::spawn(params, self.rib.clone(), self.metrics.clone());
         if let Ok(mut dir) = self.directory.write() {
             dir.insert(neighbor.address, handle.commands.clone());

@@ -144,29 +144,25 @@ fn node_info(
     let mut bad = |field: &str, message: String| {
         problems.push(Problem::new(&key, format!("{field}: {message}")))
     };
-    let v4 = match node_address(&bgp.ipv4_address) {
-        Ok(Some(IpAddr::V4(a))) => Some(a),
+    let mut address = |field: &str, text: &str, v4: bool| match node_address(text) {
+        Ok(Some(a)) if a.is_ipv4() == v4 => Some(a),
         Ok(None) => None,
         Ok(Some(other)) => {
-            bad("spec.bgp.ipv4Address", format!("{other} is not an IPv4 address"));
+            bad(field, format!("{other} is not an IPv{} address", if v4 { 4 } else { 6 }));
             None
         }
         Err(message) => {
-            bad("spec.bgp.ipv4Address", message);
+            bad(field, message);
             None
         }
     };
-    let v6 = match node_address(&bgp.ipv6_address) {
-        Ok(Some(IpAddr::V6(a))) => Some(a),
-        Ok(None) => None,
-        Ok(Some(other)) => {
-            bad("spec.bgp.ipv6Address", format!("{other} is not an IPv6 address"));
-            None
-        }
-        Err(message) => {
-            bad("spec.bgp.ipv6Address", message);
-            None
-        }
+    let v4 = match address("spec.bgp.ipv4Address", &bgp.ipv4_address, true) {
+        Some(IpAddr::V4(a)) => Some(a),
+        _ => None,
+    };
+    let v6 = match address("spec.bgp.ipv6Address", &bgp.ipv6_address, false) {
+        Some(IpAddr::V6(a)) => Some(a),
+        _ => None,
     };
     let own_as = match bgp.as_number.as_ref().map(AsNumber::value) {
         None => None,

@@ -27,7 +27,7 @@ pub fn session_params(
         min_ttl: neighbor.gtsm_min_ttl(),
         md5_key: neighbor.password.as_ref().map(|p| p.expose().as_bytes().to_vec()),
     };
-    SessionParams { neighbor: neighbor.clone(), fsm, socket }
+    SessionParams { neighbor: neighbor.clone(), fsm, socket, first_dial_delay: Duration::ZERO }
 }
 
 fn capabilities(config: &Config, neighbor: &NeighborConfig, restarting: bool) -> LocalCapabilities {

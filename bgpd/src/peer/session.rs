@@ -35,6 +35,11 @@ pub struct SessionParams {
     pub neighbor: NeighborConfig,
     pub fsm: FsmConfig,
     pub socket: SocketOptions,
+    /// Wait this long before the session's first dial (BIRD's `connect delay time`): a
+    /// session the datastore adds is added on the other node at about the same moment, and
+    /// a dial that arrives before it would be refused and retried only after the
+    /// ConnectRetryTimer.
+    pub first_dial_delay: Duration,
 }
 
 #[derive(Clone, Copy)]
@@ -624,7 +629,9 @@ impl Session {
         // The ConnectRetryTimer bounds a dial (see `note_unanswered_dial`); this limit only
         // backs it up, so it is longer and the two never race.
         let limit = self.params.fsm.connect_retry.max(Duration::from_secs(1)) * 2;
+        let delay = std::mem::take(&mut self.params.first_dial_delay);
         tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
             let result = match tokio::time::timeout(limit, socket::connect(remote, &opts)).await {
                 Ok(r) => r,
                 Err(_) => {
