@@ -141,16 +141,16 @@ impl Cluster {
                 false
             }
             DatastoreEvent::Listing { kinds, revision } => {
-                let mut changed = false;
                 for (kind, entries) in &kinds {
-                    changed |= self.view.replace_kind(&self.layout, *kind, entries);
+                    self.view.replace_kind(&self.layout, *kind, entries);
                     self.log_bad(entries.iter());
                 }
                 self.view.revision = self.view.revision.max(revision);
-                // A listing makes the view the datastore's, also when nothing changed.
+                // A listing makes the view the datastore's, also when nothing changed: map
+                // and save it (and publish its revision) in any case.
                 self.status.view_source = ViewSource::Datastore;
                 self.unsaved = true;
-                changed || self.pending.is_some()
+                true
             }
             DatastoreEvent::Changes { changes, revision } => {
                 let mut changed = false;
