@@ -97,6 +97,8 @@ fn peer(n: u32, export: Policy) -> PeerInfo {
         import: Policy::All,
         export,
         next_hop_self: false,
+        next_hop_keep: false,
+        allow_local_as: 0,
     }
 }
 

@@ -109,8 +109,7 @@ pub(crate) fn exportable(
         }
     }
     // We must be able to name a next hop of ours when the export sets one.
-    let self_next_hop = !dst_info.ibgp || local || dst_info.next_hop_self;
-    if self_next_hop && dst_info.self_next_hop(family).is_none() {
+    if dst_info.sets_self_next_hop(local) && dst_info.self_next_hop(family).is_none() {
         return false;
     }
     dst_info.export.accepts(net)
@@ -159,8 +158,13 @@ pub(crate) fn export_attrs(
         }
         a.two_octet = None;
         // RFC 4271 §5.1.3: to an external peer "the NEXT_HOP attribute is set to the IP
-        // address of the interface used to reach the peer" (next-hop-self).
-        next_hop = dst_info.self_next_hop(family)?;
+        // address of the interface used to reach the peer" (next-hop-self), unless
+        // configured to keep a third-party next hop (next_hop_keep).
+        next_hop = if dst_info.sets_self_next_hop(local) {
+            dst_info.self_next_hop(family)?
+        } else {
+            path.attrs.next_hop
+        };
         // RFC 4271 §5.1.5: "A BGP speaker MUST NOT include this attribute in UPDATE messages
         // it sends to external peers".
         a.local_pref = None;
@@ -176,7 +180,7 @@ pub(crate) fn export_attrs(
         // RFC 4271 §5.1.5: "A BGP speaker MUST include this attribute in UPDATE messages
         // that it sends to other internal peers."
         a.local_pref = Some(a.local_pref.unwrap_or(DEFAULT_LOCAL_PREF));
-        next_hop = if local || dst_info.next_hop_self {
+        next_hop = if dst_info.sets_self_next_hop(local) {
             dst_info.self_next_hop(family)?
         } else {
             path.attrs.next_hop

@@ -23,12 +23,19 @@ pub(crate) enum Loop {
 }
 
 /// The loop checks on one UPDATE's attributes.
-pub(crate) fn loop_check(config: &RibConfig, attrs: &PathAttributes, ibgp: bool) -> Option<Loop> {
+pub(crate) fn loop_check(
+    config: &RibConfig,
+    attrs: &PathAttributes,
+    ibgp: bool,
+    allow_local_as: u8,
+) -> Option<Loop> {
     // RFC 4271 §9.1.2: "If the AS_PATH attribute of a BGP route contains an AS loop, the BGP
     // route should be excluded from the Phase 2 decision function. AS loop detection is done
     // by scanning the full AS path (as specified in the AS_PATH attribute), and checking that
     // the autonomous system number of the local system does not appear in the AS path."
-    if !ibgp && attrs.as_path.as_ref().is_some_and(|p| p.contains(config.local_as)) {
+    // A peer may be allowed our AS `allow_local_as` times (BIRD's `allow local as`).
+    let own = |p: &crate::wire::AsPath| p.count(config.local_as) > usize::from(allow_local_as);
+    if !ibgp && attrs.as_path.as_ref().is_some_and(own) {
         return Some(Loop::AsPath);
     }
     // RFC 4456 §8: "A router that recognizes the ORIGINATOR_ID attribute SHOULD ignore a
@@ -78,8 +85,8 @@ impl Rib {
             return self.end_of_rib(peer, family);
         }
         let mut out = Changes::default();
-        let (ibgp, families) = match self.sh.peer(slot) {
-            Some(p) => (p.info.ibgp, p.info.families.clone()),
+        let (ibgp, allow_local_as, families) = match self.sh.peer(slot) {
+            Some(p) => (p.info.ibgp, p.info.allow_local_as, p.info.families.clone()),
             None => return Err(RibError::UnknownPeer(peer)),
         };
         let wants = |f: Family| families.contains(&f);
@@ -98,7 +105,12 @@ impl Rib {
             match update.attributes.next_hop {
                 Some(nh) => {
                     let next_hop = MpNextHop { global: IpAddr::V4(nh), link_local: None };
-                    let a = self.announced(&update.attributes, next_hop, ibgp, &update.nlri);
+                    let a = self.announced(
+                        &update.attributes,
+                        next_hop,
+                        (ibgp, allow_local_as),
+                        &update.nlri,
+                    );
                     self.announce::<V4>(slot, a, &mut out);
                 }
                 // The codec reports a missing NEXT_HOP as treat-as-withdraw, so this is only
@@ -108,7 +120,8 @@ impl Rib {
         }
         if let Some(r) = &update.mp_reach {
             if wants(r.family) {
-                let a = self.announced(&update.attributes, r.next_hop, ibgp, &r.nlri);
+                let a =
+                    self.announced(&update.attributes, r.next_hop, (ibgp, allow_local_as), &r.nlri);
                 match r.family {
                     Family::IPV4_UNICAST => self.announce::<V4>(slot, a, &mut out),
                     Family::IPV6_UNICAST => self.announce::<V6>(slot, a, &mut out),
@@ -124,10 +137,10 @@ impl Rib {
         &mut self,
         attrs: &PathAttributes,
         next_hop: MpNextHop,
-        ibgp: bool,
+        (ibgp, allow_local_as): (bool, u8),
         nlri: &'a [Nlri],
     ) -> Announced<'a> {
-        let attrs = match loop_check(&self.sh.config, attrs, ibgp) {
+        let attrs = match loop_check(&self.sh.config, attrs, ibgp, allow_local_as) {
             Some(l) => Err(l),
             None => {
                 Ok(self.sh.interner.intern(Attrs::new(normalize(attrs.clone(), ibgp), next_hop)))

@@ -241,6 +241,8 @@ impl Rib {
                 import: crate::policy::Policy::All,
                 export: crate::policy::Policy::None,
                 next_hop_self: false,
+                next_hop_keep: false,
+                allow_local_as: 0,
             },
         );
         Rib {

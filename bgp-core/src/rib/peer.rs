@@ -34,8 +34,25 @@ pub struct PeerInfo {
     pub families: Vec<Family>,
     pub import: Policy,
     pub export: Policy,
-    /// Advertise our address as next hop to this iBGP peer (eBGP always gets it).
+    /// Advertise our address as next hop to this iBGP peer (eBGP gets it unless
+    /// `next_hop_keep`).
     pub next_hop_self: bool,
+    /// To this eBGP peer, pass learned routes on with their next hop unchanged (a
+    /// third-party next hop, RFC 4271 §5.1.3; BIRD's `next hop keep`, Calico's
+    /// `keepOriginalNextHop`). Our own routes still carry our address.
+    pub next_hop_keep: bool,
+    /// Accept routes from this eBGP peer whose AS_PATH holds our AS up to this many times
+    /// (0: the RFC 4271 §9.1.2 loop check as written). BIRD's `allow local as`, Calico's
+    /// `numAllowedLocalASNumbers`, for sites that reuse one AS on several islands.
+    pub allow_local_as: u8,
+}
+
+impl PeerInfo {
+    /// Whether a route from `local` (originated here) or learned goes to this peer with our
+    /// address as next hop.
+    pub fn sets_self_next_hop(&self, local: bool) -> bool {
+        local || self.next_hop_self || (!self.ibgp && !self.next_hop_keep)
+    }
 }
 
 impl PeerInfo {

@@ -30,9 +30,9 @@ impl NeighborChange {
     /// What this neighbour should be sent changed (`export`, `next_hop_self`,
     /// `route_reflector_client`): re-run export towards it.
     pub fn export_changed(&self) -> bool {
-        self.fields
-            .iter()
-            .any(|f| matches!(*f, "export" | "next_hop_self" | "route_reflector_client"))
+        self.fields.iter().any(|f| {
+            matches!(*f, "export" | "next_hop_self" | "next_hop_keep" | "route_reflector_client")
+        })
     }
 
     /// `route_reflector_client` changed. RFC 4456 §6: routes from a client are reflected to
@@ -128,6 +128,8 @@ fn reset_fields(old: &NeighborConfig, new: &NeighborConfig) -> Vec<&'static str>
     f.check(old.hold_time != new.hold_time, "hold_time");
     f.check(old.families != new.families, "families");
     f.check(old.passive != new.passive, "passive");
+    // Routes dropped by the loop check are not kept: a new limit needs them sent again.
+    f.check(old.allow_local_as != new.allow_local_as, "allow_local_as");
     f.check(old.password != new.password, "password");
     f.check(old.add_path != new.add_path, "add_path");
     f.check(old.multihop != new.multihop, "multihop");
@@ -146,6 +148,7 @@ fn policy_fields(old: &NeighborConfig, new: &NeighborConfig) -> Vec<&'static str
     f.check(old.export != new.export, "export");
     f.check(old.route_reflector_client != new.route_reflector_client, "route_reflector_client");
     f.check(old.next_hop_self != new.next_hop_self, "next_hop_self");
+    f.check(old.next_hop_keep != new.next_hop_keep, "next_hop_keep");
     f.0
 }
 

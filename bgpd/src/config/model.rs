@@ -158,6 +158,11 @@ pub struct NeighborConfig {
     pub families: Vec<Family>,
     pub route_reflector_client: bool,
     pub next_hop_self: bool,
+    /// eBGP: pass learned routes on with their next hop (third-party next hop).
+    pub next_hop_keep: bool,
+    /// eBGP: accept routes whose AS_PATH holds our AS up to this many times (BIRD's
+    /// `allow local as`); 0 = the RFC 4271 §9.1.2 loop check.
+    pub allow_local_as: u8,
     /// As configured (hop count); see `ttl` for the value to use.
     pub multihop: Option<u8>,
     /// IP TTL for outgoing packets: 255 with `ttl_security`, else `multihop`, else 1 for

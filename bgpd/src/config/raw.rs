@@ -182,6 +182,10 @@ pub struct RawNeighbor {
     #[serde(default)]
     pub next_hop_self: bool,
     #[serde(default)]
+    pub next_hop_keep: bool,
+    #[serde(default)]
+    pub allow_local_as: u8,
+    #[serde(default)]
     pub multihop: Option<u8>,
     #[serde(default)]
     pub ttl_security: bool,

@@ -395,6 +395,20 @@ impl<'a> Checker<'a> {
                     .into(),
             );
         }
+        if raw.next_hop_keep && raw.next_hop_self {
+            self.error(&at("next_hop_keep"), "set next_hop_self or next_hop_keep, not both".into());
+        } else if raw.next_hop_keep && ibgp && globals.local_as != 0 {
+            self.warn(
+                &at("next_hop_keep"),
+                "has no effect toward iBGP: the next hop is kept anyway (RFC 4271 §5.1.3)".into(),
+            );
+        }
+        if raw.allow_local_as > 0 && ibgp && globals.local_as != 0 {
+            self.warn(
+                &at("allow_local_as"),
+                "has no effect toward iBGP: AS_PATH loops are only checked on eBGP routes".into(),
+            );
+        }
         if raw.multihop == Some(0) {
             self.error(&at("multihop"), "must be 1..=255".into());
         }
@@ -440,6 +454,8 @@ impl<'a> Checker<'a> {
             families,
             route_reflector_client: raw.route_reflector_client,
             next_hop_self: raw.next_hop_self,
+            next_hop_keep: raw.next_hop_keep,
+            allow_local_as: raw.allow_local_as,
             multihop: raw.multihop,
             ttl,
             ttl_security: raw.ttl_security,

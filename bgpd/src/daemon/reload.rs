@@ -26,6 +26,8 @@ pub fn peer_settings(n: &NeighborConfig) -> PeerSettings {
         ibgp: n.ibgp,
         route_reflector_client: n.route_reflector_client,
         next_hop_self: n.next_hop_self,
+        next_hop_keep: n.next_hop_keep,
+        allow_local_as: n.allow_local_as,
         import: n.import.clone(),
         export: n.export.clone(),
         max_prefixes: n.max_prefixes,

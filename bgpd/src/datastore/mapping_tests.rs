@@ -418,3 +418,38 @@ fn selector_sessions_are_never_passive_and_peer_ip_sessions_follow_confd() {
     assert_eq!(addresses(&two), ["198.18.0.1"]);
     assert!(!neighbor(&two, "198.18.0.1").passive);
 }
+
+#[test]
+fn next_hop_mode_and_allowed_local_as_numbers() {
+    let mut entries = three_node_mesh();
+    entries.push(resource(
+        "bgppeers",
+        "tor-keep",
+        r#"{"peerIP":"198.18.0.254","asNumber":65000,"keepOriginalNextHop":true,
+            "numAllowedLocalASNumbers":2}"#,
+    ));
+    entries.push(resource(
+        "bgppeers",
+        "tor-self",
+        r#"{"peerIP":"198.18.0.253","asNumber":65000,"nextHopMode":"Self",
+            "numAllowedLocalASNumbers":300}"#,
+    ));
+    entries.push(resource(
+        "bgppeers",
+        "ibgp-keep",
+        r#"{"peerIP":"198.18.0.252","asNumber":64512,"nextHopMode":"Keep"}"#,
+    ));
+    let mapped = map(&node_file("node-1"), &view("node-1", &entries));
+    let keep = neighbor(&mapped.config, "198.18.0.254");
+    assert!(keep.next_hop_keep && !keep.next_hop_self);
+    assert_eq!(keep.allow_local_as, 2);
+    let own = neighbor(&mapped.config, "198.18.0.253");
+    assert!(own.next_hop_self && !own.next_hop_keep);
+    assert_eq!(own.allow_local_as, 255, "clamped");
+    assert!(mapped.problems.iter().any(
+        |p| p.key == "bgppeers/tor-self" && p.message.contains("numAllowedLocalASNumbers 300")
+    ));
+    let ibgp = neighbor(&mapped.config, "198.18.0.252");
+    assert!(!ibgp.next_hop_keep, "toward iBGP the next hop is kept anyway");
+    assert!(mapped.problems.iter().all(|p| p.key != "bgppeers/tor-keep"), "{:?}", mapped.problems);
+}

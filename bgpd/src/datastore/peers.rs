@@ -56,6 +56,8 @@ impl PeerContext<'_> {
             families: vec![family],
             route_reflector_client: false,
             next_hop_self: false,
+            next_hop_keep: false,
+            allow_local_as: 0,
             multihop,
             ttl: neighbor_ttl(ibgp, multihop, false),
             ttl_security: false,
@@ -401,15 +403,18 @@ fn peer_options(
         "Auto" => {}
         "Self" => n.next_hop_self = true,
         // RFC 4271 §5.1.3: toward iBGP the next hop is kept anyway.
-        "Keep" if n.ibgp => {}
-        "Keep" => problems.push(Problem::new(
-            key,
-            "nextHopMode Keep toward eBGP is not supported yet: next hop self is used".into(),
-        )),
+        "Keep" => n.next_hop_keep = !n.ibgp,
         other => return Err(format!("nextHopMode `{other}`: expected Auto, Self or Keep")),
     }
-    if spec.num_allowed_local_as_numbers.is_some_and(|n| n > 0) {
-        problems.push(Problem::new(key, "numAllowedLocalASNumbers is not supported yet".into()));
+    // Calico's `allow local as N` (BIRD); only eBGP routes are loop-checked.
+    if let Some(allowed) = spec.num_allowed_local_as_numbers.filter(|n| *n > 0) {
+        n.allow_local_as = u8::try_from(allowed).unwrap_or_else(|_| {
+            problems.push(Problem::new(
+                key,
+                format!("numAllowedLocalASNumbers {allowed} is more than 255: 255 is used"),
+            ));
+            u8::MAX
+        });
     }
     if spec.local_as_number.is_some() {
         problems.push(Problem::new(

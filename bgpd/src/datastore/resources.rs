@@ -135,6 +135,7 @@ pub struct BgpPeerSpec {
     pub source_address: Option<String>,
     /// GTSM with this many hops.
     pub ttl_security: Option<u8>,
+    #[serde(rename = "numAllowedLocalASNumbers")]
     pub num_allowed_local_as_numbers: Option<u32>,
     pub password: Option<Password>,
     pub reachable_by: Option<String>,

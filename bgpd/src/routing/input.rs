@@ -59,6 +59,9 @@ pub struct PeerSettings {
     pub ibgp: bool,
     pub route_reflector_client: bool,
     pub next_hop_self: bool,
+    pub next_hop_keep: bool,
+    /// Times our AS may appear in a route's AS_PATH from this eBGP peer.
+    pub allow_local_as: u8,
     pub import: Policy,
     pub export: Policy,
     pub max_prefixes: Option<MaxPrefixes>,

@@ -158,6 +158,8 @@ impl RibTask {
                     import: entry.settings.import.clone(),
                     export: entry.settings.export.clone(),
                     next_hop_self: entry.settings.next_hop_self,
+                    next_hop_keep: entry.settings.next_hop_keep,
+                    allow_local_as: entry.settings.allow_local_as,
                 };
                 let id = entry.id;
                 entry.restart_time =
@@ -269,6 +271,7 @@ impl RibTask {
         if let (Some(old), true) = (old, up) {
             if old.route_reflector_client != settings.route_reflector_client
                 || old.next_hop_self != settings.next_hop_self
+                || old.next_hop_keep != settings.next_hop_keep
             {
                 // What we export to and through this peer changes (RFC 4456 §6 reflection
                 // rules, next hop): re-establish the session so every export is recomputed.

@@ -39,6 +39,22 @@ fn ebgp_export_rewrites_attributes() {
 }
 
 #[test]
+fn ebgp_with_next_hop_keep_passes_learned_next_hops_on_but_not_its_own() {
+    let mut r = rib();
+    let i = up(&mut r, 1, peer("198.18.0.1", LOCAL_AS, "1.1.1.1"));
+    let mut keep = peer("198.18.1.1", 65002, "2.2.2.2");
+    keep.next_hop_keep = true;
+    let e = up(&mut r, 2, keep);
+    r.apply_update(i, &announce(&[P], attrs(&[]), "198.18.0.9")).unwrap();
+    let sent = sent_attrs(&flush(&mut r, e));
+    assert_eq!(sent.next_hop.global, ip("198.18.0.9"), "third-party next hop kept");
+    assert_eq!(sent.path.as_path, Some(AsPath::from_sequence(vec![LOCAL_AS])));
+    r.originate(net("10.244.1.0/24"));
+    let own = sent_attrs(&flush(&mut r, e));
+    assert_eq!(own.next_hop.global, ip("198.18.0.254"), "our own route: our address");
+}
+
+#[test]
 fn ibgp_export_keeps_next_hop_and_sends_local_pref() {
     let mut r = rib();
     let e = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));

@@ -22,6 +22,24 @@ fn ebgp_route_with_our_as_is_dropped_and_replaces_the_old_one() {
 }
 
 #[test]
+fn an_ebgp_peer_may_be_allowed_our_as_a_few_times() {
+    let mut r = rib();
+    let mut allowed = peer("198.18.0.1", 65001, "1.1.1.1");
+    allowed.allow_local_as = 2;
+    let e = up(&mut r, 1, allowed);
+    r.apply_update(e, &announce(&[P], attrs(&[65001, LOCAL_AS, LOCAL_AS]), "198.18.0.1")).unwrap();
+    assert!(r.explain(&net(P)).is_some(), "twice is allowed");
+    let c = r
+        .apply_update(
+            e,
+            &announce(&[P], attrs(&[65001, LOCAL_AS, 7, LOCAL_AS, LOCAL_AS]), "198.18.0.1"),
+        )
+        .unwrap();
+    assert_eq!(fib_of(&c, P), Some(vec![]), "three times is a loop");
+    assert_eq!(r.peer_counts(e).unwrap().looped, 1);
+}
+
+#[test]
 fn ibgp_route_with_our_as_is_kept() {
     let mut r = rib();
     let i = up(&mut r, 1, peer("198.18.0.1", LOCAL_AS, "1.1.1.1"));

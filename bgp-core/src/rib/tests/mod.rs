@@ -54,6 +54,8 @@ pub(super) fn peer(address: &str, asn: u32, rid: &str) -> PeerInfo {
         import: Policy::All,
         export: Policy::All,
         next_hop_self: false,
+        next_hop_keep: false,
+        allow_local_as: 0,
     }
 }
 

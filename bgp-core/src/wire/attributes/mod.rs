@@ -92,6 +92,12 @@ impl AsPath {
         self.segments.iter().any(|s| s.asns.contains(&asn))
     }
 
+    /// How many times `asn` appears in the path (for a peer allowed to send our AS back a
+    /// few times: BIRD's `allow local as`, Calico's `numAllowedLocalASNumbers`).
+    pub fn count(&self, asn: u32) -> usize {
+        self.segments.iter().map(|s| s.asns.iter().filter(|a| **a == asn).count()).sum()
+    }
+
     /// The neighbouring AS: first AS of the first AS_SEQUENCE (for MED comparison).
     pub fn first_asn(&self) -> Option<u32> {
         self.segments
