@@ -27,7 +27,7 @@ cd "$repo"
 # shellcheck source=../interop-tests/lib/install.sh
 source interop-tests/lib/install.sh
 INTEROP_PACKAGES=(bird2 iproute2 jq iputils-ping procps etcd-server etcd-client)   # no FRR/GoBGP
-for pkg in build-essential pkg-config ca-certificates curl protobuf-compiler; do
+for pkg in build-essential pkg-config ca-certificates curl protobuf-compiler libprotobuf-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || INTEROP_PACKAGES+=("$pkg")
 done
 INTEROP_PACKAGE_CMD[build-essential]=cc INTEROP_PACKAGE_CMD[pkg-config]=pkg-config

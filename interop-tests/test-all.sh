@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 source interop-tests/lib/install.sh
 
 # Debian packages: the interop peers and tools, a C toolchain for cargo's linker, and protoc
-# (etcd-client's build compiles etcd's protobuf definitions).
-build_pkgs=(build-essential pkg-config ca-certificates curl protobuf-compiler)
+# and its well-known .proto files (etcd-client's build compiles etcd's protobuf definitions,
+# which import google/protobuf/*.proto; --no-install-recommends leaves libprotobuf-dev out).
+build_pkgs=(build-essential pkg-config ca-certificates curl protobuf-compiler libprotobuf-dev)
 need_pkgs=()
 for pkg in "${build_pkgs[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg"); done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
