@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs (Debian packages, the Rust toolchain's clippy and
-# rustfmt), then runs formatting and lint checks, every cargo test, and the interop tests
-# against real BIRD, FRR and GoBGP in network namespaces.
+# rustfmt), then runs formatting and lint checks, every cargo test, every fuzz target for a
+# bounded time, and the interop tests against real BIRD, FRR and GoBGP in network namespaces.
 # Run as root on Debian 12: `bash interop-tests/test-all.sh`. CI runs exactly this (.ci/run).
 # The last line is always "N passed, N failed[, N skipped]" (unit tests + interop tests).
 set -euo pipefail
@@ -53,6 +53,18 @@ if [ "$cargo_rc" != 0 ]; then
   exit 1
 fi
 
+echo "== fuzzing: every cargo-fuzz target for ${FUZZ_SECONDS:-20} s (interop-tests/fuzz.sh)"
+set +e
+bash interop-tests/fuzz.sh | tee target/fuzz.log
+fuzz_rc=${PIPESTATUS[0]}
+set -e
+f_summary=$(tail -n 1 target/fuzz.log)
+f_passed=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$f_summary")
+f_failed=$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$f_summary")
+if [ "$fuzz_rc" != 0 ] && [ "${f_failed:-0}" = 0 ]; then f_failed=1; fi
+unit_passed=$(( unit_passed + ${f_passed:-0} ))
+unit_failed=$(( unit_failed + ${f_failed:-0} ))
+
 echo "== cargo build --release (bgpd, bgpctl)"
 cargo build --release -p bgpd --quiet
 
@@ -71,4 +83,4 @@ if [ "$interop_rc" != 0 ] && [ "${i_failed:-0}" = 0 ]; then i_failed=1; fi
 total="$(( unit_passed + ${i_passed:-0} )) passed, $(( unit_failed + ${i_failed:-0} )) failed"
 [ -n "$i_skipped" ] && total+=", $i_skipped skipped"
 echo "$total"
-exit "$interop_rc"
+[ "$interop_rc" = 0 ] && [ "$fuzz_rc" = 0 ] || exit 1
