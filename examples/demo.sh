@@ -11,7 +11,7 @@
 # node's IPAM block (its Pod CIDR 198.19.N.0/24) and a BGPPeer that gives every node an eBGP
 # session to the ToR. Each node's bgpd config names only the node and the etcd endpoint; bgpd
 # builds the iBGP full mesh (AS 64512) and the ToR session from etcd, advertises its block,
-# and installs the others' blocks into its kernel via the owning node (proto 186 "bgp"), so a
+# and installs the others' blocks into its kernel via the owning node (proto 179, "bgpd"), so a
 # pod on node 3 reaches a pod on node 1 over plain routing. Then node 4 joins the cluster
 # by being written into etcd, and every node routes its pods within a second or two.
 #

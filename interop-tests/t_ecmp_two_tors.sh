@@ -3,7 +3,7 @@
 #   tor1 (BIRD, AS 65000) --eBGP-- node (bgpd, AS 64512, max_paths: 4) --eBGP-- tor2 (BIRD, AS 65000)
 # Both ToRs announce 198.19.100.0/24 and 2001:db8:ff64::/48 with equal attributes (same AS,
 # same origin, no MED). Checks: both paths in bgpd's RIB marked ecmp; the kernel route is ONE
-# route with both ToRs as next hops (proto 186); both ToRs have the node's Pod CIDR in their
+# route with both ToRs as next hops (proto 179); both ToRs have the node's Pod CIDR in their
 # table and kernel; tor2 gone -> single next hop via tor1; tor2 back -> two again.
 # timeout: 180
 set -euo pipefail

@@ -2,7 +2,7 @@
 # Cluster datastore, full mesh: four bgpd nodes configure themselves from a real etcd holding
 # Calico's v3 resources (nodes, an IP pool, block affinities, as calicoctl stores them); their
 # files name only the node and the etcd endpoint.
-# Checks: every kernel holds every other node's blocks via that node (proto bgp), each node's
+# Checks: every kernel holds every other node's blocks via that node (proto 179), each node's
 # own block is a blackhole; `show neighbors` says the sessions come from the mesh;
 # `show datastore` is connected with the right counts; a fifth node and its block added in etcd
 # are meshed and routed everywhere within 5 s; deleting a node removes its sessions and routes

@@ -3,7 +3,7 @@
 #   three bgpd nodes (AS 64512) in an iBGP full mesh on one LAN, each with a pod and its Pod
 #   CIDR 198.19.K.0/24, and a BIRD ToR (AS 65000) peering eBGP with every node.
 # Checks: every session Established (bgpctl and birdc); every node's kernel has the other two
-# Pod CIDRs via the owning node's LAN address with protocol 186 (bgp); BIRD has all three (the
+# Pod CIDRs via the owning node's LAN address with protocol 179 (bgpd); BIRD has all three (the
 # owner's path with the owner as next hop), in its table and kernel, and reaches every pod;
 # pod 3 pings pod 1 (no tunnel); a node
 # leaving (bgpd stopped) withdraws its Pod CIDR from every kernel and from BIRD; it comes back

@@ -8,6 +8,10 @@
 # next valid UPDATE is. A flood of 300 half-open connections and 300 connect/close cycles
 # follows, while bgpctl keeps answering. Throughout: bgpd stays alive, the BIRD session never
 # flaps (Since, established_count) and no route is lost in either kernel.
+# Each malformed message ends a session with an error; from the third error in a row bgpd
+# refuses the neighbour's connections until its idle-hold back-off is over (like its own
+# dials), so each scenario starts with `bgpctl neighbor H reset` (a ManualStart forgets the
+# back-off).
 # timeout: 300
 set -euo pipefail
 source "$(dirname "$0")/lib/all.sh"
@@ -41,6 +45,7 @@ hostile() {
 # expect SCENARIO RESULT [CODE SUBCODE]
 expect() {
   local s=$1 want=$2 out got
+  bgpctl_in "$A" neighbor "$h" reset >/dev/null || fail "bgpctl neighbor $h reset failed"
   out=$(hostile "$s" --wait 5) || fail "hostile.py $s failed: $out $(tail -n 3 "$TEST_DIR/hostile.err")"
   echo "$out" >>"$TEST_DIR/hostile.jsonl"
   got=$(jq -r '[.result, (.code // "-"), (.subcode // "-")] | join(" ")' <<<"$out")
@@ -66,6 +71,7 @@ expect open_bad_as notification 2 2
 expect withdrawn_overrun notification 3 1
 
 harness_log "invalid ORIGIN: treat-as-withdraw, the session stays up"
+bgpctl_in "$A" neighbor "$h" reset >/dev/null || fail "bgpctl neighbor $h reset failed"
 hostile bad_origin --wait 5 --hold-after 30 >"$TEST_DIR/bad_origin.json" &
 hp=$!; track_pid "$hp"
 wait_until 60 test -s "$TEST_DIR/bad_origin.json"

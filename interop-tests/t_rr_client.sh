@@ -6,7 +6,7 @@
 # the originating node as next hop (BIRD: table and kernel; FRR: JSON with ORIGINATOR_ID and
 # CLUSTER_LIST, and zebra's kernel routes); each node got the other's Pod CIDR from BOTH
 # reflectors (2 paths) and installed it via the other node (next hop unchanged by reflection,
-# protocol 186); pods ping across; with the BIRD reflector gone the route stays (FRR's path).
+# protocol 179); pods ping across; with the BIRD reflector gone the route stays (FRR's path).
 # timeout: 180
 set -euo pipefail
 source "$(dirname "$0")/lib/all.sh"

@@ -99,6 +99,7 @@ fn peer(n: u32, export: Policy) -> PeerInfo {
         next_hop_self: false,
         next_hop_keep: false,
         allow_local_as: 0,
+        enforce_first_as: true,
     }
 }
 
@@ -240,7 +241,7 @@ impl Scenario {
 fn export(rib: &mut Rib, ctx: &WireContext) -> (usize, usize) {
     let Ok(batch) = rib.pending_updates(MONITOR) else { return (0, 0) };
     let mut out = BytesMut::new();
-    let messages = batch.encode(ctx, &mut out).unwrap_or(0);
+    let messages = batch.encode(ctx, &mut out).map_or(0, |e| e.messages);
     (messages, out.len())
 }
 
@@ -252,7 +253,7 @@ fn export_paged(rib: &mut Rib, ctx: &WireContext) -> (usize, usize) {
     while rib.has_pending(MONITOR) {
         let Ok(batch) = rib.pending_updates_max(MONITOR, PAGE) else { break };
         out.clear();
-        messages += batch.encode(ctx, &mut out).unwrap_or(0);
+        messages += batch.encode(ctx, &mut out).map_or(0, |e| e.messages);
         octets += out.len();
     }
     (messages, octets)

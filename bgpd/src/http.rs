@@ -1,7 +1,15 @@
 //! The HTTP endpoint (hyper): `/metrics` (Prometheus text), `/healthz`, `/readyz`.
+//!
+//! Whoever can reach it must not be able to starve the sessions: a request's header must
+//! arrive within [`HttpLimits::header_read_timeout`] (which also bounds how long a keep-alive
+//! connection may sit idle), no connection lives longer than
+//! [`HttpLimits::max_connection_age`], and at most [`HttpLimits::max_connections`] are open at
+//! once (a small fraction of the descriptor limit); connections over the cap are closed at
+//! once, counted (`bgpd_http_connections_refused_total`) and logged (thinned).
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -9,12 +17,14 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::health::Health;
+use crate::log_limit::{LogLimiter, Verdict};
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -23,26 +33,120 @@ pub struct HttpState {
     pub health: Arc<Health>,
 }
 
-pub async fn spawn(addr: SocketAddr, state: HttpState) -> std::io::Result<JoinHandle<()>> {
-    let listener = TcpListener::bind(addr).await?;
-    info!(%addr, "HTTP endpoint ready (/metrics /healthz /readyz)");
-    Ok(tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            };
-            let state = state.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req| handle(req, state.clone()));
-                if let Err(e) =
-                    http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
-                {
-                    debug!(error = %e, "HTTP connection");
-                }
-            });
+/// Bounds of the HTTP endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// A request's header must be in within this; also the longest idle wait for the next
+    /// request on a keep-alive connection.
+    pub header_read_timeout: Duration,
+    /// A connection is closed after this long (after the response under way, if any).
+    pub max_connection_age: Duration,
+    /// Connections open at once; more are closed as soon as they are accepted.
+    pub max_connections: usize,
+}
+
+/// Most connections the endpoint ever holds (Prometheus needs one or two).
+pub const MAX_CONNECTIONS: usize = 64;
+/// The endpoint holds at most this fraction (1/N) of the descriptor limit.
+pub const DESCRIPTOR_SHARE: u64 = 16;
+
+impl HttpLimits {
+    /// The defaults, with the cap at most 1/[`DESCRIPTOR_SHARE`] of `descriptor_limit`.
+    pub fn for_descriptor_limit(descriptor_limit: u64) -> HttpLimits {
+        let share = usize::try_from(descriptor_limit / DESCRIPTOR_SHARE).unwrap_or(usize::MAX);
+        HttpLimits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connection_age: Duration::from_secs(60),
+            max_connections: share.clamp(1, MAX_CONNECTIONS),
         }
-    }))
+    }
+}
+
+/// Bind `addr` and serve with limits sized for the process's descriptor limit.
+pub async fn spawn(addr: SocketAddr, state: HttpState) -> std::io::Result<JoinHandle<()>> {
+    let nofile = crate::fd_limit::soft_limit().unwrap_or(1024);
+    spawn_with(addr, state, HttpLimits::for_descriptor_limit(nofile)).await
+}
+
+/// [`spawn`] with explicit limits.
+pub async fn spawn_with(
+    addr: SocketAddr,
+    state: HttpState,
+    limits: HttpLimits,
+) -> std::io::Result<JoinHandle<()>> {
+    let listener = TcpListener::bind(addr).await?;
+    info!(
+        addr = %listener.local_addr()?,
+        max_connections = limits.max_connections,
+        "HTTP endpoint ready (/metrics /healthz /readyz)"
+    );
+    Ok(serve_on(listener, state, limits))
+}
+
+/// Serve on a bound listener.
+pub fn serve_on(listener: TcpListener, state: HttpState, limits: HttpLimits) -> JoinHandle<()> {
+    tokio::spawn(accept_loop(listener, state, limits))
+}
+
+async fn accept_loop(listener: TcpListener, state: HttpState, limits: HttpLimits) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let mut log = LogLimiter::<IpAddr>::new(Duration::from_secs(60), 5, 1024);
+    loop {
+        let (stream, from) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                debug!(error = %e, "HTTP accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            state.metrics.http_connections_refused.inc();
+            // SO_LINGER 0: the descriptor and the connection go at once.
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            drop(stream);
+            let decision = log.check(from.ip(), Instant::now());
+            if let Some(n) = decision.summary {
+                warn!(suppressed = n, "HTTP refusal log lines suppressed in the last minute");
+            }
+            if let Verdict::Log { suppressed } = decision.verdict {
+                warn!(
+                    source = %from,
+                    suppressed,
+                    max_connections = limits.max_connections,
+                    "HTTP connection refused: too many open"
+                );
+            }
+            continue;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            serve(stream, state, limits).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn serve(stream: TcpStream, state: HttpState, limits: HttpLimits) {
+    let service = service_fn(move |req| handle(req, state.clone()));
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = tokio::time::sleep(limits.max_connection_age) => {
+            conn.as_mut().graceful_shutdown();
+            // The response under way gets one more header-timeout's worth of time.
+            match tokio::time::timeout(limits.header_read_timeout, conn.as_mut()).await {
+                Ok(r) => r,
+                Err(_) => Ok(()),
+            }
+        }
+    };
+    if let Err(e) = result {
+        debug!(error = %e, "HTTP connection");
+    }
 }
 
 async fn handle(
@@ -88,5 +192,69 @@ mod tests {
         assert_eq!(route("/healthz", &state).0, StatusCode::OK);
         assert_eq!(route("/readyz", &state).0, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(route("/nope", &state).0, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn the_cap_is_a_small_share_of_the_descriptor_limit() {
+        assert_eq!(HttpLimits::for_descriptor_limit(1024).max_connections, 64);
+        assert_eq!(HttpLimits::for_descriptor_limit(256).max_connections, 16);
+        assert_eq!(HttpLimits::for_descriptor_limit(1 << 20).max_connections, MAX_CONNECTIONS);
+        assert_eq!(HttpLimits::for_descriptor_limit(0).max_connections, 1);
+    }
+
+    /// Reads until the server closes; `true` if it did within 5 s.
+    async fn closed_by_server(stream: &mut TcpStream) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 64];
+        let wait = async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), wait).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn idle_connections_cannot_exhaust_the_endpoint() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let state =
+            HttpState { metrics: Arc::new(Metrics::new()), health: Arc::new(Health::new()) };
+        let limits = HttpLimits {
+            header_read_timeout: Duration::from_millis(300),
+            max_connection_age: Duration::from_secs(60),
+            max_connections: 4,
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_on(listener, state.clone(), limits);
+        // Four idle connections take the whole cap (accepted in order)...
+        let mut idle = Vec::new();
+        for _ in 0..4 {
+            idle.push(TcpStream::connect(addr).await.unwrap());
+        }
+        // ...so the next ones are closed at once, and counted.
+        for _ in 0..3 {
+            let mut over = TcpStream::connect(addr).await.unwrap();
+            assert!(closed_by_server(&mut over).await, "a connection over the cap is closed");
+        }
+        assert_eq!(state.metrics.http_connections_refused.get(), 3);
+        // The idle ones send no header: the header timeout closes them.
+        for c in &mut idle {
+            assert!(closed_by_server(c).await, "an idle connection is closed");
+        }
+        // Their places are free again: a scrape works.
+        let mut scrape = TcpStream::connect(addr).await.unwrap();
+        scrape
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: bgpd\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        scrape.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains("bgpd_http_connections_refused_total 3"));
+        server.abort();
     }
 }

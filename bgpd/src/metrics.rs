@@ -28,7 +28,25 @@ pub struct Metrics {
     pub netlink_errors: IntGauge,
     pub config_reloads: IntCounterVec,
     pub treat_as_withdraw: IntCounterVec,
+    /// Prefixes left out of UPDATEs to a neighbour (and withdrawn) because their attributes
+    /// grew past the session's maximum message size (RFC 4271 §9.2).
+    pub routes_unsendable: IntCounterVec,
+    /// Sessions (by neighbour and family) without a next hop of that family: routes of the
+    /// family that need our next hop cannot be advertised on them.
+    pub next_hop_missing: IntCounterVec,
     pub connections_refused: IntCounter,
+    /// Connections from a configured neighbour refused by its session, by reason.
+    pub incoming_refused: IntCounterVec,
+    /// ROUTE-REFRESH messages ignored (RFC 2918 §4, RFC 7313 §5), by reason.
+    pub route_refresh_ignored: IntCounterVec,
+    /// ROUTE-REFRESH requests merged into one already pending for the same family.
+    pub route_refresh_coalesced: IntCounterVec,
+    /// Times a session found the RIB's input queue full and stopped reading its peer.
+    pub rib_queue_waits: IntCounterVec,
+    /// Of those, connections from unconfigured sources over their rate: closed unanswered.
+    pub connections_rate_limited: IntCounter,
+    /// HTTP connections closed at once because the endpoint had its cap of connections.
+    pub http_connections_refused: IntCounter,
     /// 1 while the cluster datastore answers.
     pub datastore_connected: IntGauge,
     /// The datastore revision the running configuration reflects.
@@ -39,6 +57,16 @@ pub struct Metrics {
     pub datastore_updates: IntCounter,
     /// Connection or watch failures.
     pub datastore_errors: IntCounter,
+    /// Times a neighbour's stale routes were removed without End-of-RIB (RFC 4724 §4.2), by
+    /// reason: `restart_timer`, `family_not_retained`, `forwarding_not_preserved`.
+    pub stale_route_purges: IntCounterVec,
+    /// Tasks that ended by a panic, by task (`session`, `rib`, `route_sync`).
+    pub task_panics: IntCounterVec,
+    /// Tasks alive in the daemon's runtime (sessions, writers, timers, HTTP connections):
+    /// a number that keeps growing is a leak (the soak test checks it).
+    pub runtime_tasks: IntGauge,
+    /// File descriptors the process holds (BGP sockets, netlink, HTTP, control).
+    pub open_fds: IntGauge,
 }
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -164,10 +192,58 @@ impl Metrics {
                 "UPDATEs handled as withdrawals under RFC 7606",
                 n,
             ),
+            routes_unsendable: counter_vec(
+                &r,
+                "bgpd_routes_unsendable_total",
+                "Prefixes withdrawn instead of announced: attributes over the maximum message size",
+                n,
+            ),
+            next_hop_missing: counter_vec(
+                &r,
+                "bgpd_next_hop_missing_total",
+                "Sessions up without a next hop of the family: its routes needing one not sent",
+                &["neighbor", "family"],
+            ),
             connections_refused: counter(
                 &r,
                 "bgpd_connections_refused_total",
                 "Incoming connections refused (unknown source, admin down, collision)",
+            ),
+            incoming_refused: counter_vec(
+                &r,
+                "bgpd_neighbor_connections_refused_total",
+                "Connections from a neighbour refused by its session (stopped, back_off, \
+                 established, collision, collision_replaced, invalid_open, gtsm, ...)",
+                &["neighbor", "reason"],
+            ),
+            route_refresh_ignored: counter_vec(
+                &r,
+                "bgpd_route_refresh_ignored_total",
+                "ROUTE-REFRESH messages ignored: family or capability not negotiated, \
+                 unknown subtype",
+                &["neighbor", "reason"],
+            ),
+            route_refresh_coalesced: counter_vec(
+                &r,
+                "bgpd_route_refresh_coalesced_total",
+                "ROUTE-REFRESH requests merged into one already pending for the family",
+                n,
+            ),
+            rib_queue_waits: counter_vec(
+                &r,
+                "bgpd_session_rib_queue_waits_total",
+                "Times the session found the RIB input queue full and paused reading its peer",
+                n,
+            ),
+            connections_rate_limited: counter(
+                &r,
+                "bgpd_connections_rate_limited_total",
+                "Connections from unconfigured sources over their rate, closed without a reply",
+            ),
+            http_connections_refused: counter(
+                &r,
+                "bgpd_http_connections_refused_total",
+                "HTTP connections closed at once because the endpoint had its cap",
             ),
             datastore_connected: gauge(
                 &r,
@@ -194,6 +270,20 @@ impl Metrics {
                 "bgpd_datastore_errors_total",
                 "Datastore connection or watch failures",
             ),
+            stale_route_purges: counter_vec(
+                &r,
+                "bgpd_stale_route_purges_total",
+                "Graceful restart: a neighbour's stale routes removed without its End-of-RIB",
+                &["neighbor", "reason"],
+            ),
+            task_panics: counter_vec(
+                &r,
+                "bgpd_task_panics_total",
+                "Tasks ended by a panic (session: restarted; rib, route_sync: the daemon exits)",
+                &["task"],
+            ),
+            runtime_tasks: gauge(&r, "bgpd_runtime_tasks", "Tasks alive in the daemon's runtime"),
+            open_fds: gauge(&r, "bgpd_open_fds", "File descriptors the process holds"),
             registry: r,
         }
     }

@@ -203,8 +203,9 @@ bgpd_route_paths() {
 
 bgpd_has_route() { [ "$(bgpd_route_paths "$1" "$2" 2>/dev/null || echo 0)" -gt 0 ] 2>/dev/null; }
 
-# bgpd's kernel protocol: 186, which iproute2 names "bgp" (/etc/iproute2/rt_protos).
-BGPD_KERNEL_PROTOS=${BGPD_KERNEL_PROTOS:-186 bgp}
+# bgpd's kernel protocol: 179 (route_sync::config::DEFAULT_PROTOCOL), named "bgpd" where
+# examples/rt_protos.d/bgpd.conf is installed. Not 186 ("bgp"): that is FRR's.
+BGPD_KERNEL_PROTOS=${BGPD_KERNEL_PROTOS:-179 bgpd}
 
 bgpd_kernel_route() {
   route_has_nexthop "$1" "$2" "$3" || return 1
@@ -217,7 +218,7 @@ wait_bgpd_route() {
   eventually "$t" bgpd_kernel_route "$@" && return 0
   local fam=-4
   case $2 in *:*) fam=-6 ;; esac
-  fail "route $2 in $1: expected via $3 with protocol 186 (bgp), kernel has: $(ip -n "$1" "$fam" route show exact "$2" 2>&1 | tr '\n' ';')"
+  fail "route $2 in $1: expected via $3 with protocol $BGPD_KERNEL_PROTOS, kernel has: $(ip -n "$1" "$fam" route show exact "$2" 2>&1 | tr '\n' ';')"
 }
 
 bgpd_log_has() { grep -qE "$2" "$TEST_DIR/$1/bgpd.log" 2>/dev/null; }

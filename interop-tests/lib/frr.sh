@@ -15,7 +15,8 @@
 #   vtysh_in NS ARGS...                 # raw vtysh (-c 'cmd' ...)
 #   frr_stop NS / frr_restart NS / frr_kill_bgpd NS
 # Without --no-zebra, zebra installs the selected routes into the namespace's kernel
-# (`proto bgp`); with it, bgpd runs with -Z (no zebra, no kernel routes).
+# (`proto bgp`, 186, metric 20; bgpd's are proto 179); with it, bgpd runs with -Z (no zebra,
+# no kernel routes).
 source "$(dirname "${BASH_SOURCE[0]}")/neighbor.sh"
 
 FRR_DIR=${FRR_DIR:-/usr/lib/frr}

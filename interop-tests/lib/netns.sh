@@ -233,7 +233,7 @@ kernel_route_gateways() {
     jq -r '.[] | (.gateway // empty), (.nexthops[]?.gateway // empty)'
 }
 
-# kernel_route_protocol NS PREFIX -> protocol of PREFIX's route (bird, bgp, kernel, 186, ...).
+# kernel_route_protocol NS PREFIX -> protocol of PREFIX's route (bird, bgp, kernel, 179, ...).
 kernel_route_protocol() {
   local fam=-4
   case $2 in *:*) fam=-6 ;; esac

@@ -7,7 +7,7 @@
 #
 # 1. all four sessions Established on both sides (bgpctl and the peer's own CLI);
 # 2. routes in both directions: the peers' BGP tables and kernels (BIRD, FRR) and bgpd's
-#    kernel (proto 186 via the right next hop), A's own prefixes as blackholes in A;
+#    kernel (bgpd's proto 179 via the right next hop), A's own prefixes as blackholes in A;
 #    E also gets I's prefix from A (iBGP-learned, re-advertised over eBGP, next hop A);
 # 3. the sessions stay up for 15 s (> one hold time) without a flap on either side;
 # 4. restarting E's daemon brings its sessions back (both sides) and its routes;

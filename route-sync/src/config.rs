@@ -6,10 +6,18 @@ use std::time::Duration;
 /// `enabled` and `blackhole_originated` are handled by the daemon, which simply does not start
 /// or call [`crate::RouteSync`] when they are off).
 ///
-/// Defaults: protocol 186 (`RTPROT_BGP`, `ip route` shows `proto bgp`), table 254 (`main`),
-/// metric 20. Protocol, table and metric together identify our routes: we only ever replace or
-/// delete routes carrying all three. A foreign route in the same slot (same prefix, table and
-/// metric) is reported and left alone; one with another metric simply coexists with ours.
+/// Defaults: protocol [`DEFAULT_PROTOCOL`] (179), table 254 (`main`), metric
+/// [`DEFAULT_METRIC`] (179). Protocol, table and metric together identify our routes: we only
+/// ever replace or delete routes carrying all three. A foreign route in the same slot (same
+/// prefix, table and metric) is reported and left alone; one with another metric simply
+/// coexists with ours.
+///
+/// The defaults are numbers no common routing daemon uses, so that bgpd never takes another
+/// daemon's routes for its own: 186 (`RTPROT_BGP`, `proto bgp`) with metric 20 is what FRR's
+/// zebra installs its BGP routes with, 187..=197 are FRR's other daemons, 12 is BIRD, 11
+/// zebra, 42 babel, 99 Open/R, 80 Calico Felix's; 179 is BGP's TCP port and is unassigned
+/// in the kernel's `rtnetlink.h` and iproute2's `rt_protos` (name it with
+/// `examples/rt_protos.d/bgpd.conf` so `ip route` shows `proto bgpd`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelConfig {
     /// `rtm_protocol` of every route and nexthop object we own. We never touch others.
@@ -20,9 +28,38 @@ pub struct KernelConfig {
     pub metric: u32,
 }
 
+/// bgpd's default `rtm_protocol` (see [`KernelConfig`]).
+pub const DEFAULT_PROTOCOL: u8 = 179;
+/// bgpd's default route metric (see [`KernelConfig`]).
+pub const DEFAULT_METRIC: u32 = 179;
+
+/// The routing daemon known to install its routes with `protocol` (rtnetlink.h, iproute2's
+/// `rt_protos` and FRR's `rt_protos.d/frr.conf`, Calico Felix), if any.
+pub fn protocol_owner(protocol: u8) -> Option<&'static str> {
+    Some(match protocol {
+        8 => "GateD",
+        9 => "router advertisements (ra)",
+        10 => "Merit MRT",
+        11 => "zebra",
+        12 => "BIRD",
+        13 => "dnrouted",
+        14 => "XORP",
+        15 => "Netsukuku",
+        16 => "DHCP clients",
+        17 => "mrouted",
+        18 => "keepalived",
+        42 => "babeld",
+        80 => "Calico Felix",
+        99 => "Open/R",
+        186 => "FRR's bgpd (`proto bgp`)",
+        187..=197 => "FRR",
+        _ => return None,
+    })
+}
+
 impl Default for KernelConfig {
     fn default() -> Self {
-        KernelConfig { protocol: 186, table: 254, metric: 20 }
+        KernelConfig { protocol: DEFAULT_PROTOCOL, table: 254, metric: DEFAULT_METRIC }
     }
 }
 

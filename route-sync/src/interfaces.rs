@@ -184,6 +184,26 @@ impl Interfaces {
         cost
     }
 
+    /// The first global unicast address of family `v6` (IPv6 when true) configured on the
+    /// interface that holds `local`; `None` when no interface holds `local` or that one has
+    /// none (loopback, link-local and multicast addresses do not count).
+    pub fn address_beside(&self, local: IpAddr, v6: bool) -> Option<IpAddr> {
+        let local = local.to_canonical();
+        let (ifindex, _, _) = self.addresses.iter().find(|(_, _, own)| *own == local)?;
+        self.addresses
+            .iter()
+            .filter(|(i, _, a)| i == ifindex && a.is_ipv6() == v6)
+            .map(|(_, _, a)| *a)
+            .find(|a| {
+                let v4_link_local = matches!(a, IpAddr::V4(v4) if v4.is_link_local());
+                !(a.is_loopback()
+                    || a.is_unspecified()
+                    || a.is_multicast()
+                    || is_link_local(*a)
+                    || v4_link_local)
+            })
+    }
+
     fn is_up(&self, ifindex: u32) -> bool {
         self.up.get(&ifindex).copied().unwrap_or(false)
     }
@@ -258,6 +278,29 @@ mod tests {
         let lo = with(&[(1, "127.0.0.0/8", "127.0.0.1")], &[(1, true)]);
         assert_eq!(oif(&lo, "127.0.0.2"), None, "loopback");
         assert_eq!(oif(&lo, "::ffff:127.0.0.2"), None, "loopback, v4-mapped");
+    }
+
+    #[test]
+    fn address_of_the_other_family_beside_a_session_address() {
+        let ifs = with(
+            &[
+                (2, "198.18.0.0/24", "198.18.0.11"),
+                (2, "fe80::/64", "fe80::11"),
+                (2, "2001:db8::/64", "2001:db8::11"),
+                (2, "2001:db8:1::/64", "2001:db8:1::11"),
+                (3, "198.18.1.0/24", "198.18.1.11"),
+                (1, "127.0.0.0/8", "127.0.0.1"),
+                (1, "::1/128", "::1"),
+            ],
+            &[(1, true), (2, true), (3, true)],
+        );
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(ifs.address_beside(ip("198.18.0.11"), true), Some(ip("2001:db8::11")));
+        assert_eq!(ifs.address_beside(ip("::ffff:198.18.0.11"), true), Some(ip("2001:db8::11")));
+        assert_eq!(ifs.address_beside(ip("2001:db8:1::11"), false), Some(ip("198.18.0.11")));
+        assert_eq!(ifs.address_beside(ip("198.18.1.11"), true), None, "no IPv6 on that link");
+        assert_eq!(ifs.address_beside(ip("127.0.0.1"), true), None, "loopback does not count");
+        assert_eq!(ifs.address_beside(ip("198.18.9.9"), true), None, "not ours");
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct RouteSync {
     found_at_start: usize,
     /// Route changes go straight into the task's state (see [`RouteSync::set`]).
     shared: Arc<Shared>,
+    /// The sync task, until [`RouteSync::take_task`] hands it to a supervisor.
+    task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl RouteSync {
@@ -151,8 +153,16 @@ impl RouteSync {
             "route-sync started"
         );
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(task.run(rx));
-        Ok((RouteSync { tx, stats, ifs: shared_ifs, found_at_start, shared }, events_rx))
+        let task = Arc::new(std::sync::Mutex::new(Some(tokio::spawn(task.run(rx)))));
+        Ok((RouteSync { tx, stats, ifs: shared_ifs, found_at_start, shared, task }, events_rx))
+    }
+
+    /// The sync task's handle, once (later calls: `None`), for the owner to supervise: if the
+    /// task panics, the kernel is no longer kept in sync and the handle's requests go nowhere,
+    /// which the owner must not leave unnoticed. The task ends normally only after
+    /// [`RouteSync::shutdown`] or when every handle is dropped.
+    pub fn take_task(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.task.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
     fn send(&self, cmd: Command) {
@@ -238,6 +248,13 @@ impl RouteSync {
         let r = ifs.resolve(addr)?;
         let hops = r.hops.iter().map(|(gw, oif)| (*gw, ifs.name(*oif).to_string())).collect();
         Some((r.cost, hops))
+    }
+
+    /// A global address of the family `v6` on the interface that holds `local` (see
+    /// [`interfaces::Interfaces::address_beside`]): bgpd's next hop for the other family
+    /// on a session whose local address is `local`.
+    pub fn address_beside(&self, local: IpAddr, v6: bool) -> Option<IpAddr> {
+        self.ifs.read().ok()?.address_beside(local, v6)
     }
 
     /// Whether `addr` is reachable now as a next hop ([`RouteSync::next_hop_cost`]).

@@ -479,18 +479,69 @@ impl Task {
             self.last_in_sync = Some(in_sync);
             events.push(KernelEvent::InSync(in_sync));
         }
-        for ev in events {
-            if let Err(e) = self.events.try_send(ev) {
-                let ev = e.into_inner();
-                if ev == KernelEvent::NetworkChanged {
-                    // The RIB must hear it (it re-checks every next hop then): try again soon.
-                    self.network_changed = true;
-                    self.events_retry_at = Some(Instant::now() + EVENTS_RETRY);
-                    continue;
-                }
-                Stats::add(&self.stats.events_dropped, 1);
+        let again = deliver(&self.events, events, &self.stats);
+        if again.network_changed {
+            self.network_changed = true;
+        }
+        if again.in_sync {
+            // Forget that it was announced: the next idle round sends the state of then.
+            self.last_in_sync = None;
+        }
+        if again.network_changed || again.in_sync {
+            self.events_retry_at = Some(Instant::now() + EVENTS_RETRY);
+        }
+    }
+}
+
+/// Events that found the channel full and must be sent again.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Redeliver {
+    network_changed: bool,
+    in_sync: bool,
+}
+
+/// Sends `events` without waiting. `NetworkChanged` (the RIB re-checks every next hop then)
+/// and `InSync` (the daemon's readiness waits for it: a lost `InSync(true)` would keep
+/// `/readyz` failing for ever) are never lost: they are reported back to be sent again, the
+/// latest state winning. Any other event that finds the channel full is dropped, logged and
+/// counted.
+fn deliver(tx: &mpsc::Sender<KernelEvent>, events: Vec<KernelEvent>, stats: &Stats) -> Redeliver {
+    let mut again = Redeliver::default();
+    for ev in events {
+        let Err(e) = tx.try_send(ev) else { continue };
+        match e.into_inner() {
+            KernelEvent::NetworkChanged => again.network_changed = true,
+            KernelEvent::InSync(_) => again.in_sync = true,
+            ev => {
+                Stats::add(&stats.events_dropped, 1);
                 tracing::warn!(event = ?ev, "event channel full, event dropped");
             }
         }
+    }
+    again
+}
+
+#[cfg(test)]
+mod deliver_tests {
+    use super::*;
+
+    #[test]
+    fn in_sync_and_network_changed_are_kept_for_later_when_the_channel_is_full() {
+        let (tx, mut rx) = mpsc::channel(1);
+        let stats = Stats::default();
+        let first = deliver(&tx, vec![KernelEvent::InSync(false)], &stats);
+        assert_eq!(first, Redeliver::default());
+        let events = vec![
+            KernelEvent::InSync(true),
+            KernelEvent::NetworkChanged,
+            KernelEvent::NextHopsReachable(vec![]),
+        ];
+        let full = deliver(&tx, events, &stats);
+        assert_eq!(full, Redeliver { network_changed: true, in_sync: true });
+        assert_eq!(stats.events_dropped(), 1, "only the other event is dropped, and counted");
+        assert_eq!(rx.try_recv().ok(), Some(KernelEvent::InSync(false)));
+        let room = deliver(&tx, vec![KernelEvent::InSync(true)], &stats);
+        assert_eq!(room, Redeliver::default());
+        assert_eq!(rx.try_recv().ok(), Some(KernelEvent::InSync(true)));
     }
 }

@@ -170,6 +170,7 @@ impl Fsm {
         reason: DownReason,
         next: Next,
     ) {
+        let (notification, reason) = self.as_hard_reset(notification, reason);
         if let Some(n) = notification {
             out.push(Output::Send(Message::Notification(n)));
         }
@@ -206,6 +207,44 @@ impl Fsm {
                 self.state = State::Active;
             }
         }
+    }
+
+    /// RFC 8538 §5: with the N bit exchanged, a Cease with one of the subcodes the RFC wants
+    /// as Hard Reset (Maximum Number of Prefixes Reached, Administrative Shutdown, Peer
+    /// De-configured, and Hard Reset itself) is sent as Cease / Hard Reset encapsulating it
+    /// (RFC 8538 §3), so the peer flushes our routes at once instead of keeping them stale;
+    /// the session's down reason records what was sent. Other subcodes (Administrative
+    /// Reset, Other Configuration Change, ...) go out as they are: graceful restart then
+    /// keeps the routes on both sides (RFC 8538 §4).
+    fn as_hard_reset(
+        &self,
+        notification: Option<Notification>,
+        reason: DownReason,
+    ) -> (Option<Notification>, DownReason) {
+        if !self.negotiated.as_ref().is_some_and(|n| n.notification_graceful_restart()) {
+            return (notification, reason);
+        }
+        let wrap = |n: Notification| {
+            let hard = n.code == codes::CEASE
+                && matches!(
+                    n.subcode,
+                    codes::CEASE_MAX_PREFIXES
+                        | codes::CEASE_ADMIN_SHUTDOWN
+                        | codes::CEASE_PEER_DECONFIGURED
+                        | codes::CEASE_HARD_RESET
+                );
+            if hard {
+                Notification::hard_reset(&n)
+            } else {
+                n
+            }
+        };
+        let reason = match reason {
+            DownReason::ManualStop(n) => DownReason::ManualStop(wrap(n)),
+            DownReason::NotificationSent(n) => DownReason::NotificationSent(wrap(n)),
+            other => other,
+        };
+        (notification.map(wrap), reason)
     }
 
     /// Start: active dials ("starts the ConnectRetryTimer with the initial value, initiates a

@@ -1,25 +1,28 @@
 //! Connection collision detection (RFC 4271 §6.8, RFC 6286 §2.3) and what the runtime does
-//! with a connection the peer opens.
+//! with a connection the peer opens. The runtime only carries these decisions out.
 //!
 //! One [`Fsm`] owns at most one connection. The runtime's listener asks
 //! [`Fsm::incoming_connection`] what to do with a new connection from the peer:
 //!
-//! - [`IncomingDecision::Refuse`]: close the socket without sending anything.
+//! - [`IncomingDecision::Refuse`]: send the [`Refusal::notification`] on it and close it.
 //! - [`IncomingDecision::Accept`]: abort the dial in progress, if any; the new socket becomes
 //!   the FSM's connection: feed [`Event::TcpConnectionConfirmed`].
-//! - [`IncomingDecision::Collision`]: the FSM already has a connection. Keep the new socket
-//!   aside, send nothing on it, and read its first message (give up after
-//!   `FsmConfig::open_hold_time`). If it is an OPEN, ask [`Fsm::resolve_collision`] and apply
-//!   the [`CollisionResolution`]; if it is anything else, or the socket fails, just close it.
+//! - [`IncomingDecision::Collision`]: keep the new socket aside (at most one per peer: a
+//!   newer one replaces it), send nothing on it, and read its first message (give up after a
+//!   bound). If it is an OPEN, ask [`Fsm::resolve_collision`] and apply the
+//!   [`CollisionResolution`]; if it is anything else, or the socket fails, just close it.
 //!
 //! RFC 4271 runs one FSM per connection and lets the dumped one go Idle; here the peer's one
 //! FSM carries on with the surviving connection, which is why [`Event::OpenCollisionDump`]
 //! leaves the FSM in Active (ready for [`Event::TcpConnectionConfirmed`]) instead of Idle.
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
+use crate::wire::capability::Capability;
 use crate::wire::notification::codes;
 use crate::wire::{Notification, Open};
 
+use super::open_check::check_peer_open;
+use super::output::TimerKind;
 use super::state::State;
 #[cfg(doc)]
 use super::Event;
@@ -28,14 +31,48 @@ use super::{Conn, Fsm};
 /// What to do with a new connection from the peer (see the module documentation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IncomingDecision {
-    /// Close it (Idle; or Established without graceful restart: RFC 4271 §6.8 "a connection
-    /// collision with an existing BGP connection that is in the Established state causes
-    /// closing of the newly created connection").
-    Refuse,
+    /// Send the refusal's NOTIFICATION and close it.
+    Refuse(Refusal),
     /// Make it the FSM's connection ([`Event::TcpConnectionConfirmed`]).
     Accept,
     /// Hold it until its OPEN arrives, then call [`Fsm::resolve_collision`].
     Collision,
+}
+
+/// Why a new connection from the peer is refused before its OPEN is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The session is administratively down or was never started (RFC 4271 §8.2.2 Idle:
+    /// "In this state, BGP FSM refuses all incoming BGP connections for this peer").
+    Stopped,
+    /// The idle-hold back-off runs after more consecutive errors than
+    /// `IdleHoldConfig::accept_incoming_errors`: the peer waits like our own dials do.
+    BackOff,
+    /// Established without graceful restart: RFC 4271 §6.8 "a connection collision with an
+    /// existing BGP connection that is in the Established state causes closing of the newly
+    /// created connection".
+    Established,
+}
+
+impl Refusal {
+    /// RFC 4486 Cease: Connection Rejected (5), or Connection Collision Resolution (7) in
+    /// Established.
+    pub fn notification(self) -> Notification {
+        let subcode = match self {
+            Refusal::Stopped | Refusal::BackOff => codes::CEASE_CONNECTION_REJECTED,
+            Refusal::Established => codes::CEASE_CONNECTION_COLLISION,
+        };
+        Notification::new(codes::CEASE, subcode)
+    }
+
+    /// A short name for logs and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Stopped => "stopped",
+            Refusal::BackOff => "back_off",
+            Refusal::Established => "established",
+        }
+    }
 }
 
 /// What to do once the OPEN of a held-aside connection has arrived.
@@ -48,8 +85,9 @@ pub enum CollisionResolution {
     /// then make the new socket the FSM's connection and feed
     /// [`Event::TcpConnectionConfirmed`] followed by [`Event::BgpOpen`] with this OPEN.
     CloseExisting,
-    /// The FSM lost its connection meanwhile (it is Connect or Active): abort the dial in
-    /// progress, if any, and feed [`Event::TcpConnectionConfirmed`] then [`Event::BgpOpen`].
+    /// The FSM has no connection (a dial in flight, none, or Idle waiting out a back-off
+    /// that a peer connection may end): abort the dial in progress, if any, and feed
+    /// [`Event::TcpConnectionConfirmed`] then [`Event::BgpOpen`].
     AcceptIncoming,
 }
 
@@ -85,36 +123,68 @@ pub fn keep_existing_with_as(
     (u32::from(local_id), local_as) >= (u32::from(remote_id), remote_as)
 }
 
+/// RFC 4724 §3: the Restart State bit "is set to 1" by a speaker that has restarted. An OPEN
+/// with it tells a session we still think Established that the peer restarted (RFC 4724
+/// §4.2); without it, a second connection is a simultaneous-open straggler and the
+/// Established one wins (RFC 4271 §6.8).
+pub fn open_announces_restart(open: &Open) -> bool {
+    open.capabilities().any(|c| matches!(c, Capability::GracefulRestart(gr) if gr.restart_state))
+}
+
 impl Fsm {
     /// What the runtime does with a new connection from this peer (module documentation).
+    /// `local` and `remote` are the new connection's addresses (IPv4-mapped IPv6 already
+    /// turned into IPv4, the same way on both speakers).
     ///
-    /// Idle refuses (RFC 4271 §8.2.2: "In this state, BGP FSM refuses all incoming BGP
-    /// connections for this peer"). Connect and Active accept unless a connection is already
-    /// up (DelayOpen running). OpenSent and OpenConfirm hold it for collision detection
-    /// (RFC 4271 §8.2.2 OpenSent: "a second TCP connection may be in progress. This second
-    /// TCP connection is tracked per Call Collision processing (Section 6.8) until an OPEN
-    /// message is received"). Established refuses, unless the peer announced Graceful
-    /// Restart: then a new connection may mean the peer restarted (RFC 4724 §4.2), and it is
-    /// held for [`Fsm::resolve_collision`].
-    pub fn incoming_connection(&self) -> IncomingDecision {
+    /// - Idle refuses (RFC 4271 §8.2.2: "In this state, BGP FSM refuses all incoming BGP
+    ///   connections for this peer"), except while the idle-hold back-off runs after at most
+    ///   `IdleHoldConfig::accept_incoming_errors` consecutive errors: a peer that comes back
+    ///   (e.g. after its restart, RFC 4724) is accepted at once, as BIRD and FRR do, and
+    ///   [`Event::TcpConnectionConfirmed`] ends the back-off. After more errors the peer waits
+    ///   for the IdleHold timer like our own dials.
+    /// - Connect with our dial in flight: both sides are dialling. If both dropped their dial
+    ///   for the other's connection, both connections would close, so the side with the
+    ///   lower address accepts the peer's connection and abandons its dial; the other keeps
+    ///   dialling and resolves a collision on the OPEN (RFC 4271 §6.8, by BGP Identifier).
+    /// - Connect and Active without a connection up accept; with one up (DelayOpen running),
+    ///   OpenSent and OpenConfirm hold it for collision detection (RFC 4271 §8.2.2 OpenSent:
+    ///   "a second TCP connection may be in progress. This second TCP connection is tracked
+    ///   per Call Collision processing (Section 6.8) until an OPEN message is received").
+    /// - Established refuses, unless graceful restart was negotiated on the session: then a
+    ///   new connection may mean the peer restarted (RFC 4724 §4.2), and it is held for
+    ///   [`Fsm::resolve_collision`].
+    pub fn incoming_connection(&self, local: IpAddr, remote: IpAddr) -> IncomingDecision {
         match self.state {
-            State::Idle => IncomingDecision::Refuse,
-            State::Established if self.peer_graceful_restart() => IncomingDecision::Collision,
-            State::Established => IncomingDecision::Refuse,
+            State::Idle if self.idle_accepts_incoming() => IncomingDecision::Accept,
+            State::Idle if self.timer_running(TimerKind::IdleHold) => {
+                IncomingDecision::Refuse(Refusal::BackOff)
+            }
+            State::Idle => IncomingDecision::Refuse(Refusal::Stopped),
+            State::Established if self.graceful_restart_negotiated() => IncomingDecision::Collision,
+            State::Established => IncomingDecision::Refuse(Refusal::Established),
+            State::Connect if self.conn == Conn::Dialing && local > remote => {
+                IncomingDecision::Collision
+            }
             _ if self.conn.is_up() => IncomingDecision::Collision,
             _ => IncomingDecision::Accept,
         }
     }
 
     /// Decide between the FSM's connection and a new one from the peer whose OPEN is
-    /// `incoming_open` (RFC 4271 §6.8 with the RFC 6286 §2.3 tie-break; module documentation
-    /// says how to apply the answer).
+    /// `incoming_open` (RFC 4271 §6.8 with the RFC 6286 §2.3 tie-break; the module
+    /// documentation says how to apply the answer).
     ///
-    /// In Established the existing session is kept (Cease / Connection Collision Resolution on
-    /// the new connection) unless the peer announced Graceful Restart on it: RFC 4724 §4.2
-    /// treats an OPEN on a new connection while the old session still looks Established as
-    /// the peer having restarted, so the old session is dropped (its routes become stale,
-    /// the runtime's decision on [`super::DownReason::Collision`]) and the new one proceeds.
+    /// The OPEN is checked first, with the checks the FSM applies to any OPEN (peer AS, BGP
+    /// Identifier, hold time, optional parameters, required capabilities: RFC 4271 §6.2): an
+    /// invalid one gets its NOTIFICATION on the new connection only, and the existing
+    /// connection or session is left alone.
+    ///
+    /// In Established the existing session is kept (Cease / Connection Collision Resolution
+    /// on the new connection) unless graceful restart was negotiated on it and the new OPEN
+    /// says the peer restarted (Restart State bit, [`open_announces_restart`]). Then RFC 4724
+    /// §4.2 applies: "When the Receiving Speaker detects the re-establishment of the TCP
+    /// session ... it MUST ... close the previous TCP connection": the old session is dropped
+    /// (its routes become stale, [`super::DownReason::Collision`]) and the new one proceeds.
     pub fn resolve_collision(&self, incoming_open: &Open) -> CollisionResolution {
         let collision = || {
             CollisionResolution::CloseIncoming(Notification::new(
@@ -122,12 +192,18 @@ impl Fsm {
                 codes::CEASE_CONNECTION_COLLISION,
             ))
         };
+        if let Err(e) = check_peer_open(&self.config, incoming_open) {
+            return CollisionResolution::CloseIncoming(Notification::from(&e));
+        }
         match self.state {
+            State::Idle if self.idle_accepts_incoming() => CollisionResolution::AcceptIncoming,
             State::Idle => CollisionResolution::CloseIncoming(Notification::new(
                 codes::CEASE,
                 codes::CEASE_CONNECTION_REJECTED,
             )),
-            State::Established if self.peer_graceful_restart() => {
+            State::Established
+                if self.graceful_restart_negotiated() && open_announces_restart(incoming_open) =>
+            {
                 CollisionResolution::CloseExisting
             }
             State::Established => collision(),
@@ -150,7 +226,17 @@ impl Fsm {
         }
     }
 
-    fn peer_graceful_restart(&self) -> bool {
-        self.negotiated.as_ref().is_some_and(|n| n.peer_graceful_restart.is_some())
+    /// Idle, waiting out a back-off that a connection from the peer may still end (see
+    /// [`Fsm::incoming_connection`]). Never after a ManualStop (the timer is stopped then).
+    pub(crate) fn idle_accepts_incoming(&self) -> bool {
+        self.state == State::Idle
+            && !self.admin_down
+            && self.timer_running(TimerKind::IdleHold)
+            && self.backoff.errors() <= self.config.idle_hold.accept_incoming_errors
+    }
+
+    /// Both sides announced Graceful Restart on the current session (RFC 4724 §4.2 applies).
+    fn graceful_restart_negotiated(&self) -> bool {
+        self.negotiated.as_ref().is_some_and(|n| n.graceful_restart())
     }
 }

@@ -89,15 +89,22 @@ pub struct IdleHoldConfig {
     /// Once a session has stayed Established this long, the error sequence is forgotten and
     /// the next wait is `initial` again (BIRD `error forget time`).
     pub forget_after: Duration,
+    /// A connection from the peer ends the wait at once (a peer that restarted is back
+    /// without delay, as with BIRD and FRR) while at most this many consecutive errors were
+    /// counted; after more, the peer's connections are refused until the IdleHold timer
+    /// expires, like our own dials (see [`super::Fsm::incoming_connection`]).
+    pub accept_incoming_errors: u32,
 }
 
 impl Default for IdleHoldConfig {
-    /// 5 s, doubling to 120 s, forgotten after 300 s Established.
+    /// 5 s, doubling to 120 s, forgotten after 300 s Established; the peer's connections
+    /// end the wait after one or two errors, not after three or more.
     fn default() -> Self {
         IdleHoldConfig {
             initial: Duration::from_secs(5),
             max: Duration::from_secs(120),
             forget_after: Duration::from_secs(300),
+            accept_incoming_errors: 2,
         }
     }
 }

@@ -55,7 +55,9 @@ pub enum Event {
     /// second connection is tracked by the runtime, RFC 4271 §6.8).
     TcpCrAcked,
     /// Event 17: the connection the peer dialed is accepted (runtime asked
-    /// [`super::Fsm::incoming_connection`] first). Same rules as [`Event::TcpCrAcked`].
+    /// [`super::Fsm::incoming_connection`] first). Same rules as [`Event::TcpCrAcked`]; in
+    /// Idle it ends a back-off the peer's connection may end (see
+    /// [`super::Fsm::incoming_connection`]).
     TcpConnectionConfirmed,
     /// Event 18: the dial failed, or the established connection closed or failed. `None` =
     /// closed by the peer (EOF); `Some(kind)` = the I/O error ("connection refused", ...).

@@ -21,6 +21,9 @@
 //!   Active and retries after ConnectRetryTime (RFC: Idle from Connect/Active), so the peer
 //!   can still connect to us meanwhile; it does not count as a session error for the back-off.
 //! - OpenCollisionDump leaves the FSM in Active, ready for the surviving connection.
+//! - Idle accepts a connection from the peer (TcpConnectionConfirmed) while the idle-hold
+//!   back-off runs after few errors, ending it ([`Fsm::incoming_connection`]).
+//! - With the RFC 8538 N bit exchanged, the Ceases of RFC 8538 §5 go out as Hard Reset.
 //! - A received NOTIFICATION is never answered with a NOTIFICATION (RFC 4271 lists NotifMsg
 //!   among the "other events" that send an FSM Error in OpenSent).
 //! - The expiry of a timer the FSM does not consider running is ignored.
@@ -48,10 +51,13 @@ mod transitions;
 mod tests;
 
 pub use backoff::Backoff;
-pub use collision::{keep_existing, keep_existing_with_as, CollisionResolution, IncomingDecision};
+pub use collision::{
+    keep_existing, keep_existing_with_as, open_announces_restart, CollisionResolution,
+    IncomingDecision, Refusal,
+};
 pub use config::{FsmConfig, GracefulRestartConfig, IdleHoldConfig, LocalCapabilities};
 pub use event::Event;
-pub use negotiated::Negotiated;
+pub use negotiated::{Negotiated, RouteRefreshRefusal};
 pub use open_check::{check_peer_open, local_open};
 pub use output::{DownReason, Output, TimerKind};
 pub use state::State;

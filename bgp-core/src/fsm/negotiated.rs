@@ -4,12 +4,15 @@ use std::time::Duration;
 
 use crate::wire::capability::Capability;
 use crate::wire::context::{MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN};
+use crate::wire::route_refresh::{SUBTYPE_BORR, SUBTYPE_EORR, SUBTYPE_NORMAL};
 use crate::wire::{
-    AddPathMode, DecodeError, ExtendedNextHopEntry, Family, GracefulRestartCap, Open, WireContext,
+    AddPathMode, DecodeError, ExtendedNextHopEntry, Family, GracefulRestartCap, Open, RouteRefresh,
+    WireContext,
 };
 
 use super::config::FsmConfig;
 use super::open_check::check_peer_open;
+use super::output::DownReason;
 
 /// The result of the OPEN exchange (RFC 4271 §4.2 and the capabilities of RFC 5492).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +42,8 @@ pub struct Negotiated {
     pub peer_graceful_restart: Option<GracefulRestartCap>,
     /// We announced Graceful Restart.
     pub local_graceful_restart: bool,
+    /// We announced the RFC 8538 N bit ("Notification") in our Graceful Restart capability.
+    pub local_graceful_notification: bool,
     /// <NLRI family, next-hop AFI> pairs both announced (RFC 8950 §3): we may send, and must
     /// accept, such next hops.
     pub extended_next_hop: Vec<ExtendedNextHopEntry>,
@@ -93,6 +98,10 @@ impl Negotiated {
                 _ => None,
             }),
             local_graceful_restart: has(our_open, |c| matches!(c, Capability::GracefulRestart(_))),
+            local_graceful_notification: has(
+                our_open,
+                |c| matches!(c, Capability::GracefulRestart(gr) if gr.notification),
+            ),
             extended_next_hop: extended_next_hop(our_open, peer_open),
             peer_hostname: peer_open.capabilities().find_map(|c| match c {
                 Capability::Fqdn { hostname, .. } => Some(hostname.clone()),
@@ -104,6 +113,82 @@ impl Negotiated {
     /// Was `family` negotiated?
     pub fn has_family(&self, family: Family) -> bool {
         self.families.contains(&family)
+    }
+
+    /// Both sides announced Graceful Restart (RFC 4724 §4.2 applies to this session).
+    pub fn graceful_restart(&self) -> bool {
+        self.local_graceful_restart && self.peer_graceful_restart.is_some()
+    }
+
+    /// Both sides announced Graceful Restart with the RFC 8538 N bit: NOTIFICATIONs other
+    /// than Hard Reset end the session gracefully, and the Cease subcodes of RFC 8538 §5 go
+    /// out as Hard Reset.
+    pub fn notification_graceful_restart(&self) -> bool {
+        self.graceful_restart()
+            && self.local_graceful_notification
+            && self.peer_graceful_restart.as_ref().is_some_and(|g| g.notification)
+    }
+
+    /// Are the peer's routes kept as stale when this session ends for `reason`?
+    ///
+    /// RFC 4724 §4.2, with Graceful Restart negotiated: yes when the session ended without a
+    /// NOTIFICATION ([`DownReason::allows_graceful_restart`]). RFC 8538 §4, with the N bit
+    /// exchanged too: also after a NOTIFICATION sent or received, except Cease / Hard Reset,
+    /// after which the routes are flushed at once
+    /// ([`DownReason::allows_notification_graceful_restart`]).
+    pub fn retains_routes_after(&self, reason: &DownReason) -> bool {
+        self.graceful_restart()
+            && (reason.allows_graceful_restart()
+                || (self.notification_graceful_restart()
+                    && reason.allows_notification_graceful_restart()))
+    }
+
+    /// Should a received ROUTE-REFRESH be acted on? RFC 2918 §4: "If a BGP speaker receives
+    /// from its peer a ROUTE-REFRESH message with the <AFI, SAFI> that the speaker didn't
+    /// advertise to the peer at the session establishment time via capability
+    /// advertisement, the speaker shall ignore such a message." The same for a peer that
+    /// sends one without the Route Refresh capability negotiated, and RFC 7313 §5: "When the
+    /// BGP speaker receives a ROUTE-REFRESH message with a "Message Subtype" field other than
+    /// 0, 1, or 2, it MUST ignore the received ROUTE-REFRESH message" (1 and 2 only with
+    /// Enhanced Route Refresh negotiated).
+    pub fn check_route_refresh(&self, request: &RouteRefresh) -> Result<(), RouteRefreshRefusal> {
+        if !self.route_refresh && !self.enhanced_route_refresh {
+            return Err(RouteRefreshRefusal::CapabilityNotNegotiated);
+        }
+        match request.subtype {
+            SUBTYPE_NORMAL => {}
+            SUBTYPE_BORR | SUBTYPE_EORR if self.enhanced_route_refresh => {}
+            SUBTYPE_BORR | SUBTYPE_EORR => {
+                return Err(RouteRefreshRefusal::CapabilityNotNegotiated)
+            }
+            other => return Err(RouteRefreshRefusal::UnknownSubtype(other)),
+        }
+        if !self.has_family(request.family) {
+            return Err(RouteRefreshRefusal::FamilyNotNegotiated(request.family));
+        }
+        Ok(())
+    }
+}
+
+/// Why a received ROUTE-REFRESH is ignored ([`Negotiated::check_route_refresh`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteRefreshRefusal {
+    /// Route Refresh (or, for subtypes 1 and 2, Enhanced Route Refresh) was not negotiated.
+    CapabilityNotNegotiated,
+    /// The <AFI, SAFI> was not negotiated (RFC 2918 §4).
+    FamilyNotNegotiated(Family),
+    /// RFC 7313 §5: a subtype other than 0, 1 or 2.
+    UnknownSubtype(u8),
+}
+
+impl RouteRefreshRefusal {
+    /// A short name for logs and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteRefreshRefusal::CapabilityNotNegotiated => "capability_not_negotiated",
+            RouteRefreshRefusal::FamilyNotNegotiated(_) => "family_not_negotiated",
+            RouteRefreshRefusal::UnknownSubtype(_) => "unknown_subtype",
+        }
     }
 }
 

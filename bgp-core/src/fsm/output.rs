@@ -4,7 +4,6 @@ use std::fmt;
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use crate::wire::notification::codes;
 use crate::wire::{Message, Notification};
 
 use super::negotiated::Negotiated;
@@ -130,24 +129,24 @@ impl DownReason {
         )
     }
 
-    /// RFC 8538 §4 (both sides announced the N bit): a NOTIFICATION also keeps the routes,
-    /// except Cease / Hard Reset; a ManualStop still does not.
+    /// RFC 8538 §4 (both sides announced the N bit): a NOTIFICATION, sent or received, also
+    /// keeps the routes, except Cease / Hard Reset. A ManualStop is a sent NOTIFICATION like
+    /// any other: its Cease subcodes that RFC 8538 §5 wants as Hard Reset (Administrative
+    /// Shutdown, Peer De-configured) went out as one, the others (Administrative Reset,
+    /// Other Configuration Change) keep the routes on both sides.
     pub fn allows_notification_graceful_restart(&self) -> bool {
         match self {
-            DownReason::ManualStop(_) => false,
-            DownReason::NotificationSent(_) | DownReason::NotificationReceived(_) => {
-                !self.is_hard_reset()
-            }
+            DownReason::ManualStop(_)
+            | DownReason::NotificationSent(_)
+            | DownReason::NotificationReceived(_) => !self.is_hard_reset(),
             _ => self.allows_graceful_restart(),
         }
     }
 
     /// RFC 8538 §3: a Cease / Hard Reset NOTIFICATION (sent or received) ends the session
-    /// without graceful restart. (Whether a ManualStop keeps the peer's routes is the
-    /// runtime's policy.)
+    /// without graceful restart.
     pub fn is_hard_reset(&self) -> bool {
-        self.notification()
-            .is_some_and(|(n, _)| n.code == codes::CEASE && n.subcode == codes::CEASE_HARD_RESET)
+        self.notification().is_some_and(|(n, _)| n.is_hard_reset())
     }
 }
 

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytes::BytesMut;
 use ipnet::IpNet;
 
 use super::attrs::Attrs;
@@ -14,9 +13,7 @@ use super::path::{Dest, Path, LOCAL_SLOT};
 use super::peer::{PeerInfo, PeerSlot};
 use super::prefix::SeededState;
 use super::{FamilyKey, PeerId, Rib, RibConfig, RibError, Shared};
-use crate::wire::message::{encode_message, Message};
-use crate::wire::update::{encode_announcements, encode_withdrawals};
-use crate::wire::{AsPath, EncodeError, Family, Nlri, Update, WireContext};
+use crate::wire::{AsPath, Family, Nlri};
 
 /// Announcements of one attribute set (one or more UPDATE messages on the wire).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,30 +46,6 @@ impl OutBatch {
     /// Prefixes withdrawn in the batch.
     pub fn withdrawn_len(&self) -> usize {
         self.withdrawals.iter().map(|w| w.1.len()).sum()
-    }
-
-    /// Append the batch as whole UPDATE messages (header included) for a session with
-    /// `ctx`; returns the number of messages.
-    pub fn encode(&self, ctx: &WireContext, out: &mut BytesMut) -> Result<usize, EncodeError> {
-        let mut messages = 0;
-        for (family, nlri) in &self.withdrawals {
-            messages += encode_withdrawals(*family, nlri, ctx, out)?;
-        }
-        for a in &self.announcements {
-            messages += encode_announcements(
-                &a.attrs.path,
-                &a.attrs.next_hop,
-                a.family,
-                &a.nlri,
-                ctx,
-                out,
-            )?;
-        }
-        for family in &self.end_of_rib {
-            encode_message(&Message::Update(Update::end_of_rib(*family)), ctx, out)?;
-            messages += 1;
-        }
-        Ok(messages)
     }
 }
 

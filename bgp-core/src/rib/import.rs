@@ -1,8 +1,11 @@
 //! Import: an UPDATE from a peer into its Adj-RIB-In and the Loc-RIB (RFC 4271 §9, §9.1.2),
-//! with the loop checks of RFC 4271 §9.1.2 and RFC 4456 §8 and the peer's import policy.
+//! with the AS_PATH checks that need the session (`as_path_check`: RFC 5065 §5.3,
+//! enforce-first-AS), the loop checks of RFC 4271 §9.1.2 and RFC 4456 §8 and the peer's
+//! import policy.
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::as_path_check::{check_as_path, MalformedAsPath};
 use super::attrs::Attrs;
 use super::core::{remove, upsert, WARM_BATCH};
 use super::decision::DEFAULT_LOCAL_PREF;
@@ -67,11 +70,19 @@ fn normalize(mut attrs: PathAttributes, ibgp: bool) -> PathAttributes {
     attrs
 }
 
+/// Why the announcements of an UPDATE are not stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refused {
+    Loop(Loop),
+    /// RFC 7606 §7.2 treat-as-withdraw.
+    Malformed(MalformedAsPath),
+}
+
 /// The prefixes of one family that one UPDATE announces, with their interned attributes or
-/// the loop that drops them.
+/// why they are dropped.
 struct Announced<'a> {
     nlri: &'a [Nlri],
-    attrs: Result<Arc<Attrs>, Loop>,
+    attrs: Result<Arc<Attrs>, Refused>,
 }
 
 impl Rib {
@@ -85,10 +96,17 @@ impl Rib {
             return self.end_of_rib(peer, family);
         }
         let mut out = Changes::default();
-        let (ibgp, allow_local_as, families) = match self.sh.peer(slot) {
-            Some(p) => (p.info.ibgp, p.info.allow_local_as, p.info.families.clone()),
+        let (ibgp, allow_local_as, families, malformed) = match self.sh.peer(slot) {
+            Some(p) => (
+                p.info.ibgp,
+                p.info.allow_local_as,
+                p.info.families.clone(),
+                check_as_path(update.attributes.as_path.as_ref(), &p.info),
+            ),
             None => return Err(RibError::UnknownPeer(peer)),
         };
+        let announces = !update.nlri.is_empty() || update.mp_reach.is_some();
+        out.malformed_as_path = malformed.filter(|_| announces);
         let wants = |f: Family| families.contains(&f);
 
         // Withdrawals first (RFC 4271 §4.3 lists them before the NLRI).
@@ -108,7 +126,7 @@ impl Rib {
                     let a = self.announced(
                         &update.attributes,
                         next_hop,
-                        (ibgp, allow_local_as),
+                        (ibgp, allow_local_as, malformed),
                         &update.nlri,
                     );
                     self.announce::<V4>(slot, a, &mut out);
@@ -120,8 +138,8 @@ impl Rib {
         }
         if let Some(r) = &update.mp_reach {
             if wants(r.family) {
-                let a =
-                    self.announced(&update.attributes, r.next_hop, (ibgp, allow_local_as), &r.nlri);
+                let checks = (ibgp, allow_local_as, malformed);
+                let a = self.announced(&update.attributes, r.next_hop, checks, &r.nlri);
                 match r.family {
                     Family::IPV4_UNICAST => self.announce::<V4>(slot, a, &mut out),
                     Family::IPV6_UNICAST => self.announce::<V6>(slot, a, &mut out),
@@ -137,11 +155,15 @@ impl Rib {
         &mut self,
         attrs: &PathAttributes,
         next_hop: MpNextHop,
-        (ibgp, allow_local_as): (bool, u8),
+        (ibgp, allow_local_as, malformed): (bool, u8, Option<MalformedAsPath>),
         nlri: &'a [Nlri],
     ) -> Announced<'a> {
-        let attrs = match loop_check(&self.sh.config, attrs, ibgp, allow_local_as) {
-            Some(l) => Err(l),
+        let refused = match malformed {
+            Some(m) => Some(Refused::Malformed(m)),
+            None => loop_check(&self.sh.config, attrs, ibgp, allow_local_as).map(Refused::Loop),
+        };
+        let attrs = match refused {
+            Some(r) => Err(r),
             None => {
                 Ok(self.sh.interner.intern(Attrs::new(normalize(attrs.clone(), ibgp), next_hop)))
             }
@@ -173,10 +195,15 @@ impl Rib {
         let (table, sh) = K::split(self);
         let attrs = match a.attrs {
             Ok(attrs) => attrs,
-            Err(_) => {
-                // Dropped: an earlier route for the same NLRI is implicitly withdrawn.
+            Err(why) => {
+                // Dropped: an earlier route for the same NLRI is implicitly withdrawn (for a
+                // malformed AS_PATH, RFC 7606 §2 treat-as-withdraw says so explicitly).
                 if let Some(p) = sh.peer_mut(slot) {
-                    p.counts.looped += a.nlri.len() as u64;
+                    let counter = match why {
+                        Refused::Loop(_) => &mut p.counts.looped,
+                        Refused::Malformed(_) => &mut p.counts.malformed_as_path,
+                    };
+                    *counter += a.nlri.len() as u64;
                 }
                 for n in a.nlri {
                     if let Some(key) = K::from_net(&n.prefix) {

@@ -84,22 +84,42 @@ impl Rib {
         Ok(out)
     }
 
-    /// The session went down and the peer does graceful restart (RFC 4724 §4.2): its paths
-    /// are marked stale and kept in use; nothing is sent to it until `peer_up`.
-    pub fn peer_down_graceful(&mut self, peer: PeerId) -> Result<Changes, RibError> {
+    /// The session went down and the peer does graceful restart (RFC 4724 §4.2): "the
+    /// Receiving Speaker MUST retain the routes received from the Restarting Speaker for all
+    /// the address families that were previously received in the Graceful Restart
+    /// Capability and MUST mark them as stale routing information". Its paths of the
+    /// `retained` families (those of the peer's last Graceful Restart capability) are marked
+    /// stale and kept in use; the paths of every other family go at once, as on
+    /// [`Rib::peer_down`]. Nothing is sent to the peer until `peer_up`.
+    ///
+    /// Paths still stale from an earlier session stay stale: the daemon's restart timer,
+    /// started at the first loss, bounds them ([`Rib::purge_stale`]).
+    pub fn peer_down_graceful(
+        &mut self,
+        peer: PeerId,
+        retained: &[Family],
+    ) -> Result<Changes, RibError> {
         let slot = self.sh.slot_of(peer)?;
         self.stop_export(slot);
+        let mut out = Changes::default();
         let mut stale = 0;
-        for dest in self.v4.dests.values_mut() {
-            stale += mark_stale(dest, slot);
+        if retained.contains(&Family::IPV4_UNICAST) {
+            for dest in self.v4.dests.values_mut() {
+                stale += mark_stale(dest, slot);
+            }
+        } else {
+            self.drop_paths::<V4>(slot, |_| true, &mut out);
         }
-        for dest in self.v6.dests.values_mut() {
-            stale += mark_stale(dest, slot);
+        if retained.contains(&Family::IPV6_UNICAST) {
+            for dest in self.v6.dests.values_mut() {
+                stale += mark_stale(dest, slot);
+            }
+        } else {
+            self.drop_paths::<V6>(slot, |_| true, &mut out);
         }
         if let Some(p) = self.sh.peer_mut(slot) {
             p.counts.stale += stale;
         }
-        let mut out = Changes::default();
         self.done(&mut out);
         Ok(out)
     }

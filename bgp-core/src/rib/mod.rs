@@ -28,12 +28,15 @@
 //!   reachability: [`Rib::set_next_hop_reachability`] or [`Rib::set_resolver`].
 //! - after each call: apply [`Changes::fib`] to the kernel, and for each peer in
 //!   [`Changes::pending_peers`] take [`Rib::pending_updates`] (or the paged
-//!   [`Rib::pending_updates_max`]) and write [`OutBatch::encode`]'s messages.
+//!   [`Rib::pending_updates_max`]) and write [`OutBatch::encode`]'s messages (logging and
+//!   counting the prefixes it reports as [`Encoded::unsendable`]).
 //! - `bgpctl`: [`Rib::routes`], [`Rib::explain`], [`Rib::received_from`],
 //!   [`Rib::advertised_to`], [`Rib::peer_counts`], [`Rib::stats`].
+pub mod as_path_check;
 pub mod attrs;
 mod core;
 pub mod decision;
+mod encode;
 mod explain;
 mod export;
 mod import;
@@ -54,8 +57,10 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use serde::Serialize;
 
+pub use as_path_check::MalformedAsPath;
 pub use attrs::Attrs;
 pub use decision::{Step, DEFAULT_LOCAL_PREF};
+pub use encode::{Encoded, Unsendable};
 pub use explain::{PathView, RouteExplain};
 pub use export::{Announcement, OutBatch};
 pub use peer::{PeerCounts, PeerId, PeerInfo};
@@ -102,6 +107,9 @@ pub struct Changes {
     /// Every established peer that has Adj-RIB-Out work pending (call
     /// [`Rib::pending_updates`] for each).
     pub pending_peers: Vec<PeerId>,
+    /// The UPDATE applied was treated as withdrawn for this reason (RFC 7606 §7.2): its
+    /// announcements removed the peer's earlier routes for those prefixes instead.
+    pub malformed_as_path: Option<MalformedAsPath>,
 }
 
 impl Changes {
@@ -243,6 +251,7 @@ impl Rib {
                 next_hop_self: false,
                 next_hop_keep: false,
                 allow_local_as: 0,
+                enforce_first_as: false,
             },
         );
         Rib {

@@ -45,6 +45,10 @@ pub struct PeerInfo {
     /// (0: the RFC 4271 §9.1.2 loop check as written). BIRD's `allow local as`, Calico's
     /// `numAllowedLocalASNumbers`, for sites that reuse one AS on several islands.
     pub allow_local_as: u8,
+    /// From this eBGP peer, a route whose AS_PATH does not start with the peer's AS is
+    /// treated as withdrawn (RFC 4271 §6.3 enforce-first-AS, RFC 7606 §7.2). Off for a route
+    /// server, which does not prepend its AS.
+    pub enforce_first_as: bool,
 }
 
 impl PeerInfo {
@@ -84,6 +88,9 @@ pub struct PeerCounts {
     /// Announcements dropped by the AS-path / ORIGINATOR_ID / CLUSTER_LIST loop checks
     /// (cumulative).
     pub looped: u64,
+    /// Announcements treated as withdrawn for a malformed AS_PATH found by the RIB's
+    /// session-aware checks (confederation segments, enforce-first-AS; cumulative).
+    pub malformed_as_path: u64,
     /// Prefixes advertised to this peer (the Adj-RIB-Out, counting queued changes).
     pub advertised: u64,
 }

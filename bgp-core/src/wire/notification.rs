@@ -134,18 +134,48 @@ impl Notification {
         Notification { code: codes::CEASE, subcode, data: Bytes::from(data) }
     }
 
-    /// The RFC 8203 shutdown communication carried by an Administrative Shutdown/Reset Cease,
-    /// if present and well-formed UTF-8.
+    /// The RFC 8203 shutdown communication carried by an Administrative Shutdown/Reset Cease
+    /// (also inside a Hard Reset, RFC 8538), if present and well-formed UTF-8.
     pub fn shutdown_message(&self) -> Option<&str> {
-        if self.code != codes::CEASE
-            || !(self.subcode == codes::CEASE_ADMIN_SHUTDOWN
-                || self.subcode == codes::CEASE_ADMIN_RESET)
-        {
+        if self.is_hard_reset() {
+            let (&[code, subcode], data) = self.data.split_first_chunk::<2>()?;
+            return shutdown_text(code, subcode, data);
+        }
+        shutdown_text(self.code, self.subcode, &self.data)
+    }
+
+    /// Cease / Hard Reset (RFC 8538 §3).
+    pub fn is_hard_reset(&self) -> bool {
+        self.code == codes::CEASE && self.subcode == codes::CEASE_HARD_RESET
+    }
+
+    /// RFC 8538 §3: the Hard Reset that encapsulates `inner`. "the data portion ... contains
+    /// the encapsulated NOTIFICATION's error code and subcode followed by its data":
+    ///
+    /// ```text
+    /// +--------+--------+--------
+    /// | ErrCode| Subcode| Data
+    /// +--------+--------+--------
+    /// ```
+    ///
+    /// A Hard Reset that already encapsulates a NOTIFICATION is returned unchanged (never
+    /// encapsulated twice); a bare Cease / Hard Reset is encapsulated like any other.
+    pub fn hard_reset(inner: &Notification) -> Notification {
+        if inner.encapsulated().is_some() {
+            return inner.clone();
+        }
+        let mut data = BytesMut::with_capacity(2 + inner.data.len());
+        inner.encode_body(&mut data);
+        Notification { code: codes::CEASE, subcode: codes::CEASE_HARD_RESET, data: data.freeze() }
+    }
+
+    /// The NOTIFICATION a Hard Reset encapsulates (RFC 8538 §3); `None` for any other
+    /// NOTIFICATION, or a Hard Reset whose data is shorter than a code and a subcode.
+    pub fn encapsulated(&self) -> Option<Notification> {
+        if !self.is_hard_reset() || self.data.len() < 2 {
             return None;
         }
-        let (&len, rest) = self.data.split_first()?;
-        let text = rest.get(..len as usize)?;
-        std::str::from_utf8(text).ok()
+        Some(Notification { code: self.data[0], subcode: self.data[1], data: self.data.slice(2..) })
     }
 
     pub fn describe(&self) -> &'static str {
@@ -171,9 +201,25 @@ impl Notification {
     }
 }
 
+/// RFC 8203 §2: the shutdown communication of an Administrative Shutdown or Reset Cease:
+/// one length octet, then that many octets of UTF-8.
+fn shutdown_text(code: u8, subcode: u8, data: &[u8]) -> Option<&str> {
+    if code != codes::CEASE
+        || !(subcode == codes::CEASE_ADMIN_SHUTDOWN || subcode == codes::CEASE_ADMIN_RESET)
+    {
+        return None;
+    }
+    let (&len, rest) = data.split_first()?;
+    let text = rest.get(..len as usize)?;
+    std::str::from_utf8(text).ok()
+}
+
 impl std::fmt::Display for Notification {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{} {}", self.code, self.subcode, self.describe())?;
+        if let Some(inner) = self.encapsulated() {
+            write!(f, " ({}/{} {})", inner.code, inner.subcode, inner.describe())?;
+        }
         if let Some(msg) = self.shutdown_message() {
             write!(f, ": \"{msg}\"")?;
         }
@@ -233,6 +279,44 @@ mod tests {
         let n = Notification::cease_with_message(codes::CEASE_ADMIN_RESET, &long);
         assert_eq!(n.data[0], 254);
         assert_eq!(n.shutdown_message().map(str::len), Some(254));
+    }
+
+    #[test]
+    fn hard_reset_encapsulates_the_notification_and_round_trips() {
+        let inner = Notification::cease_with_message(codes::CEASE_ADMIN_SHUTDOWN, "bye");
+        let hard = Notification::hard_reset(&inner);
+        // RFC 8538 §3: Cease / Hard Reset, data = code, subcode, data of the inner one.
+        assert_eq!((hard.code, hard.subcode), (6, 9));
+        assert_eq!(&hard.data[..], &hex("06 02 03 627965")[..]);
+        let wire = Message::Notification(hard.clone()).to_bytes(&WireContext::default()).unwrap();
+        assert_eq!(wire, frame(3, &hex("06 09 06 02 03 627965")));
+        let Ok(Message::Notification(back)) = decode_message(wire, &WireContext::default()) else {
+            panic!("not a notification");
+        };
+        assert_eq!(back, hard);
+        assert!(back.is_hard_reset());
+        assert_eq!(back.encapsulated(), Some(inner));
+        assert_eq!(back.shutdown_message(), Some("bye"));
+        assert_eq!(
+            back.to_string(),
+            "6/9 Cease / Hard Reset (6/2 Cease / Administrative Shutdown): \"bye\""
+        );
+        // Never wrapped twice; max-prefix data carried as is.
+        assert_eq!(Notification::hard_reset(&hard), hard);
+        let max = Notification { code: 6, subcode: 1, data: Bytes::from(hex("0001 01 00000064")) };
+        assert_eq!(Notification::hard_reset(&max).encapsulated(), Some(max));
+    }
+
+    #[test]
+    fn truncated_or_other_notifications_encapsulate_nothing() {
+        for (code, subcode, data) in [(6, 9, ""), (6, 9, "06"), (6, 2, "0602"), (3, 9, "0602")] {
+            let n = Notification { code, subcode, data: Bytes::from(hex(data)) };
+            assert_eq!(n.encapsulated(), None, "{code}/{subcode} {data}");
+            assert_eq!(n.shutdown_message(), None);
+        }
+        // A Hard Reset with only code and subcode: inner data empty.
+        let n = Notification { code: 6, subcode: 9, data: Bytes::from(hex("0601")) };
+        assert_eq!(n.encapsulated(), Some(Notification::new(6, 1)));
     }
 
     #[test]

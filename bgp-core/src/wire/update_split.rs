@@ -163,7 +163,8 @@ fn budget(max: usize, overhead: usize) -> Result<usize, EncodeError> {
 
 /// Write NLRI from the front of `list` while they fit in `budget` octets; returns the rest.
 /// A message that cannot take even one NLRI is removed again (`out` truncated to `start`) and
-/// reported as too long.
+/// reported as too long, with the length it would have had (`max - budget` is the rest of
+/// the message).
 fn fill<'a>(
     list: &'a [Nlri],
     add_path: bool,
@@ -175,7 +176,8 @@ fn fill<'a>(
     let taken = encode_nlri_run(list, add_path, budget, out);
     if taken == 0 {
         out.truncate(start);
-        return Err(EncodeError::MessageTooLong { len: max + 1, max });
+        let first = list.first().map_or(1, |n| n.encoded_len(add_path));
+        return Err(EncodeError::MessageTooLong { len: max - budget + first, max });
     }
     Ok(list.get(taken..).unwrap_or_default())
 }

@@ -130,6 +130,10 @@ fn reset_fields(old: &NeighborConfig, new: &NeighborConfig) -> Vec<&'static str>
     f.check(old.passive != new.passive, "passive");
     // Routes dropped by the loop check are not kept: a new limit needs them sent again.
     f.check(old.allow_local_as != new.allow_local_as, "allow_local_as");
+    f.check(old.enforce_first_as != new.enforce_first_as, "enforce_first_as");
+    // Our next hops are fixed when the session comes up.
+    f.check(old.next_hop_v4 != new.next_hop_v4, "next_hop_v4");
+    f.check(old.next_hop_v6 != new.next_hop_v6, "next_hop_v6");
     f.check(old.password != new.password, "password");
     f.check(old.add_path != new.add_path, "add_path");
     f.check(old.multihop != new.multihop, "multihop");
@@ -175,6 +179,10 @@ impl ConfigDiff {
 
         let mut rib = Fields::default();
         rib.check(old.max_paths != new.max_paths, "max_paths");
+        rib.check(
+            old.graceful_restart.max_restart_time != new.graceful_restart.max_restart_time,
+            "graceful_restart.max_restart_time",
+        );
         diff.rib_changed = rib.0;
         let mut ibgp_reset = Fields::default();
         // (Follows router_id when not set: then every session is reset anyway.)

@@ -5,6 +5,7 @@ mod diagnostic;
 mod diff;
 mod locate;
 mod model;
+pub mod originate_guard;
 mod policy;
 mod raw;
 mod validate;

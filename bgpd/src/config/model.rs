@@ -6,7 +6,7 @@ pub use super::raw::LogFormat;
 use bgp_core::wire::Family;
 use ipnet::IpNet;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +22,9 @@ pub struct Config {
     pub max_paths: u16,
     /// Prefixes this node advertises (its Pod CIDRs), no host bits set, duplicates removed.
     pub originate: Vec<IpNet>,
+    /// `originate` may hold prefixes whose blackhole route cuts the node off (the default
+    /// route, multicast, loopback, link-local, its own addresses): see `originate_guard`.
+    pub allow_dangerous_originate: bool,
     /// Sent in the FQDN (hostname) capability when set.
     pub hostname: Option<String>,
     pub kernel: KernelConfig,
@@ -112,7 +115,8 @@ impl Config {
 pub struct KernelConfig {
     /// false = touch no kernel routing table.
     pub enabled: bool,
-    /// rtnetlink protocol number owned by bgpd (186 = "bgp" in /etc/iproute2/rt_protos).
+    /// rtnetlink protocol number owned by bgpd (179 by default: no routing daemon's; see
+    /// `route_sync::KernelConfig`).
     pub protocol: u8,
     pub table: u32,
     pub metric: u32,
@@ -128,6 +132,9 @@ pub struct GracefulRestartConfig {
     pub enabled: bool,
     /// Seconds; RFC 4724 §3: a 12-bit field (0..=4095).
     pub restart_time: u16,
+    /// Seconds: the local cap on the Restart Time a peer announces, i.e. the longest its
+    /// routes are kept stale after it went down (0 = never kept).
+    pub max_restart_time: u16,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,6 +170,14 @@ pub struct NeighborConfig {
     /// eBGP: accept routes whose AS_PATH holds our AS up to this many times (BIRD's
     /// `allow local as`); 0 = the RFC 4271 §9.1.2 loop check.
     pub allow_local_as: u8,
+    /// Our next hop for IPv4 / IPv6 routes on this session, instead of the session's local
+    /// address (same family) or a global address of the interface that carries it (other
+    /// family).
+    pub next_hop_v4: Option<Ipv4Addr>,
+    pub next_hop_v6: Option<Ipv6Addr>,
+    /// eBGP: a route whose AS_PATH does not start with the neighbour's AS is treated as
+    /// withdrawn (RFC 4271 §6.3, RFC 7606 §7.2).
+    pub enforce_first_as: bool,
     /// As configured (hop count); see `ttl` for the value to use.
     pub multihop: Option<u8>,
     /// IP TTL for outgoing packets: 255 with `ttl_security`, else `multihop`, else 1 for

@@ -5,7 +5,7 @@
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 pub const DEFAULT_LISTEN: &str = "[::]:179";
@@ -36,6 +36,10 @@ pub struct RawConfig {
     pub max_paths: u16,
     #[serde(default)]
     pub originate: Vec<String>,
+    /// Let `originate` (and the datastore's blocks) hold a default route, a reserved range or
+    /// this node's own addresses although blackhole routes are installed for them.
+    #[serde(default)]
+    pub allow_dangerous_originate: bool,
     #[serde(default)]
     pub hostname: Option<String>,
     #[serde(default)]
@@ -86,11 +90,18 @@ pub struct RawGracefulRestart {
     pub enabled: bool,
     #[serde(default = "default_restart_time")]
     pub restart_time: u16,
+    /// Longest a restarting peer's routes are kept stale, whatever Restart Time it announces.
+    #[serde(default = "default_restart_time")]
+    pub max_restart_time: u16,
 }
 
 impl Default for RawGracefulRestart {
     fn default() -> Self {
-        RawGracefulRestart { enabled: true, restart_time: default_restart_time() }
+        RawGracefulRestart {
+            enabled: true,
+            restart_time: default_restart_time(),
+            max_restart_time: default_restart_time(),
+        }
     }
 }
 
@@ -185,6 +196,12 @@ pub struct RawNeighbor {
     pub next_hop_keep: bool,
     #[serde(default)]
     pub allow_local_as: u8,
+    #[serde(default)]
+    pub next_hop_v4: Option<Ipv4Addr>,
+    #[serde(default)]
+    pub next_hop_v6: Option<Ipv6Addr>,
+    #[serde(default = "default_enforce_first_as")]
+    pub enforce_first_as: bool,
     #[serde(default)]
     pub multihop: Option<u8>,
     #[serde(default)]
@@ -283,13 +300,16 @@ fn default_max_paths() -> u16 {
     1
 }
 fn default_kernel_protocol() -> u8 {
-    186
+    route_sync::config::DEFAULT_PROTOCOL
 }
 fn default_kernel_table() -> u32 {
     254
 }
 fn default_kernel_metric() -> u32 {
-    20
+    route_sync::config::DEFAULT_METRIC
+}
+fn default_enforce_first_as() -> bool {
+    true
 }
 fn default_restart_time() -> u16 {
     120

@@ -66,14 +66,17 @@ fn minimal_config_gets_every_default() {
         config.kernel,
         KernelConfig {
             enabled: true,
-            protocol: 186,
+            protocol: 179,
             table: 254,
-            metric: 20,
+            metric: 179,
             blackhole_originated: true,
             exclude: vec![],
         }
     );
-    assert_eq!(config.graceful_restart, GracefulRestartConfig { enabled: true, restart_time: 120 });
+    assert_eq!(
+        config.graceful_restart,
+        GracefulRestartConfig { enabled: true, restart_time: 120, max_restart_time: 120 }
+    );
     assert_eq!(config.control_socket, PathBuf::from("/run/bgpd/bgpd.sock"));
     assert_eq!(config.http_listen, Some("127.0.0.1:9179".parse().unwrap()));
     assert_eq!(config.log, LogConfig { format: LogFormat::Text, level: "info".into() });
@@ -161,6 +164,7 @@ kernel:
 graceful_restart:
   enabled: false
   restart_time: 300
+  max_restart_time: 600
 control_socket: /tmp/x.sock
 http_listen: null
 log:
@@ -177,6 +181,8 @@ neighbors:
     local_address: 198.18.0.1
     families: [ipv6_unicast]
     next_hop_self: true
+    next_hop_v6: \"2001:db8::1\"
+    enforce_first_as: false
     multihop: 2
     ttl_security: true
     graceful_restart: true
@@ -191,6 +197,7 @@ neighbors:
   - address: 2001:db8::2
     remote_as: 64512
     route_reflector_client: true
+    next_hop_v4: 198.18.0.1
     password_file: {}
     import: [\"accept ::/0 ge 48 le 64\"]
     max_prefixes: {{limit: 5}}
@@ -216,7 +223,7 @@ neighbors:
     );
     assert_eq!(
         config.graceful_restart,
-        GracefulRestartConfig { enabled: false, restart_time: 300 }
+        GracefulRestartConfig { enabled: false, restart_time: 300, max_restart_time: 600 }
     );
     assert_eq!(config.control_socket, PathBuf::from("/tmp/x.sock"));
     assert_eq!(config.http_listen, None);
@@ -276,6 +283,10 @@ neighbors:
         Some(MaxPrefixes { limit: 5, warning_percent: 75, restart_after: None })
     );
     assert_eq!(config.neighbor(ip("2001:db8::2")).map(|n| n.remote_as), Some(64512));
+    let a = &config.neighbors[0];
+    assert_eq!((a.next_hop_v4, a.next_hop_v6), (None, Some("2001:db8::1".parse().unwrap())));
+    assert!(!a.enforce_first_as && b.enforce_first_as);
+    assert_eq!(b.next_hop_v4, Some(Ipv4Addr::new(198, 18, 0, 1)));
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -321,7 +332,67 @@ fn unquoted_ipv6_values_parse_where_the_docs_say_so() {
     // A flow-sequence entry starting with `::` is a YAML syntax error: quote it.
     let error = one_error(&format!("{MINIMAL}originate: [::/0]\n"));
     assert!(error.starts_with("bgpd.yaml:3:13: "), "{error}");
-    assert_eq!(ok(&format!("{MINIMAL}originate: [\"::/0\"]\n")).originate, vec![net("::/0")]);
+    let quoted = format!("{MINIMAL}allow_dangerous_originate: true\noriginate: [\"::/0\"]\n");
+    assert_eq!(ok(&quoted).originate, vec![net("::/0")]);
+}
+
+#[test]
+fn originating_what_would_cut_the_node_off_is_refused() {
+    let cases = [
+        ("[0.0.0.0/0]", "bgpd.yaml:3:13: originate[0]: 0.0.0.0/0 is a default route: "),
+        ("[10.244.1.0/24, \"::/0\"]", "bgpd.yaml:3:28: originate[1]: ::/0 is a default route: "),
+        (
+            "[224.0.0.0/4]",
+            "originate[0]: 224.0.0.0/4 overlaps the IPv4 multicast range 224.0.0.0/4",
+        ),
+        ("[0.0.0.0/1]", "originate[0]: 0.0.0.0/1 overlaps the IPv4 loopback range 127.0.0.0/8"),
+        ("[127.0.0.0/8]", "originate[0]: 127.0.0.0/8 overlaps the IPv4 loopback range"),
+        ("[169.254.0.0/16]", "originate[0]: 169.254.0.0/16 overlaps the IPv4 link-local range"),
+        ("[\"ff00::/8\"]", "originate[0]: ff00::/8 overlaps the IPv6 multicast range"),
+        ("[\"::1/128\"]", "originate[0]: ::1/128 overlaps the IPv6 loopback address"),
+        ("[\"fe80::/10\"]", "originate[0]: fe80::/10 overlaps the IPv6 link-local range"),
+    ];
+    for (list, expected) in cases {
+        let error = one_error(&format!("{MINIMAL}originate: {list}\n"));
+        assert!(error.contains(expected), "{list}: {error}");
+        assert!(error.contains("set allow_dangerous_originate: true"), "{error}");
+    }
+}
+
+#[test]
+fn originating_a_prefix_holding_a_session_address_is_refused() {
+    let text = format!(
+        "{MINIMAL}listen: [\"198.18.0.1:179\"]\noriginate: [198.18.0.0/16]\nneighbors:\n  \
+         - address: 2001:db8::2\n    remote_as: 64512\n    local_address: 2001:db8::1\n"
+    );
+    let error = one_error(&text);
+    assert!(
+        error.starts_with(
+            "bgpd.yaml:4:13: originate[0]: 198.18.0.0/16 holds 198.18.0.1, a listen address"
+        ),
+        "{error}"
+    );
+    let text = text.replace("198.18.0.0/16", "\"2001:db8::/64\"");
+    let error = one_error(&text);
+    assert!(
+        error.contains(
+            "2001:db8::/64 holds 2001:db8::1, the local address of neighbour 2001:db8::2"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn dangerous_originate_is_accepted_when_allowed_or_without_blackholes() {
+    let allowed =
+        ok(&format!("{MINIMAL}allow_dangerous_originate: true\noriginate: [0.0.0.0/0]\n"));
+    assert_eq!(allowed.originate, vec![net("0.0.0.0/0")]);
+    assert!(allowed.allow_dangerous_originate);
+    let no_blackhole =
+        format!("{MINIMAL}kernel: {{blackhole_originated: false}}\noriginate: [0.0.0.0/0]\n");
+    assert_eq!(ok(&no_blackhole).originate, vec![net("0.0.0.0/0")]);
+    let no_kernel = format!("{MINIMAL}kernel: {{enabled: false}}\noriginate: [0.0.0.0/0]\n");
+    assert_eq!(ok(&no_kernel).originate, vec![net("0.0.0.0/0")]);
 }
 
 // ---- YAML-level errors carry serde_yaml's position and path ----
@@ -422,7 +493,7 @@ fn global_semantic_errors() {
         ),
         (
             "router_id: 1.1.1.1\nlocal_as: 1\nkernel:\n  protocol: 2\n",
-            "bgpd.yaml:4:3: kernel.protocol: 2 is reserved by the kernel (0..=4); use e.g. 186",
+            "bgpd.yaml:4:3: kernel.protocol: 2 is reserved by the kernel (0..=4); use e.g. 179",
         ),
         (
             "router_id: 1.1.1.1\nlocal_as: 1\nkernel:\n  table: 255\n",
@@ -431,6 +502,10 @@ fn global_semantic_errors() {
         (
             "router_id: 1.1.1.1\nlocal_as: 1\ngraceful_restart:\n  restart_time: 4096\n",
             "bgpd.yaml:4:3: graceful_restart.restart_time: must be at most 4095 (got 4096)",
+        ),
+        (
+            "router_id: 1.1.1.1\nlocal_as: 1\ngraceful_restart:\n  max_restart_time: 5000\n",
+            "bgpd.yaml:4:3: graceful_restart.max_restart_time: must be at most 4095, the largest Restart Time a peer can announce (got 5000)",
         ),
         (
             "router_id: 1.1.1.1\nlocal_as: 1\ncontrol_socket: \"\"\n",
@@ -713,4 +788,71 @@ fn datastore_mistakes_name_their_field() {
     check("datastore:\n  kubernetes: {}\n", "unknown field `kubernetes`");
     let all = errors(&format!("node_name: Node_1\n{DATASTORE}"));
     assert!(all.iter().any(|e| e.contains("node_name: `Node_1` is not a node name")), "{all:#?}");
+}
+
+#[test]
+fn next_hops_and_enforce_first_as_are_read_and_checked() {
+    let n = ok(&with_neighbor(64513, "export: all\nimport: all")).neighbors[0].clone();
+    assert_eq!((n.next_hop_v4, n.next_hop_v6, n.enforce_first_as), (None, None, true));
+    let text = with_neighbor(
+        64513,
+        "export: all\nimport: all\nnext_hop_v4: 198.18.5.5\nnext_hop_v6: \"2001:db8:5::5\"\n\
+         enforce_first_as: false",
+    );
+    let n = ok(&text).neighbors[0].clone();
+    assert_eq!(n.next_hop_v4, Some("198.18.5.5".parse().unwrap()));
+    assert_eq!(n.next_hop_v6, Some("2001:db8:5::5".parse().unwrap()));
+    assert!(!n.enforce_first_as);
+    let e = one_error(&with_neighbor(64512, "next_hop_v6: \"fe80::1\""));
+    assert!(e.starts_with("bgpd.yaml:6:5: neighbors[0].next_hop_v6: fe80::1"), "{e}");
+    assert!(e.contains("global IPv6 address"), "{e}");
+    let e = one_error(&with_neighbor(64512, "next_hop_v4: 127.0.0.1"));
+    assert!(e.contains("neighbors[0].next_hop_v4: 127.0.0.1 is not a usable next hop"), "{e}");
+    // Unused or without effect: warnings.
+    let c = ok(&with_neighbor(64512, "families: [ipv4_unicast]\nnext_hop_v6: \"2001:db8::5\""));
+    let warnings: Vec<String> = c.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(warnings[0].contains("next_hop_v6: ipv6_unicast is not in `families`"), "{warnings:?}");
+    let c = ok(&with_neighbor(64512, "enforce_first_as: false"));
+    let warnings: Vec<String> = c.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(warnings[0].contains("enforce_first_as: has no effect toward iBGP"), "{warnings:?}");
+}
+
+#[test]
+fn next_hop_and_enforce_first_as_changes_reset_the_session() {
+    let old = ok(&with_neighbor(64513, "export: all\nimport: all"));
+    let new = ok(&with_neighbor(
+        64513,
+        "export: all\nimport: all\nnext_hop_v6: \"2001:db8::5\"\nenforce_first_as: false",
+    ));
+    let diff = ConfigDiff::between(&old, &new);
+    assert_eq!(diff.neighbors_reset.len(), 1, "{diff:?}");
+    assert_eq!(diff.neighbors_reset[0].fields, vec!["enforce_first_as", "next_hop_v6"]);
+}
+
+#[test]
+fn kernel_defaults_are_no_routing_daemons_and_taking_frrs_number_is_warned() {
+    let config = ok(MINIMAL);
+    assert_eq!((config.kernel.protocol, config.kernel.metric), (179, 179));
+    assert_eq!(route_sync::config::protocol_owner(179), None);
+    let config = ok(&format!("{MINIMAL}kernel:\n  protocol: 186\n  metric: 20\n"));
+    let warnings: Vec<String> = config.warnings().iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        ["bgpd.yaml:4:3: warning: kernel.protocol: 186 is the protocol number of FRR's bgpd (`proto bgp`): on a host that also runs it, bgpd takes its routes (in this table, with this metric) for its own and replaces or removes them"]
+    );
+}
+
+#[test]
+fn other_family_pod_cidr_without_a_way_to_name_its_next_hop_is_warned_about() {
+    let base = "router_id: 198.18.0.1\nlocal_as: 64512\nkernel: {enabled: false}\n\
+                originate: [\"2001:db8:244:1::/64\"]\nneighbors:\n  - address: 198.18.0.2\n    \
+                remote_as: 64512\n";
+    let warnings: Vec<String> = ok(base).warnings().iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(warnings[0].contains("neighbors[0].families: with kernel sync off"), "{warnings:?}");
+    assert!(warnings[0].contains("set next_hop_v6"), "{warnings:?}");
+    let fixed = format!("{base}    next_hop_v6: \"2001:db8::1\"\n");
+    assert!(ok(&fixed).warnings().is_empty());
+    let kernel_on = base.replace("kernel: {enabled: false}\n", "");
+    assert!(ok(&kernel_on).warnings().is_empty(), "the interface view finds one");
 }

@@ -6,11 +6,12 @@ use super::model::{
     AddPathConfig, Config, DatastoreConfig, EtcdConfig, FileSets, GracefulRestartConfig,
     KernelConfig, LogConfig, MaxPrefixes, NeighborConfig, NeighborSource, Password,
 };
+use super::originate_guard;
 use super::policy::{parse_prefix, Policy, PolicyRule};
 use super::raw::{default_listen, FamilyName, RawConfig, RawDatastore, RawNeighbor, RawPolicy};
 use bgp_core::wire::Family;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 /// RFC 6793 §9: AS_TRANS, "reserved" as a placeholder for 4-octet AS numbers.
@@ -167,7 +168,17 @@ impl<'a> Checker<'a> {
         if kernel.protocol <= 4 {
             self.error(
                 &[Key("kernel"), Key("protocol")],
-                format!("{} is reserved by the kernel (0..=4); use e.g. 186", kernel.protocol),
+                format!("{} is reserved by the kernel (0..=4); use e.g. 179", kernel.protocol),
+            );
+        } else if let Some(owner) = route_sync::config::protocol_owner(kernel.protocol) {
+            self.warn(
+                &[Key("kernel"), Key("protocol")],
+                format!(
+                    "{} is the protocol number of {owner}: on a host that also runs it, bgpd \
+                     takes its routes (in this table, with this metric) for its own and replaces \
+                     or removes them",
+                    kernel.protocol
+                ),
             );
         }
         if kernel.table == 0 || kernel.table == 255 {
@@ -183,6 +194,15 @@ impl<'a> Checker<'a> {
                 format!("must be at most 4095 (got {})", raw.graceful_restart.restart_time),
             );
         }
+        if raw.graceful_restart.max_restart_time > 4095 {
+            self.error(
+                &[Key("graceful_restart"), Key("max_restart_time")],
+                format!(
+                    "must be at most 4095, the largest Restart Time a peer can announce (got {})",
+                    raw.graceful_restart.max_restart_time
+                ),
+            );
+        }
         if raw.control_socket.as_os_str().is_empty() {
             self.error(&[Key("control_socket")], "must not be empty".into());
         }
@@ -194,6 +214,11 @@ impl<'a> Checker<'a> {
             local_as,
             graceful_restart: raw.graceful_restart.enabled,
             listening: !listen.is_empty(),
+            interface_view: raw.kernel.enabled,
+            originates: (
+                originate.iter().any(|p: &ipnet::IpNet| p.addr().is_ipv4()),
+                originate.iter().any(|p: &ipnet::IpNet| p.addr().is_ipv6()),
+            ),
         };
         let mut first_index: HashMap<IpAddr, usize> = HashMap::new();
         let mut neighbors = Vec::new();
@@ -209,6 +234,9 @@ impl<'a> Checker<'a> {
             let resolved = self.check_neighbor(index, neighbor, &globals, base_dir);
             neighbors.push(resolved);
         }
+        if kernel.enabled && kernel.blackhole_originated && !raw.allow_dangerous_originate {
+            self.check_originate_danger(&raw.originate, &listen, &neighbors);
+        }
 
         Config {
             router_id,
@@ -217,6 +245,7 @@ impl<'a> Checker<'a> {
             cluster_id: raw.cluster_id.unwrap_or(router_id),
             max_paths: raw.max_paths,
             originate,
+            allow_dangerous_originate: raw.allow_dangerous_originate,
             hostname: raw.hostname,
             kernel: KernelConfig {
                 enabled: kernel.enabled,
@@ -229,6 +258,7 @@ impl<'a> Checker<'a> {
             graceful_restart: GracefulRestartConfig {
                 enabled: raw.graceful_restart.enabled,
                 restart_time: raw.graceful_restart.restart_time,
+                max_restart_time: raw.graceful_restart.max_restart_time,
             },
             control_socket: raw.control_socket,
             http_listen: raw.http_listen,
@@ -329,6 +359,45 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `originate` prefixes whose blackhole route would cut the node off (see
+    /// `originate_guard`): the default route, reserved ranges, this node's session addresses.
+    fn check_originate_danger(
+        &mut self,
+        originate: &[String],
+        listen: &[SocketAddr],
+        neighbors: &[NeighborConfig],
+    ) {
+        let mut own: Vec<(IpAddr, String)> = listen
+            .iter()
+            .filter(|a| !a.ip().is_unspecified())
+            .map(|a| (a.ip(), "a listen address".to_string()))
+            .collect();
+        for n in neighbors {
+            if let Some(local) = n.local_address {
+                own.push((local, format!("the local address of neighbour {}", n.address)));
+            }
+            own.push((n.address, format!("the address of neighbour {}", n.address)));
+        }
+        let mut seen = Vec::new();
+        for (index, text) in originate.iter().enumerate() {
+            let Ok(prefix) = parse_prefix(text) else { continue };
+            if seen.contains(&prefix) {
+                continue;
+            }
+            seen.push(prefix);
+            if let Some(why) = originate_guard::danger(&prefix, &own) {
+                self.error(
+                    &[Seg::Key("originate"), Seg::Index(index)],
+                    format!(
+                        "{why}: {}; set allow_dangerous_originate: true if this is meant, or \
+                         kernel.blackhole_originated: false",
+                        originate_guard::CONSEQUENCE
+                    ),
+                );
+            }
+        }
+    }
+
     fn check_neighbor(
         &mut self,
         index: usize,
@@ -409,6 +478,13 @@ impl<'a> Checker<'a> {
                 "has no effect toward iBGP: AS_PATH loops are only checked on eBGP routes".into(),
             );
         }
+        self.check_next_hops(index, &raw, globals);
+        if !raw.enforce_first_as && ibgp && globals.local_as != 0 {
+            self.warn(
+                &at("enforce_first_as"),
+                "has no effect toward iBGP: only eBGP routes are checked (RFC 4271 §6.3)".into(),
+            );
+        }
         if raw.multihop == Some(0) {
             self.error(&at("multihop"), "must be 1..=255".into());
         }
@@ -456,6 +532,9 @@ impl<'a> Checker<'a> {
             next_hop_self: raw.next_hop_self,
             next_hop_keep: raw.next_hop_keep,
             allow_local_as: raw.allow_local_as,
+            next_hop_v4: raw.next_hop_v4,
+            next_hop_v6: raw.next_hop_v6,
+            enforce_first_as: raw.enforce_first_as,
             multihop: raw.multihop,
             ttl,
             ttl_security: raw.ttl_security,
@@ -469,6 +548,52 @@ impl<'a> Checker<'a> {
             import,
             export,
             policy_defaulted: (raw.import.is_none(), raw.export.is_none()),
+        }
+    }
+
+    /// `next_hop_v4` / `next_hop_v6`: an address others can forward to (RFC 4271 §5.1.3), and
+    /// of a family the neighbour is offered.
+    fn check_next_hops(&mut self, index: usize, raw: &RawNeighbor, globals: &Globals) {
+        let at = |field: &'static str| [Seg::Key("neighbors"), Seg::Index(index), Seg::Key(field)];
+        let offered = |name: FamilyName| raw.families.contains(&name);
+        // Without route-sync's view of the interfaces, the other family's next hop can only
+        // come from the config: our own prefixes of that family would never be sent.
+        let session_v4 = raw.address.to_canonical().is_ipv4();
+        let (v4_originated, v6_originated) = globals.originates;
+        let (other, name, configured, originated) = if session_v4 {
+            ("next_hop_v6", FamilyName::Ipv6Unicast, raw.next_hop_v6.is_some(), v6_originated)
+        } else {
+            ("next_hop_v4", FamilyName::Ipv4Unicast, raw.next_hop_v4.is_some(), v4_originated)
+        };
+        if !globals.interface_view && offered(name) && originated && !configured {
+            self.warn(
+                &at("families"),
+                format!(
+                    "with kernel sync off no address of the other family is known for this \
+                     session: set {other}, or the `originate` prefixes of that family are not \
+                     advertised to this neighbour"
+                ),
+            );
+        }
+        if let Some(v4) = raw.next_hop_v4 {
+            if v4.is_unspecified() || v4.is_loopback() || v4.is_multicast() || v4.is_broadcast() {
+                self.error(&at("next_hop_v4"), format!("{v4} is not a usable next hop"));
+            } else if !offered(FamilyName::Ipv4Unicast) {
+                self.warn(&at("next_hop_v4"), "ipv4_unicast is not in `families`: unused".into());
+            }
+        }
+        if let Some(v6) = raw.next_hop_v6 {
+            // RFC 2545 §3: the global address is the next hop; a link-local one only comes
+            // second, and is of no use to a neighbour on another link.
+            let link_local = v6.segments()[0] & 0xffc0 == 0xfe80;
+            if v6.is_unspecified() || v6.is_loopback() || v6.is_multicast() || link_local {
+                self.error(
+                    &at("next_hop_v6"),
+                    format!("{v6} is not a usable next hop (a global IPv6 address is needed)"),
+                );
+            } else if !offered(FamilyName::Ipv6Unicast) {
+                self.warn(&at("next_hop_v6"), "ipv6_unicast is not in `families`: unused".into());
+            }
         }
     }
 
@@ -578,6 +703,10 @@ struct Globals {
     graceful_restart: bool,
     /// `listen` is not empty.
     listening: bool,
+    /// `kernel.enabled`: interface addresses are known (our next hop of the other family).
+    interface_view: bool,
+    /// `originate` has IPv4 / IPv6 prefixes.
+    originates: (bool, bool),
 }
 
 fn sub(index: usize, field: &'static str, inner: &'static str) -> [Seg; 4] {

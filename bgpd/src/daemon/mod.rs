@@ -5,6 +5,7 @@ mod cluster;
 mod control;
 mod reload;
 mod setup;
+mod supervise;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -40,12 +41,16 @@ pub struct Daemon {
     directory: Directory,
     listeners: HashMap<SocketAddr, Listener>,
     rib: mpsc::Sender<RibInput>,
-    rib_task: JoinHandle<()>,
+    /// Aborts the RIB task at shutdown (it is watched by `supervise::watch`).
+    rib_task: tokio::task::AbortHandle,
+    /// The RIB or route-sync task ended by itself (daemon/supervise.rs).
+    failures: mpsc::UnboundedReceiver<supervise::TaskFailure>,
     kernel: Option<RouteSync>,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     control_rx: mpsc::Receiver<ControlRequest>,
-    control_task: Option<JoinHandle<()>>,
+    /// Removes its socket file (only while it is still ours) when stopped or dropped.
+    control_server: Option<crate::control::server::ControlServer>,
     http_task: Option<JoinHandle<()>>,
     /// We restarted with our kernel routes still in place (RFC 4724 restarting speaker).
     restarting: bool,
@@ -69,8 +74,7 @@ pub async fn run_until(
             return 1;
         }
     };
-    daemon.main_loop(stop).await;
-    0
+    daemon.main_loop(stop).await
 }
 
 /// Sleeps until `at`; never returns for `None`.
@@ -82,15 +86,19 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 }
 
 impl Daemon {
-    async fn main_loop(&mut self, stop: impl std::future::Future<Output = ()>) {
+    /// Returns the process exit code: 0 after a signal or `stop`, [`supervise::EXIT_TASK_FAILED`]
+    /// after a critical task failed.
+    async fn main_loop(&mut self, stop: impl std::future::Future<Output = ()>) -> i32 {
         let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
             signal(SignalKind::hangup()),
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
         ) else {
             error!("cannot install signal handlers");
-            return;
+            self.shutdown().await;
+            return 1;
         };
+        let mut exit_code = 0;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tokio::pin!(stop);
         loop {
@@ -105,6 +113,11 @@ impl Daemon {
                 _ = term.recv() => break,
                 _ = int.recv() => break,
                 _ = &mut stop => break,
+                Some(failure) = self.failures.recv() => {
+                    self.task_failed(failure);
+                    exit_code = supervise::EXIT_TASK_FAILED;
+                    break;
+                }
                 Some((request, reply)) = self.control_rx.recv() => {
                     let response = self.handle_control(request).await;
                     let _ = reply.send(response);
@@ -120,12 +133,27 @@ impl Daemon {
             }
         }
         self.shutdown().await;
+        exit_code
+    }
+
+    /// The RIB or route-sync task is gone: nothing routes any more. `/healthz` says so from
+    /// now on; the caller shuts down (as on SIGTERM) and exits non-zero.
+    fn task_failed(&self, failure: supervise::TaskFailure) {
+        let what = format!("{} {}", failure.task, failure.why);
+        error!(task = failure.task, why = %failure.why, "a task bgpd cannot run without failed: shutting down to exit with code {}", supervise::EXIT_TASK_FAILED);
+        self.metrics.task_panics.with_label_values(&[failure.task]).inc();
+        self.health.set_failed(what);
     }
 
     /// Heartbeat, readiness, uptime gauges.
     fn housekeeping(&self) {
         self.health.daemon_beat();
-        let mut all_up = true;
+        let alive = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+        self.metrics.runtime_tasks.set(i64::try_from(alive).unwrap_or(i64::MAX));
+        if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+            self.metrics.open_fds.set(i64::try_from(fds.count()).unwrap_or(i64::MAX));
+        }
+        let mut waiting = Vec::new();
         for (addr, peer) in &self.peers {
             let st = peer.status.lock();
             let label = addr.to_string();
@@ -134,15 +162,17 @@ impl Daemon {
                 .with_label_values(&[&label])
                 .set(st.uptime_secs() as i64);
             if !st.admin_down && !st.given_up && st.established_at.is_none() {
-                all_up = false;
+                waiting.push(*addr);
             }
         }
-        self.health.sessions_ready.store(all_up, std::sync::atomic::Ordering::Relaxed);
+        waiting.sort();
+        self.health.set_waiting_for(waiting.iter().map(IpAddr::to_string).collect());
         if let Some(kernel) = &self.kernel {
             let stats = kernel.stats();
             self.metrics.kernel_routes_installed.set(stats.installed() as i64);
             self.metrics.kernel_route_failures.set(stats.install_failed() as i64);
             self.metrics.netlink_errors.set(stats.netlink_errors() as i64);
+            self.health.kernel_pending.store(stats.pending(), std::sync::atomic::Ordering::Relaxed);
         }
     }
 
@@ -179,12 +209,11 @@ impl Daemon {
             kernel.shutdown(!graceful).await;
         }
         self.rib_task.abort();
-        if let Some(t) = self.control_task.take() {
-            t.abort();
+        if let Some(server) = self.control_server.take() {
+            server.stop();
         }
         if let Some(t) = self.http_task.take() {
             t.abort();
         }
-        let _ = std::fs::remove_file(&self.config.control_socket);
     }
 }

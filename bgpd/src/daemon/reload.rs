@@ -17,6 +17,7 @@ pub fn global_settings(config: &Config) -> RibInput {
         router_id: config.router_id,
         cluster_id: config.cluster_id,
         max_paths: config.max_paths,
+        max_restart_time: config.graceful_restart.max_restart_time,
     })
 }
 
@@ -28,6 +29,9 @@ pub fn peer_settings(n: &NeighborConfig) -> PeerSettings {
         next_hop_self: n.next_hop_self,
         next_hop_keep: n.next_hop_keep,
         allow_local_as: n.allow_local_as,
+        next_hop_v4: n.next_hop_v4,
+        next_hop_v6: n.next_hop_v6,
+        enforce_first_as: n.enforce_first_as,
         import: n.import.clone(),
         export: n.export.clone(),
         max_prefixes: n.max_prefixes,

@@ -25,6 +25,15 @@ impl Daemon {
             Some(cluster) => cluster.map(&file_config),
             None => file_config.clone(),
         };
+        // First, before the kernel is touched: a second daemon with our socket path stops here.
+        let (control_tx, control_rx) = mpsc::channel(64);
+        let control_server = control::server::spawn(&config.control_socket, control_tx)
+            .map_err(|e| format!("control socket {}: {e}", config.control_socket.display()))?;
+        // Headroom for sessions; the HTTP endpoint's cap is sized from the limit in force.
+        match crate::fd_limit::raise_soft_to_hard() {
+            Ok(limit) => info!(limit, "descriptor limit (RLIMIT_NOFILE)"),
+            Err(e) => warn!(error = %e, "cannot raise the descriptor limit"),
+        }
         let metrics = Arc::new(Metrics::new());
         let health = Arc::new(Health::new());
         health.daemon_beat();
@@ -38,9 +47,11 @@ impl Daemon {
         }
         let (rib, rib_task) =
             routing::spawn(&config, kernel.clone(), kernel_events, metrics.clone(), health.clone());
-        let (control_tx, control_rx) = mpsc::channel(64);
-        let control_task = control::server::spawn(&config.control_socket, control_tx)
-            .map_err(|e| format!("control socket {}: {e}", config.control_socket.display()))?;
+        let (failed, failures) = mpsc::unbounded_channel();
+        let rib_task = super::supervise::watch("rib", rib_task, failed.clone());
+        if let Some(task) = kernel.as_ref().and_then(|k| k.take_task()) {
+            super::supervise::watch("route_sync", task, failed);
+        }
         let http_task = match config.http_listen {
             Some(addr) => Some(
                 http::spawn(addr, HttpState { metrics: metrics.clone(), health: health.clone() })
@@ -60,11 +71,12 @@ impl Daemon {
             listeners: HashMap::new(),
             rib,
             rib_task,
+            failures,
             kernel,
             metrics,
             health,
             control_rx,
-            control_task: Some(control_task),
+            control_server: Some(control_server),
             http_task,
             restarting,
         };

@@ -16,7 +16,7 @@ use super::nodes::{bgp_nodes, bgp_settings};
 use super::peers::{bgp_peers, mesh, PeerContext};
 use super::view::ClusterView;
 use super::{Problem, Secrets};
-use crate::config::{default_policy, neighbor_ttl, Config, NeighborConfig};
+use crate::config::{default_policy, neighbor_ttl, originate_guard, Config, NeighborConfig};
 
 /// The configuration to run, and everything in the view that could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,14 +60,31 @@ pub fn build(file: &Config, view: &ClusterView, secrets: &dyn Secrets) -> Mapped
         }
     }
 
-    let own_blocks: Vec<IpNet> =
+    let mut own_blocks: Vec<IpNet> =
         view.blocks.iter().filter(|(_, a)| a.is_confirmed()).map(|(cidr, _)| *cidr).collect();
+    if config.kernel.enabled
+        && config.kernel.blackhole_originated
+        && !file.allow_dangerous_originate
+    {
+        let own: Vec<(IpAddr, String)> = me
+            .map(|me| me.addresses().map(|a| (a, format!("{node_key}'s address"))).collect())
+            .unwrap_or_default();
+        own_blocks.retain(|block| match originate_guard::danger(block, &own) {
+            None => true,
+            Some(why) => {
+                let message =
+                    format!("{why}: {}; block not originated", originate_guard::CONSEQUENCE);
+                problems.push(Problem::new(&format!("blocks/{block}"), message));
+                false
+            }
+        });
+    }
     for block in &own_blocks {
         if !config.originate.contains(block) {
             config.originate.push(*block);
         }
     }
-    let pools = pools(view, &mut problems);
+    let pools = pools(view, file.allow_dangerous_originate, &mut problems);
     let export = export_policy(&own_blocks, &file.originate, &pools);
     config.kernel.exclude = pools.iter().filter(|p| p.encapsulated).map(|p| p.cidr).collect();
 
@@ -131,11 +148,21 @@ fn rebase(neighbor: &mut NeighborConfig, local_as: u32) {
 /// The IP pools. Pools with VXLAN or IP-in-IP are still advertised, as Calico does, but
 /// their routes are programmed by Felix, not by the routing daemon (confd's
 /// `calico_kernel_programming` with the default `programClusterRoutes: EnabledNoEncapOnly`).
-fn pools(view: &ClusterView, problems: &mut Vec<Problem>) -> Vec<Pool> {
+///
+/// A pool that is a default route or overlaps a reserved range (multicast, loopback,
+/// link-local) is skipped, unless the file allows it (`allow_dangerous_originate`).
+fn pools(view: &ClusterView, allow_dangerous: bool, problems: &mut Vec<Problem>) -> Vec<Pool> {
     let mut out = Vec::new();
     for (name, pool) in &view.ip_pools {
         let spec = &pool.spec;
         match spec.cidr.parse::<IpNet>() {
+            Ok(cidr) if !allow_dangerous && originate_guard::reserved_danger(&cidr).is_some() => {
+                let why = originate_guard::reserved_danger(&cidr);
+                problems.push(Problem::new(
+                    &format!("ippools/{name}"),
+                    format!("cidr {}: pool not used", why.as_deref().unwrap_or_default()),
+                ));
+            }
             Ok(cidr) => out.push(Pool {
                 cidr: cidr.trunc(),
                 export: !spec.disable_bgp_export,

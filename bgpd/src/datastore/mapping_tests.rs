@@ -453,3 +453,42 @@ fn next_hop_mode_and_allowed_local_as_numbers() {
     assert!(!ibgp.next_hop_keep, "toward iBGP the next hop is kept anyway");
     assert!(mapped.problems.iter().all(|p| p.key != "bgppeers/tor-keep"), "{:?}", mapped.problems);
 }
+
+#[test]
+fn dangerous_blocks_and_pools_are_skipped_with_a_problem() {
+    let mut entries = three_node_mesh();
+    entries.push(block("node-1", "0.0.0.0/0", ""));
+    entries.push(block("node-1", "198.18.0.0/26", "")); // holds node-1's own address
+    entries.push(block("node-1", "224.0.0.0/26", ""));
+    entries.push(resource("ippools", "everything", r#"{"cidr":"0.0.0.0/0"}"#));
+    entries.push(resource("ippools", "link-local", r#"{"cidr":"fe80::/64","vxlanMode":"Always"}"#));
+    let mapped = map(&node_file("node-1"), &view("node-1", &entries));
+    let c = &mapped.config;
+    let originated: Vec<String> = c.originate.iter().map(|p| p.to_string()).collect();
+    assert_eq!(originated, ["198.19.1.0/26", "198.19.1.64/26", "2001:db8:100:1::/122"]);
+    let problem = |key: &str| {
+        mapped.problems.iter().find(|p| p.key == key).map(|p| p.message.clone()).unwrap_or_default()
+    };
+    assert!(problem("blocks/0.0.0.0/0").starts_with("0.0.0.0/0 is a default route"));
+    assert!(problem("blocks/198.18.0.0/26")
+        .starts_with("198.18.0.0/26 holds 198.18.0.1, nodes/node-1's address"));
+    assert!(problem("blocks/224.0.0.0/26").contains("multicast"));
+    assert!(problem("ippools/everything").contains("0.0.0.0/0 is a default route: pool not used"));
+    assert!(problem("ippools/link-local").contains("link-local"));
+    assert!(!c.kernel.exclude.contains(&"fe80::/64".parse().unwrap()), "skipped pool not used");
+    assert_eq!(mapped.problems.len(), 5, "{:?}", mapped.problems);
+}
+
+#[test]
+fn dangerous_blocks_are_originated_when_the_file_allows_it_or_without_blackholes() {
+    let mut entries = three_node_mesh();
+    entries.push(block("node-1", "0.0.0.0/0", ""));
+    let allow = "node_name: node-1\nallow_dangerous_originate: true\ndatastore:\n  etcd:\n    endpoints: [\"http://198.18.0.250:2379\"]\n";
+    let mapped = map(&file(allow), &view("node-1", &entries));
+    assert!(mapped.config.originate.contains(&"0.0.0.0/0".parse().unwrap()));
+    assert_eq!(mapped.problems, vec![]);
+    let no_blackhole =
+        allow.replace("allow_dangerous_originate: true", "kernel: {blackhole_originated: false}");
+    let mapped = map(&file(&no_blackhole), &view("node-1", &entries));
+    assert!(mapped.config.originate.contains(&"0.0.0.0/0".parse().unwrap()));
+}

@@ -2,12 +2,19 @@
 //! to the session of the neighbour whose address it comes from. Connections from anywhere
 //! else are refused with Cease / Connection Rejected (RFC 4486 subcode 5) before any of their
 //! bytes are parsed.
+//!
+//! A flood from unconfigured addresses costs neither descriptors nor disk: each source has a
+//! connection rate ([`super::source_limit`]; over it, the connection is reset at once with
+//! nothing written), and the "refused" log lines are thinned ([`crate::log_limit`]: one line
+//! per source per minute, 20 in all, a summary of the rest). `bgpd_connections_refused_total`
+//! still counts every refused connection.
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use bgp_core::wire::notification::codes;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -15,8 +22,15 @@ use tracing::{info, warn};
 use super::connection::canonical_ip;
 use super::session::refuse_connection;
 use super::socket;
+use super::source_limit::SourceLimiter;
 use super::PeerCommand;
+use crate::log_limit::{LogLimiter, Verdict};
 use crate::metrics::Metrics;
+
+/// One "refused" line per source per this interval...
+const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(60);
+/// ...and at most this many per interval in all.
+const REFUSAL_LOG_LINES: u32 = 20;
 
 /// Where accepted connections go: neighbour address -> its session's command queue. The
 /// daemon updates it when neighbours are added or removed.
@@ -62,12 +76,18 @@ impl Drop for Listener {
 }
 
 async fn accept_loop(listener: Arc<TcpListener>, directory: Directory, metrics: Arc<Metrics>) {
+    let mut refusals = Refusals::default();
+    // One line a minute while accept keeps failing (EMFILE comes ten times a second).
+    let mut accept_errors = LogLimiter::<()>::new(REFUSAL_LOG_INTERVAL, 1, 1);
     loop {
         let (stream, from) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
-                warn!(error = %e, "accept failed");
+                if let Verdict::Log { suppressed } = accept_errors.check((), Instant::now()).verdict
+                {
+                    warn!(error = %e, suppressed, "accept failed");
+                }
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 continue;
             }
@@ -82,11 +102,59 @@ async fn accept_loop(listener: Arc<TcpListener>, directory: Directory, metrics: 
                     refuse_connection(stream, codes::CEASE_CONNECTION_REJECTED);
                 }
             }
-            None => {
-                metrics.connections_refused.inc();
-                warn!(source = %from, "connection from an unconfigured address refused");
-                refuse_connection(stream, codes::CEASE_CONNECTION_REJECTED);
-            }
+            None => refusals.refuse(stream, from, &metrics, Instant::now()),
         }
     }
+}
+
+/// Rate and log limits for connections from unconfigured addresses.
+struct Refusals {
+    sources: SourceLimiter,
+    log: LogLimiter<IpAddr>,
+}
+
+impl Default for Refusals {
+    fn default() -> Self {
+        Refusals {
+            sources: SourceLimiter::default(),
+            log: LogLimiter::new(
+                REFUSAL_LOG_INTERVAL,
+                REFUSAL_LOG_LINES,
+                super::source_limit::MAX_SOURCES,
+            ),
+        }
+    }
+}
+
+impl Refusals {
+    fn refuse(&mut self, stream: TcpStream, from: SocketAddr, metrics: &Metrics, now: Instant) {
+        metrics.connections_refused.inc();
+        let ip = canonical_ip(from.ip());
+        let within_rate = self.sources.admit(ip, now);
+        if within_rate {
+            refuse_connection(stream, codes::CEASE_CONNECTION_REJECTED);
+        } else {
+            metrics.connections_rate_limited.inc();
+            reset_at_once(stream);
+        }
+        let decision = self.log.check(ip, now);
+        if let Some(n) = decision.summary {
+            warn!(suppressed = n, "refused-connection log lines suppressed in the last minute");
+        }
+        if let Verdict::Log { suppressed } = decision.verdict {
+            warn!(
+                source = %from,
+                suppressed,
+                rate_limited = !within_rate,
+                "connection from an unconfigured address refused"
+            );
+        }
+    }
+}
+
+/// Close with a reset (SO_LINGER 0): nothing is written, and no descriptor or TIME_WAIT
+/// state is left behind.
+fn reset_at_once(stream: TcpStream) {
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    drop(stream);
 }

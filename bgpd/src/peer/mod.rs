@@ -3,9 +3,12 @@
 pub mod connection;
 pub mod listener;
 pub mod params;
+mod prefix_limit;
 pub mod session;
 pub mod socket;
+pub mod source_limit;
 pub mod status;
+pub mod supervisor;
 pub mod timers;
 pub mod views;
 pub mod writer;
@@ -31,6 +34,9 @@ pub enum PeerCommand {
     Stop { subcode: u8, message: String },
     /// Stop (Cease `subcode`) and start again.
     Reset { subcode: u8, message: String },
+    /// The `restart_after` timer of maximum-prefix teardown number `hold` expired: start the
+    /// session again if that teardown still holds it down (not an operator's shutdown since).
+    RestartAfterPrefixLimit { hold: u64 },
     /// The local system stops the session with this NOTIFICATION and restarts it after the
     /// idle-hold back-off (RFC 4271 event 8), e.g. maximum prefixes reached.
     AutomaticStop(Notification),
@@ -60,8 +66,24 @@ impl PeerHandle {
     ) -> PeerHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         let status = SharedStatus::new(params.neighbor.shutdown);
-        let session = Session::new(params.clone(), rx, tx.clone(), rib, status.clone(), metrics);
-        let task = tokio::spawn(session.run());
+        // Each incarnation of the session (supervisor.rs restarts one that panics).
+        let start = {
+            let (tx, rib, status, metrics) =
+                (tx.clone(), rib.clone(), status.clone(), metrics.clone());
+            move |params: SessionParams, rx| {
+                let session = Session::new(
+                    params,
+                    rx,
+                    tx.clone(),
+                    rib.clone(),
+                    status.clone(),
+                    metrics.clone(),
+                );
+                session.run()
+            }
+        };
+        let ctx = supervisor::Supervised { rib, status: status.clone(), metrics };
+        let task = tokio::spawn(supervisor::supervise(params.clone(), rx, start, ctx));
         PeerHandle { params, commands: tx, status, task }
     }
 

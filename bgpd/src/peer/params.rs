@@ -26,6 +26,7 @@ pub fn session_params(
         ttl: Some(u32::from(neighbor.ttl)),
         min_ttl: neighbor.gtsm_min_ttl(),
         md5_key: neighbor.password.as_ref().map(|p| p.expose().as_bytes().to_vec()),
+        user_timeout: super::socket::user_timeout(neighbor.hold_time),
     };
     SessionParams { neighbor: neighbor.clone(), fsm, socket, first_dial_delay: Duration::ZERO }
 }

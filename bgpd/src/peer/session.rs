@@ -3,11 +3,18 @@
 //! The task owns the FSM, its timers and at most one connection. It feeds the FSM the RFC 4271
 //! §8.1 events (commands, timer expiries, connection results, decoded messages) and carries
 //! out what the FSM asks (dial, send, close, start/stop timers). Decoded UPDATEs go to the RIB
-//! owner task; the RIB's UPDATEs for this peer go straight to the connection's writer.
+//! owner task through the session's [`RibFeed`] (which never makes the session wait); the
+//! RIB's UPDATEs for this peer go straight to the connection's writer. Connections the peer
+//! opens: `incoming.rs`.
+mod incoming;
+mod rib_feed;
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use bgp_core::fsm::{Event, Fsm, FsmConfig, Output, State, TimerKind};
+use bgp_core::fsm::{Event, Fsm, FsmConfig, Negotiated, Output, State, TimerKind};
 use bgp_core::wire::message::{decode_message, encode_message};
 use bgp_core::wire::notification::codes;
 use bgp_core::wire::{Message, Notification, Open, WireContext};
@@ -17,7 +24,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::connection::{canonical_ip, read_first_open, read_or_pend, Connection};
+use super::connection::{read_or_pend, Connection};
+use super::prefix_limit::PrefixLimitHold;
 use super::socket::{self, SocketOptions};
 use super::status::SharedStatus;
 use super::timers::Timers;
@@ -25,9 +33,8 @@ use super::{views, PeerCommand};
 use crate::config::NeighborConfig;
 use crate::metrics::Metrics;
 use crate::routing::input::{PeerKey, RibInput};
-
-/// How long a second connection may take to send its OPEN during collision detection.
-const COLLISION_OPEN_WAIT: Duration = Duration::from_secs(10);
+use incoming::HeldConnection;
+use rib_feed::RibFeed;
 
 /// Everything a session is configured with.
 #[derive(Clone, Debug)]
@@ -50,7 +57,8 @@ enum Direction {
 
 enum Internal {
     Dialed(u64, std::io::Result<TcpStream>),
-    CollisionOpen(TcpStream, Result<(Open, BytesMut), String>),
+    /// The first message of the held connection `id` (see `incoming.rs`).
+    CollisionOpen(u64, TcpStream, Result<(Open, BytesMut), String>),
 }
 
 pub struct Session {
@@ -67,19 +75,20 @@ pub struct Session {
     internal_rx: mpsc::UnboundedReceiver<Internal>,
     commands: mpsc::UnboundedReceiver<PeerCommand>,
     self_tx: mpsc::UnboundedSender<PeerCommand>,
-    rib: mpsc::Sender<RibInput>,
+    rib: RibFeed,
     status: SharedStatus,
     metrics: Arc<Metrics>,
     /// The RIB was told PeerUp and not yet PeerDown.
     rib_up: bool,
-    /// GR was negotiated on the current Established session (RFC 4724 §4.2 decides on it).
-    graceful_negotiated: bool,
-    /// Both sides announced the RFC 8538 N bit.
-    notification_gr: bool,
-    /// Set while feeding an event whose `Connect` output must not dial (an accepted
-    /// connection is about to be handed to the FSM).
-    suppress_dial: bool,
+    /// What the current Established session negotiated (graceful restart, RFC 8538 N bit:
+    /// what happens to the peer's routes when it ends).
+    negotiated: Option<Negotiated>,
+    /// The connection held aside for collision detection, if any, and the last id given.
+    held: Option<HeldConnection>,
+    held_id: u64,
     exiting: bool,
+    /// A maximum-prefix teardown holding the session down (its `restart_after` timer).
+    prefix_limit: PrefixLimitHold,
 }
 
 impl Session {
@@ -108,24 +117,31 @@ impl Session {
             internal_rx,
             commands,
             self_tx,
-            rib,
+            rib: RibFeed::new(rib),
             status,
             metrics,
             rib_up: false,
-            graceful_negotiated: false,
-            notification_gr: false,
-            suppress_dial: false,
+            negotiated: None,
+            held: None,
+            held_id: 0,
             exiting: false,
+            prefix_limit: PrefixLimitHold::default(),
         }
     }
 
     pub async fn run(mut self) {
         self.publish_state();
-        if !self.params.neighbor.shutdown {
+        if self.params.neighbor.shutdown {
+            // Down until `Start`: the FSM refuses the peer's connections meanwhile.
+            self.feed(Event::manual_stop()).await;
+        } else {
             self.start().await;
         }
         loop {
             let next_timer = self.timers.next();
+            // While the RIB has no room for our last input, the peer is not read (TCP
+            // back-pressure); timers and commands are still served (rib_feed.rs).
+            let reading = !self.rib.is_blocked();
             tokio::select! {
                 biased;
                 cmd = self.commands.recv() => match cmd {
@@ -133,13 +149,18 @@ impl Session {
                     None => self.exit(false).await,
                 },
                 Some(internal) = self.internal_rx.recv() => self.internal(internal).await,
-                read = read_or_pend(&mut self.conn) => self.on_read(read).await,
+                // Timers before the socket: a peer that floods us cannot starve KEEPALIVEs.
                 _ = sleep_until(next_timer.map(|(d, _)| d)), if next_timer.is_some() => {
                     if let Some(kind) = self.timers.take_expired(Instant::now()) {
-                        self.note_unanswered_dial(kind);
-                        self.feed(Event::timer_expired(kind)).await;
+                        self.timer_expired(kind).await;
                     }
                 }
+                permit = self.rib.room() => {
+                    if self.rib.deliver(permit) {
+                        self.rib_unblocked().await;
+                    }
+                }
+                read = read_or_pend(&mut self.conn), if reading => self.on_read(read).await,
             }
             if self.exiting {
                 return;
@@ -147,8 +168,50 @@ impl Session {
         }
     }
 
+    async fn timer_expired(&mut self, kind: TimerKind) {
+        if kind == TimerKind::Hold && self.rib.is_blocked() && self.fsm.timer_running(kind) {
+            // RFC 4271 §4.4: the Hold Timer measures the time between the peer's messages.
+            // We are the ones not reading them now (the RIB is busy): the peer is not at
+            // fault, so its timer starts over.
+            let hold = self.current_hold_time();
+            debug!(neighbor = %self.label, "hold timer restarted: waiting for the RIB, not reading");
+            self.timers.start(TimerKind::Hold, hold);
+            return;
+        }
+        self.note_unanswered_dial(kind);
+        self.feed(Event::timer_expired(kind)).await;
+    }
+
+    /// The Hold Timer's current length: negotiated (Established, OpenConfirm) or the large
+    /// OpenSent value.
+    fn current_hold_time(&self) -> Duration {
+        match self.fsm.negotiated() {
+            Some(n) => Duration::from_secs(u64::from(n.hold_time)),
+            None => self.params.fsm.open_hold_time,
+        }
+    }
+
+    /// The RIB took everything that waited: give the peer a full Hold Time for what we did
+    /// not read meanwhile, and go on with the messages already buffered.
+    async fn rib_unblocked(&mut self) {
+        if self.fsm.timer_running(TimerKind::Hold) {
+            let hold = self.current_hold_time();
+            self.timers.start(TimerKind::Hold, hold);
+        }
+        self.drain_frames().await;
+    }
+
+    /// Queue `input` for the RIB (see rib_feed.rs); counted when it has to wait.
+    fn feed_rib(&mut self, input: RibInput) {
+        if self.rib.push(input) {
+            self.metrics.rib_queue_waits.with_label_values(&[&self.label]).inc();
+            debug!(neighbor = %self.label, "RIB queue full: not reading from the peer until it has room");
+        }
+    }
+
     async fn start(&mut self) {
         self.status.lock().admin_down = false;
+        self.prefix_limit.started();
         let event = if self.params.fsm.passive {
             Event::ManualStartWithPassiveTcpEstablishment
         } else {
@@ -166,6 +229,8 @@ impl Session {
             }
             PeerCommand::Stop { subcode, message } => {
                 self.status.lock().admin_down = true;
+                let restart_after = self.params.neighbor.max_prefixes.and_then(|m| m.restart_after);
+                self.prefix_limit.stopped(subcode, restart_after, &self.self_tx);
                 self.feed(Event::ManualStop { cease_subcode: subcode, message }).await;
                 self.timers.stop_all();
             }
@@ -173,6 +238,12 @@ impl Session {
                 self.feed(Event::ManualStop { cease_subcode: subcode, message }).await;
                 self.timers.stop_all();
                 self.start().await;
+            }
+            PeerCommand::RestartAfterPrefixLimit { hold } => {
+                if self.prefix_limit.restart_due(hold) && self.fsm.state() == State::Idle {
+                    info!(neighbor = %self.label, "maximum-prefix restart timer expired: starting");
+                    self.start().await;
+                }
             }
             PeerCommand::AutomaticStop(notification) => {
                 self.feed(Event::AutomaticStop(notification)).await;
@@ -197,7 +268,8 @@ impl Session {
     /// NOTIFICATION so the peer keeps our routes (RFC 4724 §4.2); otherwise Cease /
     /// Administrative Shutdown (RFC 4486).
     async fn exit(&mut self, graceful: bool) {
-        if graceful && self.graceful_negotiated && self.fsm.state() == State::Established {
+        let gr = self.negotiated.as_ref().is_some_and(Negotiated::graceful_restart);
+        if graceful && gr && self.fsm.state() == State::Established {
             if let Some(conn) = self.conn.take() {
                 conn.writer.close();
             }
@@ -208,7 +280,10 @@ impl Session {
             })
             .await;
         }
-        self.tell_rib_down(graceful).await;
+        self.tell_rib_down(graceful);
+        self.drop_held();
+        // The RIB must hear PeerDown, whatever waits before it.
+        self.rib.flush().await;
         self.exiting = true;
     }
 
@@ -231,144 +306,31 @@ impl Session {
                     }
                 }
             }
-            Internal::CollisionOpen(stream, result) => self.resolve_collision(stream, result).await,
+            Internal::CollisionOpen(id, stream, result) => {
+                self.resolve_collision(id, stream, result).await
+            }
         }
     }
 
     fn attach(&mut self, stream: TcpStream, outgoing: bool, buf: BytesMut) -> std::io::Result<()> {
-        let rib = self.rib.clone();
+        let rib = self.rib.sender().clone();
         let key = self.key;
+        // The writer's queue drained: the RIB resumes this peer's UPDATEs. The notice must not
+        // be lost to a full RIB queue (the peer's backlog would wait for an unrelated change),
+        // so it then waits in a task of its own. The writer reports a drain only after the RIB
+        // found its queue full, so there is at most one such task per fill-and-drain cycle.
         let on_drained = Box::new(move || {
-            let _ = rib.try_send(RibInput::Writable { peer: key });
+            if let Err(mpsc::error::TrySendError::Full(input)) =
+                rib.try_send(RibInput::Writable { peer: key })
+            {
+                let rib = rib.clone();
+                tokio::spawn(async move {
+                    let _ = rib.send(input).await;
+                });
+            }
         });
         self.conn = Some(Connection::new(stream, outgoing, buf, on_drained)?);
         Ok(())
-    }
-
-    /// An accepted connection from this neighbour (the listener matched its source).
-    async fn incoming(&mut self, stream: TcpStream) {
-        if let Err(why) = socket::check_gtsm(&stream, &self.params.socket) {
-            // RFC 5082: discarded silently.
-            warn!(neighbor = %self.label, reason = %why, "connection dropped by GTSM");
-            self.metrics.connections_refused.inc();
-            return;
-        }
-        let _ = socket::apply_to_accepted(&stream, self.key, &self.params.socket);
-        let state = self.fsm.state();
-        let admin_down = self.status.lock().admin_down;
-        match state {
-            _ if admin_down => self.refuse(stream, codes::CEASE_CONNECTION_REJECTED),
-            // The idle-hold back-off damps our own dialling; a peer that comes back (e.g. after
-            // its restart, RFC 4724) is accepted at once, as BIRD and FRR do.
-            State::Idle | State::Active => self.adopt_incoming(stream).await,
-            // Connect: our own dial is in flight and the peer is dialling us too. If both
-            // sides dropped their dial for the other's connection, both connections would
-            // close. Both sides can order their two addresses, so: the side with the lower
-            // address takes the peer's connection at once and abandons its dial; the other
-            // keeps dialling and treats this connection as a collision to resolve on its
-            // OPEN (RFC 4271 §6.8, by BGP Identifier).
-            State::Connect if lower_address(&stream) => self.adopt_incoming(stream).await,
-            State::Connect | State::OpenSent | State::OpenConfirm | State::Established => {
-                // RFC 4271 §6.8: learn the BGP Identifier of the new connection from its OPEN,
-                // then decide which connection survives.
-                let tx = self.internal_tx.clone();
-                tokio::spawn(async move {
-                    let mut stream = stream;
-                    let result = read_first_open(&mut stream, COLLISION_OPEN_WAIT).await;
-                    let _ = tx.send(Internal::CollisionOpen(stream, result));
-                });
-            }
-        }
-    }
-
-    /// Make an accepted connection the session's connection (Idle, Active, or Connect with
-    /// our dial abandoned).
-    async fn adopt_incoming(&mut self, stream: TcpStream) {
-        if self.fsm.state() == State::Idle {
-            if self.timers.is_running(TimerKind::IdleHold) {
-                // End the back-off now: the FSM restarts (RFC 4271 Event 13). The dial it
-                // asks for is not made: this connection is the session.
-                self.timers.stop(TimerKind::IdleHold);
-                self.suppress_dial = true;
-                self.feed(Event::IdleHoldTimerExpires).await;
-                self.suppress_dial = false;
-            } else {
-                self.feed(Event::AutomaticStartWithPassiveTcpEstablishment).await;
-            }
-        }
-        self.dial_gen += 1; // Forget any dial in flight.
-        self.conn = None;
-        match self.attach(stream, false, BytesMut::new()) {
-            Ok(()) => self.feed(Event::TcpConnectionConfirmed).await,
-            Err(e) => warn!(neighbor = %self.label, error = %e, "accepted connection unusable"),
-        }
-    }
-
-    /// RFC 4271 §6.8 Connection collision detection.
-    async fn resolve_collision(
-        &mut self,
-        stream: TcpStream,
-        result: Result<(Open, BytesMut), String>,
-    ) {
-        let (open, rest) = match result {
-            Ok(x) => x,
-            Err(e) => {
-                debug!(neighbor = %self.label, reason = %e, "second connection dropped");
-                return;
-            }
-        };
-        let state = self.fsm.state();
-        let local_id = u32::from(self.params.fsm.router_id);
-        let remote_id = u32::from(open.bgp_id);
-        let take_new = match state {
-            // RFC 4724 §4.2 (paraphrased): a peer that restarted may reconnect before we have
-            // noticed that its old connection died; its OPEN then carries the Restart State
-            // bit, and the old session is treated as terminated. Otherwise the existing
-            // Established session wins (RFC 4271 §6.8).
-            State::Established => open_restarted(&open),
-            // "If the value of the local BGP Identifier is less than the remote one, the local
-            // system closes the BGP connection that already exists ... and accepts the BGP
-            // connection initiated by the remote system."
-            State::OpenSent | State::OpenConfirm => {
-                let existing_outgoing = self.conn.as_ref().is_some_and(|c| c.outgoing);
-                !existing_outgoing || local_id < remote_id
-            }
-            // The old connection went away meanwhile: the new one is all there is.
-            State::Idle | State::Connect | State::Active => true,
-        };
-        if !take_new {
-            info!(neighbor = %self.label, "connection collision: keeping the existing connection");
-            self.refuse(stream, codes::CEASE_CONNECTION_COLLISION);
-            return;
-        }
-        info!(neighbor = %self.label, state = %state, "connection collision: taking the new connection");
-        match state {
-            State::Established => {
-                self.feed(Event::OpenCollisionDump).await;
-            }
-            State::OpenSent | State::OpenConfirm => self.feed(Event::OpenCollisionDump).await,
-            _ => {}
-        }
-        // Start over on the new connection with a fresh FSM (the old one is Idle now).
-        self.timers.stop_all();
-        self.conn = None;
-        self.dial_gen += 1;
-        self.fsm = Fsm::new(self.params.fsm.clone());
-        self.feed(Event::AutomaticStartWithPassiveTcpEstablishment).await;
-        let _ = socket::apply_to_accepted(&stream, self.key, &self.params.socket);
-        if let Err(e) = self.attach(stream, false, rest) {
-            warn!(neighbor = %self.label, error = %e, "accepted connection unusable");
-            return;
-        }
-        self.feed(Event::TcpConnectionConfirmed).await;
-        self.feed(Event::BgpOpen(open)).await;
-        // Messages that arrived right behind the OPEN.
-        self.drain_frames().await;
-    }
-
-    fn refuse(&self, stream: TcpStream, subcode: u8) {
-        self.metrics.connections_refused.inc();
-        refuse_connection(stream, subcode);
     }
 
     async fn on_read(&mut self, read: std::io::Result<usize>) {
@@ -392,8 +354,13 @@ impl Session {
     }
 
     /// Decode and handle every whole message in the read buffer.
+    /// Stops while the RIB has no room for the last input (rib_feed.rs): the rest waits in
+    /// the buffer, in order.
     async fn drain_frames(&mut self) {
         loop {
+            if self.rib.is_blocked() {
+                return;
+            }
             let Some(conn) = self.conn.as_mut() else { return };
             let frame = match bgp_core::wire::codec::split_frame(&mut conn.buf, &self.rx_ctx) {
                 Ok(Some(frame)) => frame,
@@ -435,13 +402,26 @@ impl Session {
                     }
                     self.metrics.treat_as_withdraw.with_label_values(&[&self.label]).inc();
                 }
-                let _ = self
-                    .rib
-                    .send(RibInput::Update { peer: self.key, update: Box::new(update) })
-                    .await;
+                self.feed_rib(RibInput::Update { peer: self.key, update: Box::new(update) });
             }
             Message::RouteRefresh(request) => {
-                let _ = self.rib.send(RibInput::RouteRefresh { peer: self.key, request }).await;
+                let check = self.fsm.negotiated().map(|n| n.check_route_refresh(&request));
+                match check {
+                    Some(Ok(())) => {
+                        self.feed_rib(RibInput::RouteRefresh { peer: self.key, request })
+                    }
+                    // RFC 2918 §4, RFC 7313 §5: ignored (see `Negotiated::check_route_refresh`).
+                    Some(Err(why)) => {
+                        warn!(neighbor = %self.label, afi = request.family.afi,
+                              safi = request.family.safi, subtype = request.subtype,
+                              reason = why.as_str(), "ROUTE-REFRESH ignored");
+                        self.metrics
+                            .route_refresh_ignored
+                            .with_label_values(&[&self.label, why.as_str()])
+                            .inc();
+                    }
+                    None => {}
+                }
             }
             _ => {}
         }
@@ -457,7 +437,6 @@ impl Session {
 
     async fn output(&mut self, output: Output) {
         match output {
-            Output::Connect if self.suppress_dial => {}
             Output::Connect => self.dial(),
             Output::CloseConnection => {
                 if let Some(conn) = self.conn.take() {
@@ -471,17 +450,7 @@ impl Session {
             Output::Established(negotiated) => {
                 self.rx_ctx = negotiated.rx.clone();
                 self.tx_ctx = negotiated.tx.clone();
-                self.graceful_negotiated =
-                    negotiated.peer_graceful_restart.is_some() && negotiated.local_graceful_restart;
-                self.notification_gr = self.graceful_negotiated
-                    && negotiated.peer_graceful_restart.as_ref().is_some_and(|g| g.notification)
-                    && self
-                        .params
-                        .fsm
-                        .capabilities
-                        .graceful_restart
-                        .as_ref()
-                        .is_some_and(|g| g.notification);
+                self.negotiated = Some(negotiated.clone());
                 let (local, remote_port, out) = match &self.conn {
                     Some(c) => (c.local.ip(), c.remote.port(), c.writer.updates()),
                     None => return,
@@ -494,25 +463,21 @@ impl Session {
                     st.last_error = None;
                 }
                 self.rib_up = true;
-                let _ = self
-                    .rib
-                    .send(RibInput::PeerUp {
-                        peer: self.key,
-                        negotiated: Box::new(negotiated),
-                        local_address: local,
-                        out,
-                        control: self.self_tx.clone(),
-                    })
-                    .await;
+                self.feed_rib(RibInput::PeerUp {
+                    peer: self.key,
+                    negotiated: Box::new(negotiated),
+                    local_address: local,
+                    out,
+                    control: self.self_tx.clone(),
+                });
             }
             Output::SessionDown(reason) => {
                 let text = views::describe_down(&reason);
                 // RFC 4724 §4.2: keep the routes as stale when the session ends without a
                 // NOTIFICATION; RFC 8538 §4 widens this to NOTIFICATIONs other than Hard Reset
-                // when both sides announced the N bit.
-                let graceful = self.graceful_negotiated
-                    && (reason.allows_graceful_restart()
-                        || (self.notification_gr && reason.allows_notification_graceful_restart()));
+                // when both sides announced the N bit (bgp-core decides).
+                let graceful =
+                    self.negotiated.take().is_some_and(|n| n.retains_routes_after(&reason));
                 info!(neighbor = %self.label, reason = %text, graceful, "session down");
                 {
                     let mut st = self.status.lock();
@@ -522,7 +487,7 @@ impl Session {
                         st.last_error = Some(text);
                     }
                 }
-                self.tell_rib_down(graceful).await;
+                self.tell_rib_down(graceful);
                 self.rx_ctx = WireContext::default();
                 self.tx_ctx = WireContext::default();
             }
@@ -545,10 +510,10 @@ impl Session {
         }
     }
 
-    async fn tell_rib_down(&mut self, graceful: bool) {
+    fn tell_rib_down(&mut self, graceful: bool) {
         if self.rib_up {
             self.rib_up = false;
-            let _ = self.rib.send(RibInput::PeerDown { peer: self.key, graceful }).await;
+            self.feed_rib(RibInput::PeerDown { peer: self.key, graceful });
         }
     }
 
@@ -650,30 +615,18 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// The OPEN announces Graceful Restart with the Restart State bit: the peer has restarted
-/// (RFC 4724 §4.1), so a session we still think Established is gone (§4.2). Without it, a
-/// second connection is a simultaneous-open straggler and the Established one wins (RFC 4271
-/// §6.8).
-fn open_restarted(open: &Open) -> bool {
-    open.capabilities()
-        .any(|c| matches!(c, bgp_core::wire::Capability::GracefulRestart(g) if g.restart_state))
-}
-
-/// Our end of `stream` has the lower address of the two (the simultaneous-open tie-break).
-fn lower_address(stream: &TcpStream) -> bool {
-    match (stream.local_addr(), stream.peer_addr()) {
-        (Ok(local), Ok(remote)) => canonical_ip(local.ip()) < canonical_ip(remote.ip()),
-        _ => true,
-    }
-}
-
 /// Send Cease (`subcode`) on a connection we do not want, then close it.
 pub fn refuse_connection(stream: TcpStream, subcode: u8) {
+    refuse_with(stream, Notification::new(codes::CEASE, subcode));
+}
+
+/// Send `notification` on a connection we do not want, then close it.
+pub fn refuse_with(stream: TcpStream, notification: Notification) {
     tokio::spawn(async move {
         use tokio::io::AsyncWriteExt;
         let mut stream = stream;
         let mut out = BytesMut::new();
-        let msg = Message::Notification(Notification::new(codes::CEASE, subcode));
+        let msg = Message::Notification(notification);
         if encode_message(&msg, &WireContext::default(), &mut out).is_ok() {
             let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&out)).await;
         }

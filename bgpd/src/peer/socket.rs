@@ -1,8 +1,9 @@
 //! TCP sockets for BGP sessions: source address, TTL (eBGP single-hop / multihop), GTSM
-//! (RFC 5082), TCP MD5 signatures (RFC 2385) and TCP_NODELAY.
+//! (RFC 5082), TCP MD5 signatures (RFC 2385), TCP_NODELAY and TCP_USER_TIMEOUT.
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -18,6 +19,20 @@ pub struct SocketOptions {
     pub min_ttl: Option<u8>,
     /// RFC 2385 TCP MD5 key for the peer.
     pub md5_key: Option<Vec<u8>>,
+    /// TCP_USER_TIMEOUT: data we sent may stay unacknowledged (a peer that stopped reading,
+    /// a dead path) this long before the kernel gives the connection up. The writer uses the
+    /// same bound for a write that makes no progress (`writer.rs`). See [`user_timeout`].
+    pub user_timeout: Option<Duration>,
+}
+
+/// The user timeout for a session proposing `hold_time` seconds: the hold time (a peer that
+/// takes nothing from us for that long cannot have received our KEEPALIVEs either, RFC 4271
+/// §4.4), or [`crate::peer::writer::DEFAULT_STALL`] when keepalives are off (hold time 0).
+pub fn user_timeout(hold_time: u16) -> Option<Duration> {
+    Some(match hold_time {
+        0 => super::writer::DEFAULT_STALL,
+        secs => Duration::from_secs(u64::from(secs)),
+    })
 }
 
 /// Dial `remote` with the given options. TTL, GTSM and MD5 are set before the SYN leaves.
@@ -25,6 +40,7 @@ pub async fn connect(remote: SocketAddr, opts: &SocketOptions) -> io::Result<Tcp
     let socket = Socket::new(Domain::for_address(remote), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_nonblocking(true)?;
     socket.set_tcp_nodelay(true)?;
+    socket.set_tcp_user_timeout(opts.user_timeout)?;
     apply_ttl(&socket, remote.ip(), opts)?;
     if let Some(key) = &opts.md5_key {
         set_md5_key(&socket, remote.ip(), Some(key))?;
@@ -42,6 +58,7 @@ pub async fn connect(remote: SocketAddr, opts: &SocketOptions) -> io::Result<Tcp
 pub fn apply_to_accepted(stream: &TcpStream, peer: IpAddr, opts: &SocketOptions) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let sock = socket2::SockRef::from(stream);
+    sock.set_tcp_user_timeout(opts.user_timeout)?;
     apply_ttl(&sock, peer, opts)
 }
 
@@ -207,6 +224,7 @@ mod tests {
             ttl: Some(1),
             min_ttl: None,
             md5_key: None,
+            user_timeout: user_timeout(90),
         };
         let (client, accepted) = tokio::join!(connect(addr, &opts), listener.accept());
         let client = client.unwrap();
@@ -214,13 +232,22 @@ mod tests {
         assert_eq!(peer.ip(), "127.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(client.ttl().unwrap(), 1);
         assert!(client.nodelay().unwrap());
+        let sock = socket2::SockRef::from(&client);
+        assert_eq!(sock.tcp_user_timeout().unwrap(), Some(Duration::from_secs(90)));
         apply_to_accepted(
             &server,
             peer.ip(),
-            &SocketOptions { ttl: Some(255), min_ttl: Some(254), ..Default::default() },
+            &SocketOptions {
+                ttl: Some(255),
+                min_ttl: Some(254),
+                user_timeout: user_timeout(0),
+                ..Default::default()
+            },
         )
         .unwrap();
         assert_eq!(server.ttl().unwrap(), 255);
+        let sock = socket2::SockRef::from(&server);
+        assert_eq!(sock.tcp_user_timeout().unwrap(), Some(crate::peer::writer::DEFAULT_STALL));
     }
 
     #[tokio::test]

@@ -22,9 +22,17 @@ pub fn state_number(state: State) -> i64 {
 /// `NOTIFICATION 6/2 (Cease / Administrative Shutdown) "maintenance"`.
 pub fn describe_notification(n: &Notification) -> String {
     let mut text = format!("NOTIFICATION {}/{} ({})", n.code, n.subcode, n.describe());
+    // RFC 8538 §3: a Hard Reset says why in the NOTIFICATION it encapsulates.
+    let inner = n.encapsulated();
+    if let Some(inner) = &inner {
+        text.push_str(&format!(" for {}/{} ({})", inner.code, inner.subcode, inner.describe()));
+    }
     if let Some(message) = n.shutdown_message() {
         text.push_str(&format!(" {message:?}"));
-    } else if !n.data.is_empty() {
+    } else if let Some(inner) = inner.filter(|i| !i.data.is_empty()) {
+        let hex: String = inner.data.iter().take(32).map(|b| format!("{b:02x}")).collect();
+        text.push_str(&format!(" data {hex}"));
+    } else if !n.data.is_empty() && !n.is_hard_reset() {
         let hex: String = n.data.iter().take(32).map(|b| format!("{b:02x}")).collect();
         text.push_str(&format!(" data {hex}"));
     }
@@ -86,6 +94,15 @@ mod tests {
         let text = describe_notification(&n);
         assert!(text.starts_with("NOTIFICATION 6/2 ("), "{text}");
         assert!(text.ends_with("\"maintenance\""), "{text}");
+        let hard = describe_notification(&Notification::hard_reset(&n));
+        assert_eq!(
+            hard,
+            "NOTIFICATION 6/9 (Cease / Hard Reset) for 6/2 (Cease / Administrative Shutdown) \
+             \"maintenance\""
+        );
+        let max = Notification { code: 6, subcode: 1, data: bytes::Bytes::from_static(&[0, 1]) };
+        let hard = describe_notification(&Notification::hard_reset(&max));
+        assert!(hard.ends_with("for 6/1 (Cease / Maximum Number of Prefixes Reached) data 0001"));
         assert_eq!(state_number(State::Established), 6);
         assert_eq!(family_name(Family::IPV6_UNICAST), "ipv6_unicast");
     }

@@ -1,5 +1,5 @@
 //! What the sessions, the kernel watcher and the control socket tell the RIB owner task.
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
@@ -50,6 +50,9 @@ pub enum RibInput {
     ConfigurationComplete,
     /// A control-socket question.
     Query { query: Query, reply: oneshot::Sender<QueryAnswer> },
+    /// Tests of the daemon's supervision (daemon/supervise.rs): the RIB task panics.
+    #[cfg(test)]
+    InjectPanic,
 }
 
 /// Per-neighbour routing settings, from its configuration.
@@ -62,6 +65,11 @@ pub struct PeerSettings {
     pub next_hop_keep: bool,
     /// Times our AS may appear in a route's AS_PATH from this eBGP peer.
     pub allow_local_as: u8,
+    /// Configured next hops for this session (else derived from its local address).
+    pub next_hop_v4: Option<Ipv4Addr>,
+    pub next_hop_v6: Option<Ipv6Addr>,
+    /// RFC 4271 §6.3 enforce-first-AS (eBGP).
+    pub enforce_first_as: bool,
     pub import: Policy,
     pub export: Policy,
     pub max_prefixes: Option<MaxPrefixes>,
@@ -74,4 +82,6 @@ pub struct GlobalSettings {
     pub router_id: Ipv4Addr,
     pub cluster_id: Ipv4Addr,
     pub max_paths: u16,
+    /// `graceful_restart.max_restart_time`: cap on the Restart Time neighbours announce.
+    pub max_restart_time: u16,
 }

@@ -6,6 +6,8 @@
 //! so a burst of UPDATEs costs one export pass, not one per message.
 pub mod input;
 mod kernel_filter;
+mod malformed;
+mod next_hops;
 mod outbound;
 mod peers;
 pub mod query;

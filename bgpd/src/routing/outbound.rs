@@ -3,7 +3,7 @@
 //! writer queue. What does not fit waits in a per-peer backlog until the writer reports the
 //! queue drained, and no further batch is generated for that peer meanwhile: a slow peer holds
 //! at most one batch, and never slows the others.
-use bgp_core::rib::PeerId;
+use bgp_core::rib::{Encoded, PeerId};
 use bgp_core::wire::notification::codes;
 use bgp_core::wire::{Family, Notification};
 use bytes::{BufMut, BytesMut};
@@ -11,6 +11,7 @@ use tracing::{debug, warn};
 
 use super::input::PeerKey;
 use super::task::RibTask;
+use crate::metrics::Metrics;
 use crate::peer::PeerCommand;
 
 /// Size of the chunks queued to a writer.
@@ -18,6 +19,21 @@ const CHUNK: usize = 64 * 1024;
 /// Prefixes taken from the Adj-RIB-Out work list at a time: a blocked peer holds at most
 /// one page of encoded UPDATEs (about 200 KiB of IPv4 /24s).
 const PREFIXES_PER_BATCH: usize = 50_000;
+
+/// RFC 4271 §9.2: a route that does not fit a message "MUST NOT" be advertised, and the
+/// speaker "MAY choose to log an error locally": we log each attribute set left out (the
+/// encoder has withdrawn its prefixes instead) and count the prefixes.
+fn report_unsendable(addr: &PeerKey, encoded: &Encoded, metrics: &Metrics) {
+    for u in &encoded.unsendable {
+        let first = u.nlri.first().map(|n| n.prefix.to_string()).unwrap_or_default();
+        warn!(neighbor = %addr, family = %u.family, prefixes = u.nlri.len(), first = %first,
+              error = %u.error, "route too large for this session once our attributes are added: withdrawn instead of announced");
+    }
+    let n = encoded.unsendable_len();
+    if n > 0 {
+        metrics.routes_unsendable.with_label_values(&[addr.to_string()]).inc_by(n as u64);
+    }
+}
 
 impl RibTask {
     /// Push output for every dirty peer.
@@ -54,7 +70,10 @@ impl RibTask {
         let Some(session) = entry.session.as_mut() else { return false };
         let mut buf = BytesMut::with_capacity(4096);
         let messages = match batch.encode(&session.tx, &mut buf) {
-            Ok(n) => n,
+            Ok(encoded) => {
+                report_unsendable(&addr, &encoded, &self.metrics);
+                encoded.messages
+            }
             Err(e) => {
                 warn!(neighbor = %addr, error = %e, "cannot encode UPDATEs");
                 0
@@ -126,13 +145,9 @@ impl RibTask {
         };
         let control = session.control.clone();
         let _ = control.send(PeerCommand::AutomaticStop(notification));
+        // The session holds itself down and arms `restart_after` (peer/prefix_limit.rs), so
+        // that an operator's shutdown meanwhile is not undone by the timer.
         let _ = control
             .send(PeerCommand::Stop { subcode: codes::CEASE_MAX_PREFIXES, message: String::new() });
-        if let Some(after) = limit.restart_after {
-            tokio::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_secs(u64::from(after))).await;
-                let _ = control.send(PeerCommand::Start);
-            });
-        }
     }
 }

@@ -32,9 +32,11 @@ pub struct PeerEntry {
     pub id: PeerId,
     pub settings: PeerSettings,
     pub session: Option<LiveSession>,
-    /// Routes kept stale after a graceful session loss (RFC 4724 §4.2) and since when.
+    /// Routes kept stale after a graceful session loss (RFC 4724 §4.2) and since when: the
+    /// first loss of a series; a later loss while routes are still stale does not restart it.
     pub stale_since: Option<tokio::time::Instant>,
-    /// Restart time the peer announced, for the stale timer.
+    /// Restart time the peer announced (before our `max_restart_time` cap), for the stale
+    /// timer.
     pub restart_time: u16,
 }
 

@@ -1,11 +1,10 @@
 //! The RIB owner task's loop and input handling.
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bgp_core::rib::{AllReachable, Changes, FibChange, PeerId, PeerInfo, Rib, RibConfig};
-use bgp_core::wire::Update;
+use bgp_core::wire::{Family, Update};
 use ipnet::IpNet;
 use route_sync::{KernelEvent, RouteSync};
 use tokio::sync::mpsc;
@@ -14,6 +13,7 @@ use tracing::{debug, info, warn};
 
 use super::input::{GlobalSettings, PeerKey, PeerSettings, RibInput};
 use super::kernel_filter::{inside_any, KernelFilter};
+use super::next_hops::{self, NextHops};
 use super::peers::{LiveSession, Peers};
 use super::resolver::KernelResolver;
 use crate::config::Config;
@@ -37,10 +37,16 @@ pub struct RibTask {
     kernel_filter: KernelFilter,
     blackhole: bool,
     originated: Vec<IpNet>,
+    /// `graceful_restart.max_restart_time`: the longest a peer's routes are kept stale,
+    /// whatever Restart Time it announced.
+    max_restart_time: u16,
     pub(super) metrics: Arc<Metrics>,
     health: Arc<Health>,
     /// Peers with Adj-RIB-Out work or a backlog to push.
     pub(super) dirty: BTreeSet<PeerId>,
+    /// ROUTE-REFRESH requests waiting for the end of the input batch: one per peer and
+    /// family however many the peer sent (each one walks the whole table).
+    refresh_pending: BTreeSet<(PeerId, Family)>,
     started: Instant,
     /// When the last input from a session was handled (the RIB compacts when idle).
     last_input: Instant,
@@ -91,9 +97,11 @@ impl RibTask {
             kernel_filter,
             blackhole: config.kernel.blackhole_originated,
             originated: Vec::new(),
+            max_restart_time: config.graceful_restart.max_restart_time,
             metrics,
             health,
             dirty: BTreeSet::new(),
+            refresh_pending: BTreeSet::new(),
             started: Instant::now(),
             last_input: Instant::now(),
             initial_sync_bound,
@@ -127,6 +135,7 @@ impl RibTask {
                 Some(event) = recv_opt(&mut events) => self.kernel_event(event),
                 _ = tick.tick() => self.housekeeping(),
             }
+            self.apply_refreshes();
             self.flush();
         }
     }
@@ -139,20 +148,25 @@ impl RibTask {
                     return;
                 };
                 let local = canonical_ip(local_address);
+                let configured =
+                    NextHops { v4: entry.settings.next_hop_v4, v6: entry.settings.next_hop_v6 };
+                let next_hops = next_hops::for_session(
+                    peer,
+                    local,
+                    configured,
+                    &negotiated.families,
+                    self.kernel.as_ref(),
+                    &self.originated,
+                    &self.metrics,
+                );
                 let info = PeerInfo {
                     address: peer,
                     asn: negotiated.peer_as,
                     router_id: negotiated.peer_router_id,
                     ibgp: entry.settings.ibgp,
                     rr_client: entry.settings.route_reflector_client,
-                    local_v4: match local {
-                        IpAddr::V4(a) => Some(a),
-                        IpAddr::V6(_) => None,
-                    },
-                    local_v6: match local {
-                        IpAddr::V6(a) => Some(a),
-                        IpAddr::V4(_) => None,
-                    },
+                    local_v4: next_hops.v4,
+                    local_v6: next_hops.v6,
                     local_v6_link_local: None,
                     families: negotiated.families.clone(),
                     import: entry.settings.import.clone(),
@@ -160,6 +174,7 @@ impl RibTask {
                     next_hop_self: entry.settings.next_hop_self,
                     next_hop_keep: entry.settings.next_hop_keep,
                     allow_local_as: entry.settings.allow_local_as,
+                    enforce_first_as: entry.settings.enforce_first_as,
                 };
                 let id = entry.id;
                 entry.restart_time =
@@ -182,19 +197,26 @@ impl RibTask {
                 self.dirty.insert(id);
             }
             RibInput::Update { peer, update } => self.update(peer, &update),
-            RibInput::PeerDown { peer, graceful } => self.peer_down(peer, graceful),
+            RibInput::PeerDown { peer, graceful } => {
+                // A refresh asked for by the session that ended is moot.
+                if let Some(entry) = self.peers.get(&peer) {
+                    let id = entry.id;
+                    self.refresh_pending.retain(|(p, _)| *p != id);
+                }
+                self.peer_down(peer, graceful)
+            }
             RibInput::RouteRefresh { peer, request } => {
                 let Some(entry) = self.peers.get(&peer) else { return };
                 // RFC 7313 §4: BoRR/EoRR from the peer only frame its own re-advertisement.
                 if request.subtype != bgp_core::wire::route_refresh::SUBTYPE_NORMAL {
                     return;
                 }
-                let id = entry.id;
-                match self.rib.route_refresh(id, request.family) {
-                    Ok(changes) => self.absorb(changes),
-                    Err(e) => debug!(neighbor = %peer, error = %e, "route refresh ignored"),
+                // Coalesced: answered once at the end of the batch (`apply_refreshes`).
+                if !self.refresh_pending.insert((entry.id, request.family)) {
+                    let label = peer.to_string();
+                    self.metrics.route_refresh_coalesced.with_label_values(&[&label]).inc();
+                    debug!(neighbor = %peer, family = ?request.family, "ROUTE-REFRESH merged with the pending one");
                 }
-                self.dirty.insert(id);
             }
             RibInput::Writable { peer } => {
                 if let Some(entry) = self.peers.get(&peer) {
@@ -216,6 +238,20 @@ impl RibTask {
             RibInput::Query { query, reply } => {
                 let _ = reply.send(self.answer(query));
             }
+            #[cfg(test)]
+            RibInput::InjectPanic => panic!("injected RIB fault"),
+        }
+    }
+
+    /// Answer the ROUTE-REFRESH requests of the batch just handled (RFC 2918 §4: re-send the
+    /// Adj-RIB-Out), once per peer and family.
+    fn apply_refreshes(&mut self) {
+        for (id, family) in std::mem::take(&mut self.refresh_pending) {
+            match self.rib.route_refresh(id, family) {
+                Ok(changes) => self.absorb(changes),
+                Err(e) => debug!(peer = ?id, error = %e, "route refresh ignored"),
+            }
+            self.dirty.insert(id);
         }
     }
 
@@ -256,11 +292,22 @@ impl RibTask {
                 .into_iter()
                 .filter(|f| !preserved.contains(f))
                 .collect();
+        let stale = |rib: &Rib| rib.peer_counts(id).map_or(0, |c| c.stale);
         for family in drop {
+            let before = stale(&self.rib);
             if let Ok(changes) = self.rib.end_of_rib(id, family) {
+                let removed = before.saturating_sub(stale(&self.rib));
+                if removed > 0 {
+                    info!(neighbor = %peer, ?family, removed, "forwarding state not preserved: stale routes removed");
+                    self.count_stale_purge(peer, "forwarding_not_preserved");
+                }
                 self.absorb(changes);
             }
         }
+    }
+
+    fn count_stale_purge(&self, peer: PeerKey, reason: &str) {
+        self.metrics.stale_route_purges.with_label_values(&[&peer.to_string(), reason]).inc();
     }
 
     fn configure(&mut self, peer: PeerKey, settings: PeerSettings) {
@@ -313,7 +360,12 @@ impl RibTask {
             return;
         }
         match self.rib.apply_update(id, update) {
-            Ok(changes) => self.absorb(changes),
+            Ok(changes) => {
+                if let Some(why) = changes.malformed_as_path {
+                    self.report_malformed_as_path(peer, why);
+                }
+                self.absorb(changes)
+            }
             Err(e) => debug!(neighbor = %peer, error = %e, "UPDATE ignored"),
         }
         self.check_max_prefixes(peer);
@@ -322,14 +374,43 @@ impl RibTask {
     fn peer_down(&mut self, peer: PeerKey, graceful: bool) {
         let Some(entry) = self.peers.get_mut(&peer) else { return };
         let id = entry.id;
-        entry.session = None;
-        let result = if graceful && entry.restart_time > 0 {
-            // RFC 4724 §4.2: "the Receiving Speaker MUST retain the routes received from the
-            // Restarting Speaker for all the address families that were previously received in
-            // the Graceful Restart Capability" and mark them stale.
-            entry.stale_since = Some(Instant::now());
-            info!(neighbor = %peer, restart_time = entry.restart_time, "keeping routes as stale (graceful restart)");
-            self.rib.peer_down_graceful(id)
+        let session = entry.session.take();
+        // RFC 4724 §4.2: "the Receiving Speaker MUST retain the routes received from the
+        // Restarting Speaker for all the address families that were previously received in
+        // the Graceful Restart Capability": only those (and only negotiated ones).
+        let retained: Vec<Family> = session
+            .as_ref()
+            .and_then(|s| {
+                let gr = s.peer_gr.as_ref()?;
+                Some(
+                    gr.families
+                        .iter()
+                        .map(|(f, _)| *f)
+                        .filter(|f| s.families.contains(f))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        let restart_time = entry.restart_time.min(self.max_restart_time);
+        let result = if graceful && restart_time > 0 && !retained.is_empty() {
+            // The restart timer runs from the first loss: a peer that comes back and goes
+            // again before it sent End-of-RIB does not restart it, or its stale routes would
+            // be kept for ever by a peer that flaps faster than its restart time.
+            let still_stale = self.rib.peer_counts(id).is_some_and(|c| c.stale > 0);
+            if entry.stale_since.is_none() || !still_stale {
+                entry.stale_since = Some(Instant::now());
+            }
+            if let Some(s) = session.as_ref().filter(|s| s.families.len() > retained.len()) {
+                let flushed: Vec<&Family> =
+                    s.families.iter().filter(|f| !retained.contains(f)).collect();
+                info!(neighbor = %peer, ?flushed, "families outside the peer's graceful restart capability: routes removed");
+                self.metrics
+                    .stale_route_purges
+                    .with_label_values(&[&peer.to_string(), "family_not_retained"])
+                    .inc();
+            }
+            info!(neighbor = %peer, restart_time, ?retained, "keeping routes as stale (graceful restart)");
+            self.rib.peer_down_graceful(id, &retained)
         } else {
             entry.stale_since = None;
             self.rib.peer_down(id)
@@ -356,6 +437,7 @@ impl RibTask {
     }
 
     fn global(&mut self, g: GlobalSettings) {
+        self.max_restart_time = g.max_restart_time;
         let cfg = self.rib.config();
         if cfg.max_paths != g.max_paths.max(1) {
             let changes = self.rib.set_max_paths(g.max_paths.max(1));
@@ -430,7 +512,8 @@ impl RibTask {
         let mut expired = Vec::new();
         for (addr, entry) in self.peers.iter_mut() {
             let Some(since) = entry.stale_since else { continue };
-            let limit = Duration::from_secs(u64::from(entry.restart_time.max(1)));
+            let restart_time = entry.restart_time.min(self.max_restart_time);
+            let limit = Duration::from_secs(u64::from(restart_time.max(1)));
             let limit = if entry.session.is_some() { limit * 2 } else { limit };
             if since.elapsed() >= limit {
                 entry.stale_since = None;
@@ -439,6 +522,7 @@ impl RibTask {
         }
         for (addr, id, up) in expired {
             info!(neighbor = %addr, "graceful restart timer expired: removing stale routes");
+            self.count_stale_purge(addr, "restart_timer");
             let result = if up { self.rib.purge_stale(id) } else { self.rib.peer_down(id) };
             if let Ok(changes) = result {
                 self.absorb(changes);
@@ -485,3 +569,11 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+#[path = "stale_tests.rs"]
+mod stale_tests;
+
+#[cfg(test)]
+#[path = "refresh_tests.rs"]
+mod refresh_tests;

@@ -22,7 +22,8 @@ impl RibTask {
                     map.insert(
                         addr.to_string(),
                         json!({"received": c.received, "accepted": c.accepted, "advertised": c.advertised,
-                               "stale": c.stale, "looped": c.looped}),
+                               "stale": c.stale, "looped": c.looped,
+                               "malformed_as_path": c.malformed_as_path}),
                     );
                 }
                 Value::Object(map)

@@ -31,9 +31,16 @@ fn ifs() -> Interfaces {
     ifs
 }
 
+/// The identity of our routes in these tests: the defaults.
+const OURS: KernelConfig = KernelConfig {
+    protocol: crate::config::DEFAULT_PROTOCOL,
+    table: 254,
+    metric: crate::config::DEFAULT_METRIC,
+};
+
 fn fib(objects: bool) -> Fib {
     let opts = SyncOptions { nexthop_objects: objects, ..SyncOptions::default() };
-    Fib::new(&KernelConfig::default(), &opts, Arc::new(Stats::default()))
+    Fib::new(&OURS, &opts, Arc::new(Stats::default()))
 }
 
 fn net(s: &str) -> IpNet {
@@ -183,7 +190,7 @@ fn unreachable_next_hop_is_reported_and_not_installed() {
 fn stale_routes_wait_for_the_purge_and_are_taken_over_when_set() {
     let ifs = ifs();
     let mut f = fib(false);
-    let old = |p: &str| via_198_18_0_2(p, 186, 20);
+    let old = |p: &str| via_198_18_0_2(p, OURS.protocol, OURS.metric);
     f.load_kernel(vec![old("198.19.1.0/24"), old("198.19.2.0/24")], None);
     assert!(settle(&mut f, &ifs).is_empty(), "nothing purged before it is allowed");
     // Withdrawing what the RIB never set does not make it forget that it is stale.
@@ -208,7 +215,7 @@ fn our_route_deleted_behind_our_back_is_put_back() {
     f.allow_purge();
     f.set(net("198.19.1.0/24"), &[ip("198.18.0.2")], &ifs);
     settle(&mut f, &ifs);
-    let gone = via_198_18_0_2("198.19.1.0/24", 186, 20);
+    let gone = via_198_18_0_2("198.19.1.0/24", OURS.protocol, OURS.metric);
     assert!(f.on_route_event(true, 0, gone));
     let ops = settle(&mut f, &ifs);
     assert_eq!(ops.len(), 1);

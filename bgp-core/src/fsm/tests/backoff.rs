@@ -70,7 +70,12 @@ fn a_long_enough_session_forgets_the_errors() {
 #[test]
 fn custom_back_off_configuration() {
     let cfg = FsmConfig {
-        idle_hold: IdleHoldConfig { initial: secs(1), max: secs(3), forget_after: secs(60) },
+        idle_hold: IdleHoldConfig {
+            initial: secs(1),
+            max: secs(3),
+            forget_after: secs(60),
+            accept_incoming_errors: 2,
+        },
         ..config()
     };
     let mut fsm = connect(cfg);

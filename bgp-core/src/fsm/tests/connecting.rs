@@ -114,7 +114,7 @@ fn dial_failure_waits_in_active_and_accepts_the_peer() {
     assert_eq!(fsm.state(), State::Active);
     assert_eq!(fsm.error_count(), 0, "not a session error");
     assert!(fsm.last_error().is_some_and(|e| e.contains("refused")), "{:?}", fsm.last_error());
-    assert_eq!(fsm.incoming_connection(), IncomingDecision::Accept);
+    assert_eq!(incoming(&fsm), IncomingDecision::Accept);
     // Active + TcpConnectionFails: retry again.
     let mut fsm = active(config());
     let out = fsm.handle(Event::TcpConnectionFails(None));

@@ -2,14 +2,14 @@
 use std::time::Duration;
 
 use super::*;
-use crate::fsm::IncomingDecision;
+use crate::fsm::{IncomingDecision, Refusal};
 use crate::wire::DecodeError;
 
 #[test]
 fn new_fsm_is_idle_and_refuses_connections() {
     let fsm = Fsm::new(config());
     assert_eq!(fsm.state(), State::Idle);
-    assert_eq!(fsm.incoming_connection(), IncomingDecision::Refuse);
+    assert_eq!(incoming(&fsm), IncomingDecision::Refuse(Refusal::Stopped));
     assert!(fsm.negotiated().is_none());
     assert!(fsm.last_error().is_none());
 }
@@ -63,7 +63,7 @@ fn passive_starts_go_to_active() {
             ),
             "{out:?}"
         );
-        assert_eq!(fsm.incoming_connection(), IncomingDecision::Accept);
+        assert_eq!(incoming(&fsm), IncomingDecision::Accept);
     }
 }
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
+use crate::fsm::IncomingDecision;
 use crate::wire::DecodeError;
 
 fn palette() -> Vec<Event> {
@@ -97,6 +98,21 @@ fn run(passive: bool, delay_open: bool, picks: &[usize]) -> usize {
         }
         if idle {
             assert!(!running[TimerKind::ConnectRetry as usize]);
+        }
+        // A new connection from the peer gets an answer in every state; one the FSM accepts
+        // is never ignored when fed; refusals only in Idle and Established.
+        let decision = fsm.incoming_connection(LOCAL_ADDR, PEER_ADDR);
+        let _ = fsm.resolve_collision(&peer_open());
+        match decision {
+            IncomingDecision::Accept => {
+                let mut probe = fsm.clone();
+                let out = probe.handle(Event::TcpConnectionConfirmed);
+                assert!(!out.is_empty(), "accepted connection ignored in {state}");
+            }
+            IncomingDecision::Refuse(_) => {
+                assert!(matches!(state, State::Idle | State::Established), "refused in {state}");
+            }
+            IncomingDecision::Collision => assert!(state != State::Idle),
         }
     }
     sessions

@@ -1,5 +1,5 @@
 //! FSM tests: each drives an [`Fsm`] event by event and checks the outputs.
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use crate::fsm::{Event, Fsm, FsmConfig, Output, State, TimerKind};
@@ -10,6 +10,7 @@ mod backoff;
 mod collision;
 mod connecting;
 mod established;
+mod hard_reset;
 mod idle;
 mod invariants;
 mod negotiation;
@@ -22,6 +23,15 @@ pub(super) const LOCAL_ID: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
 pub(super) const PEER_ID: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
 pub(super) const LOCAL_AS: u32 = 65001;
 pub(super) const PEER_AS: u32 = 65002;
+
+/// Our end of a connection from the peer, and the peer's end (ours is the lower address).
+pub(super) const LOCAL_ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 18, 1, 1));
+pub(super) const PEER_ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 18, 1, 2));
+
+/// `fsm.incoming_connection` for a connection from the peer (our address is the lower).
+pub(super) fn incoming(fsm: &Fsm) -> crate::fsm::IncomingDecision {
+    fsm.incoming_connection(LOCAL_ADDR, PEER_ADDR)
+}
 
 /// eBGP 65001 -> 65002, defaults otherwise.
 pub(super) fn config() -> FsmConfig {

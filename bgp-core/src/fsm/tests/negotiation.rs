@@ -203,3 +203,35 @@ fn local_open_announces_the_configuration() {
     // Hold time 1 or 2 is never sent.
     assert_eq!(local_open(&FsmConfig { hold_time: 2, ..config() }).hold_time, 3);
 }
+
+#[test]
+fn route_refresh_only_for_what_was_negotiated() {
+    use crate::fsm::RouteRefreshRefusal;
+    use crate::wire::RouteRefresh;
+    let only_v4 = vec![
+        Capability::Multiprotocol(V4),
+        Capability::RouteRefresh,
+        Capability::FourOctetAs(PEER_AS),
+    ];
+    let n = negotiate(&config(), &peer_open_with(90, only_v4));
+    assert_eq!(n.check_route_refresh(&RouteRefresh::new(V4)), Ok(()));
+    // RFC 2918 §4: a family not advertised at session establishment is ignored.
+    assert_eq!(
+        n.check_route_refresh(&RouteRefresh::new(V6)),
+        Err(RouteRefreshRefusal::FamilyNotNegotiated(V6))
+    );
+    // RFC 7313: BoRR/EoRR need Enhanced Route Refresh; unknown subtypes are ignored.
+    let borr = RouteRefresh { family: V4, subtype: 1 };
+    assert_eq!(n.check_route_refresh(&borr), Err(RouteRefreshRefusal::CapabilityNotNegotiated));
+    let full = negotiate(&config(), &peer_open());
+    assert_eq!(full.check_route_refresh(&borr), Ok(()));
+    let odd = RouteRefresh { family: V4, subtype: 7 };
+    assert_eq!(full.check_route_refresh(&odd), Err(RouteRefreshRefusal::UnknownSubtype(7)));
+    // No Route Refresh capability from the peer.
+    let plain = vec![Capability::Multiprotocol(V4), Capability::FourOctetAs(PEER_AS)];
+    let n = negotiate(&config(), &peer_open_with(90, plain));
+    assert_eq!(
+        n.check_route_refresh(&RouteRefresh::new(V4)),
+        Err(RouteRefreshRefusal::CapabilityNotNegotiated)
+    );
+}

@@ -1,6 +1,7 @@
 //! RFC 4271 §8.2.2 Idle state.
 use crate::fsm::event::Event;
 use crate::fsm::output::{Output, TimerKind};
+use crate::fsm::state::State;
 use crate::fsm::Fsm;
 
 impl Fsm {
@@ -42,6 +43,16 @@ impl Fsm {
             // has completed waiting for the back-off period to prevent BGP peer oscillation."
             // The restart is an AutomaticStart: active or passive as configured.
             Event::IdleHoldTimerExpires => self.start(out, false),
+            // A connection from the peer while the back-off may be ended by one (see
+            // `Fsm::incoming_connection`): the automatic restart happens now, passively,
+            // with this connection (as Active + TcpConnectionConfirmed). A deviation from
+            // "refuses all incoming BGP connections" that BIRD and FRR share: a peer that
+            // restarted is back at once.
+            Event::TcpConnectionConfirmed if self.idle_accepts_incoming() => {
+                self.stop_timer(out, TimerKind::IdleHold);
+                self.state = State::Active;
+                self.connecting(event, out);
+            }
             // "The ManualStop event (Event 2) and AutomaticStop (Event 8) event are ignored in
             // the Idle state." A ManualStop still cancels a pending automatic restart: the FSM
             // then stays Idle until ManualStart.

@@ -154,8 +154,8 @@ fn announcements_are_grouped_by_attribute_set_and_encode() {
     assert_eq!(batch.announced_len(), 300);
     let ctx = WireContext::modern();
     let mut out = bytes::BytesMut::new();
-    let messages = batch.encode(&ctx, &mut out).unwrap();
-    assert_eq!(messages, 2);
+    let encoded = batch.encode(&ctx, &mut out).unwrap();
+    assert_eq!(encoded, Encoded { messages: 2, unsendable: vec![] });
     // Decode the messages back.
     let mut buf = out.freeze();
     let mut total = 0;

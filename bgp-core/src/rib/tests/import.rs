@@ -185,7 +185,7 @@ fn unknown_and_down_peers_are_errors() {
     );
     let e = up(&mut r, 1, peer("198.18.0.1", 65001, "1.1.1.1"));
     assert_eq!(r.peer_up(e, peer("198.18.0.1", 65001, "1.1.1.1")), Err(RibError::PeerAlreadyUp(e)));
-    r.peer_down_graceful(e).unwrap();
+    r.peer_down_graceful(e, &[Family::IPV4_UNICAST]).unwrap();
     assert_eq!(r.apply_update(e, &Update::default()), Err(RibError::PeerNotUp(e)));
     assert_eq!(r.pending_updates(e), Err(RibError::PeerNotUp(e)));
 }

@@ -37,7 +37,7 @@ fn graceful_restart_keeps_stale_paths_until_end_of_rib() {
     let m = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
     r.apply_update(a, &announce(&[P, Q], attrs(&[65001]), "198.18.1.1")).unwrap();
     r.pending_updates(m).unwrap();
-    let c = r.peer_down_graceful(a).unwrap();
+    let c = r.peer_down_graceful(a, &[Family::IPV4_UNICAST]).unwrap();
     assert!(c.fib.is_empty(), "stale routes stay installed");
     assert!(!r.has_pending(m), "and advertised");
     assert_eq!(r.peer_counts(a).unwrap().stale, 2);
@@ -60,12 +60,62 @@ fn purge_stale_when_the_peer_does_not_return() {
     let a = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
     r.apply_update(a, &announce(&[P], attrs(&[65001]), "198.18.1.1")).unwrap();
     r.apply_update(a, &announce(&["2001:db8:1::/48"], attrs(&[65001]), "2001:db8::1")).unwrap();
-    r.peer_down_graceful(a).unwrap();
+    r.peer_down_graceful(a, &BOTH).unwrap();
     let c = r.purge_stale(a).unwrap();
     assert_eq!(c.fib.len(), 2);
     assert!(c.fib.iter().all(|f| f.next_hops.is_empty()));
     assert!(r.peer_counts(a).is_none(), "a down peer without paths is forgotten");
     assert_eq!(r.stats().attribute_sets, 1);
+}
+
+const BOTH: [Family; 2] = [Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+
+#[test]
+fn graceful_down_keeps_only_the_families_of_the_restart_capability() {
+    // RFC 4724 §4.2: routes are retained "for all the address families that were previously
+    // received in the Graceful Restart Capability"; the others go at once.
+    let mut r = rib();
+    let a = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    let m = up(&mut r, 2, peer("198.18.2.1", 65002, "2.2.2.2"));
+    r.apply_update(a, &announce(&[P], attrs(&[65001]), "198.18.1.1")).unwrap();
+    r.apply_update(a, &announce(&["2001:db8:1::/48"], attrs(&[65001]), "2001:db8::1")).unwrap();
+    r.pending_updates(m).unwrap();
+    let c = r.peer_down_graceful(a, &[Family::IPV4_UNICAST]).unwrap();
+    assert_eq!(c.fib, vec![FibChange { prefix: net("2001:db8:1::/48"), next_hops: vec![] }]);
+    assert_eq!(withdrawn(&r.pending_updates(m).unwrap()), vec![net("2001:db8:1::/48")]);
+    let counts = r.peer_counts(a).unwrap();
+    assert_eq!((counts.stale, counts.received), (1, 1), "only the IPv4 path is kept, stale");
+    assert!(r.explain(&net(P)).unwrap().paths[0].stale);
+}
+
+#[test]
+fn graceful_down_without_retained_families_keeps_nothing() {
+    let mut r = rib();
+    let a = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    r.apply_update(a, &announce(&[P], attrs(&[65001]), "198.18.1.1")).unwrap();
+    let c = r.peer_down_graceful(a, &[]).unwrap();
+    assert_eq!(c.fib, vec![FibChange { prefix: net(P), next_hops: vec![] }]);
+    let counts = r.peer_counts(a).unwrap();
+    assert_eq!((counts.stale, counts.received), (0, 0));
+}
+
+#[test]
+fn paths_stale_from_an_earlier_session_stay_stale_and_are_purged_together() {
+    // A peer that flaps without End-of-RIB: the path it did not refresh stays stale across
+    // the second loss, and one purge (the restart timer of the first loss) removes it along
+    // with the paths of the last session.
+    let mut r = rib();
+    let a = up(&mut r, 1, peer("198.18.1.1", 65001, "1.1.1.1"));
+    r.apply_update(a, &announce(&[P, Q], attrs(&[65001]), "198.18.1.1")).unwrap();
+    r.peer_down_graceful(a, &BOTH).unwrap();
+    r.peer_up(a, peer("198.18.1.1", 65001, "1.1.1.1")).unwrap();
+    r.apply_update(a, &announce(&[P], attrs(&[65001]), "198.18.1.1")).unwrap();
+    assert_eq!(r.peer_counts(a).unwrap().stale, 1, "Q is still stale from the first session");
+    r.peer_down_graceful(a, &BOTH).unwrap();
+    assert_eq!(r.peer_counts(a).unwrap().stale, 2, "Q not counted twice");
+    let c = r.purge_stale(a).unwrap();
+    assert_eq!(c.fib.len(), 2);
+    assert!(r.peer_counts(a).is_none());
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! RIB tests: helpers shared by the files of one concern each.
+mod as_path_checks;
+mod buffers;
 mod decision;
 mod export;
 mod import;
 mod lifecycle;
 mod order;
+mod unsendable;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -56,6 +59,7 @@ pub(super) fn peer(address: &str, asn: u32, rid: &str) -> PeerInfo {
         next_hop_self: false,
         next_hop_keep: false,
         allow_local_as: 0,
+        enforce_first_as: true,
     }
 }
 

@@ -27,7 +27,9 @@ fn peers() -> Vec<PeerInfo> {
             // Half iBGP, half eBGP; two routers share router id 3.3.3.3.
             let asn = if i % 2 == 0 { LOCAL_AS } else { 65001 + i };
             let rid = format!("{0}.{0}.{0}.{0}", if i >= 4 { 3 } else { i + 1 });
-            peer(&format!("198.18.0.{}", 10 - i), asn, &rid)
+            // The neighbour AS of a path varies independently of its peer (for the MED
+            // rule), so the first AS is not the peer's: no enforce-first-AS here.
+            PeerInfo { enforce_first_as: false, ..peer(&format!("198.18.0.{}", 10 - i), asn, &rid) }
         })
         .collect()
 }

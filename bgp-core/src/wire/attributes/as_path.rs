@@ -28,7 +28,7 @@ impl SegmentType {
         }
     }
 
-    fn is_confed(self) -> bool {
+    pub(crate) fn is_confed(self) -> bool {
         matches!(self, SegmentType::ConfedSequence | SegmentType::ConfedSet)
     }
 }

@@ -169,10 +169,13 @@ pub(crate) fn decode_attributes(
             if flags & FLAG_OPTIONAL == 0 {
                 return Err(DecodeError::UnrecognizedWellKnownAttribute(body.slice(attr_range)));
             }
+            // Copied, not sliced: the RIB keeps these for as long as the route lives, and a
+            // slice would pin the whole read buffer it came from (up to 64 KiB per route,
+            // depending on how the peer's TCP stream was segmented).
             update.attributes.unknown.push(RawAttribute {
                 flags,
                 type_code,
-                value: body.slice(attr_range.end - len..attr_range.end),
+                value: Bytes::copy_from_slice(value),
             });
             first = false;
             continue;
@@ -202,7 +205,7 @@ pub(crate) fn decode_attributes(
                 MpOutcome::Unsupported => update.attributes.unknown.push(RawAttribute {
                     flags,
                     type_code,
-                    value: body.slice(attr_range.end - len..attr_range.end),
+                    value: Bytes::copy_from_slice(value),
                 }),
             }
             // The NLRI were located, so §3 c's treat-as-withdraw is possible.
