@@ -109,4 +109,13 @@ holds_for 2 _negate bgpd_kernel_route "${N[1]}" 198.19.130.0/26 "${a[3]}"
 assert_no_route "${N[1]}" 198.19.130.0/26
 calico_pool "$E" vxlan 198.19.128.0/17 Never Never
 wait_bgpd_route 10 "${N[1]}" 198.19.130.0/26 "${a[3]}"
+harness_log "logSeverityScreen Debug for node-1 only: its log level changes live, no session flaps"
+calico_bgpconfig "$E" node.node-1 '{"logSeverityScreen": "Debug"}'
+wait_until 10 bgpd_log_has "${N[1]}" "log level changed.*to=debug"
+bgpctl_in "${N[1]}" reload >/dev/null 2>&1 || fail "reload on node-1 failed"
+_debug_lines() { [ "$(grep -c " DEBUG " "$TEST_DIR/${N[1]}/bgpd.log")" -gt 0 ]; }
+wait_until 10 _debug_lines
+bgpd_log_has "${N[2]}" "log level changed" && fail "node-2's log level changed too"
+grep -q " DEBUG " "$TEST_DIR/${N[2]}/bgpd.log" && fail "node-2 logs debug lines"
+for j in 2 3 5; do assert_eq 1 "$(bgpd_nbr_field "${N[1]}" "${a[j]}" .established_count)" "node-1 -> ${a[j]} after the log level change"; done
 echo "etcd mesh OK (node-5 routed everywhere in ${took_ms} ms)"

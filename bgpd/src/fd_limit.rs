@@ -1,5 +1,5 @@
-//! The process's descriptor limit (RLIMIT_NOFILE). The daemon raises its soft limit to the
-//! hard limit at start, so that the sessions have headroom, and sizes what outsiders can hold
+//! The process's descriptor limit (RLIMIT_NOFILE). The `bgpd` program (main.rs) raises its
+//! soft limit to the hard limit at start, so that the sessions have headroom, and sizes what outsiders can hold
 //! open (the HTTP endpoint's connection cap) as a small fraction of it.
 use std::io;
 

@@ -4,8 +4,12 @@
 //! arrive within [`HttpLimits::header_read_timeout`] (which also bounds how long a keep-alive
 //! connection may sit idle), no connection lives longer than
 //! [`HttpLimits::max_connection_age`], and at most [`HttpLimits::max_connections`] are open at
-//! once (a small fraction of the descriptor limit); connections over the cap are closed at
-//! once, counted (`bgpd_http_connections_refused_total`) and logged (thinned).
+//! once (a small fraction of the descriptor limit), at most a quarter of them from one source
+//! address, and the last two places only from loopback (so a local `/healthz` probe still gets
+//! in); connections over a cap are closed at once, counted
+//! (`bgpd_http_connections_refused_total`) and logged (thinned). See admission.rs.
+mod admission;
+
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -19,7 +23,6 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
@@ -41,7 +44,8 @@ pub struct HttpLimits {
     pub header_read_timeout: Duration,
     /// A connection is closed after this long (after the response under way, if any).
     pub max_connection_age: Duration,
-    /// Connections open at once; more are closed as soon as they are accepted.
+    /// Connections open at once; more are closed as soon as they are accepted. One source
+    /// holds at most a quarter of them; up to two are kept for loopback.
     pub max_connections: usize,
 }
 
@@ -89,7 +93,7 @@ pub fn serve_on(listener: TcpListener, state: HttpState, limits: HttpLimits) -> 
 }
 
 async fn accept_loop(listener: TcpListener, state: HttpState, limits: HttpLimits) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let admission = admission::Admission::new(limits.max_connections);
     let mut log = LogLimiter::<IpAddr>::new(Duration::from_secs(60), 5, 1024);
     loop {
         let (stream, from) = match listener.accept().await {
@@ -100,24 +104,29 @@ async fn accept_loop(listener: TcpListener, state: HttpState, limits: HttpLimits
                 continue;
             }
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            state.metrics.http_connections_refused.inc();
-            // SO_LINGER 0: the descriptor and the connection go at once.
-            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
-            drop(stream);
-            let decision = log.check(from.ip(), Instant::now());
-            if let Some(n) = decision.summary {
-                warn!(suppressed = n, "HTTP refusal log lines suppressed in the last minute");
+        let permit = match admission.admit(from.ip()) {
+            Ok(ticket) => ticket,
+            Err(why) => {
+                state.metrics.http_connections_refused.inc();
+                // SO_LINGER 0: the descriptor and the connection go at once.
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+                drop(stream);
+                let decision = log.check(from.ip(), Instant::now());
+                if let Some(n) = decision.summary {
+                    warn!(suppressed = n, "HTTP refusal log lines suppressed in the last minute");
+                }
+                if let Verdict::Log { suppressed } = decision.verdict {
+                    warn!(
+                        source = %from,
+                        suppressed,
+                        max_connections = limits.max_connections,
+                        per_source = admission.per_source(),
+                        "HTTP connection refused: {}",
+                        why.as_str()
+                    );
+                }
+                continue;
             }
-            if let Verdict::Log { suppressed } = decision.verdict {
-                warn!(
-                    source = %from,
-                    suppressed,
-                    max_connections = limits.max_connections,
-                    "HTTP connection refused: too many open"
-                );
-            }
-            continue;
         };
         let state = state.clone();
         tokio::spawn(async move {
@@ -217,44 +226,115 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), wait).await.is_ok()
     }
 
-    #[tokio::test]
-    async fn idle_connections_cannot_exhaust_the_endpoint() {
+    /// The server refused the connection: reset (SO_LINGER 0) or closed without a byte of
+    /// response, within 5 s (the tests' header timeout is a minute, so it cannot be that).
+    async fn refused(stream: &mut TcpStream) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0)) => true,
+            Ok(Err(e)) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            Ok(Ok(_)) | Err(_) => false,
+        }
+    }
+
+    /// A connection from `source` (any 127/8 address: all are on `lo`).
+    async fn connect_from(source: [u8; 4], to: SocketAddr) -> TcpStream {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::from((source, 0))).unwrap();
+        socket.connect(to).await.unwrap()
+    }
+
+    async fn get(stream: &mut TcpStream, path: &str) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bgpd\r\nConnection: close\r\n\r\n");
+        // A refused connection reads as an empty answer.
+        let mut answer = String::new();
+        if stream.write_all(request.as_bytes()).await.is_ok() {
+            let _ = stream.read_to_string(&mut answer).await;
+        }
+        answer
+    }
+
+    fn server(max_connections: usize, header_read_timeout: Duration) -> (HttpState, HttpLimits) {
         let state =
             HttpState { metrics: Arc::new(Metrics::new()), health: Arc::new(Health::new()) };
         let limits = HttpLimits {
-            header_read_timeout: Duration::from_millis(300),
-            max_connection_age: Duration::from_secs(60),
-            max_connections: 4,
+            header_read_timeout,
+            max_connection_age: Duration::from_secs(600),
+            max_connections,
         };
+        (state, limits)
+    }
+
+    #[tokio::test]
+    async fn idle_connections_cannot_exhaust_the_endpoint() {
+        // A minute of header timeout: nothing in this test is closed by it.
+        let (state, limits) = server(8, Duration::from_secs(60));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = serve_on(listener, state.clone(), limits);
-        // Four idle connections take the whole cap (accepted in order)...
+        // Four sources with two idle connections each take the whole cap...
         let mut idle = Vec::new();
-        for _ in 0..4 {
-            idle.push(TcpStream::connect(addr).await.unwrap());
+        for source in 1..=4u8 {
+            for _ in 0..2 {
+                idle.push(connect_from([127, 0, 0, source], addr).await);
+            }
         }
-        // ...so the next ones are closed at once, and counted.
+        // ...so the next ones are refused at once, without a response, and counted.
         for _ in 0..3 {
-            let mut over = TcpStream::connect(addr).await.unwrap();
-            assert!(closed_by_server(&mut over).await, "a connection over the cap is closed");
+            let mut over = connect_from([127, 0, 0, 5], addr).await;
+            assert!(refused(&mut over).await, "a connection over the cap is refused");
         }
         assert_eq!(state.metrics.http_connections_refused.get(), 3);
-        // The idle ones send no header: the header timeout closes them.
-        for c in &mut idle {
-            assert!(closed_by_server(c).await, "an idle connection is closed");
-        }
-        // Their places are free again: a scrape works.
-        let mut scrape = TcpStream::connect(addr).await.unwrap();
-        scrape
-            .write_all(b"GET /metrics HTTP/1.1\r\nHost: bgpd\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
+        // Their places are free again once they go (the server sees them close): a scrape
+        // works.
+        drop(idle);
         let mut answer = String::new();
-        scrape.read_to_string(&mut answer).await.unwrap();
+        for _ in 0..250 {
+            let mut scrape = connect_from([127, 0, 0, 5], addr).await;
+            answer = get(&mut scrape, "/metrics").await;
+            if !answer.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-        assert!(answer.contains("bgpd_http_connections_refused_total 3"));
+        assert!(answer.contains("bgpd_http_connections_refused_total"));
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn one_source_cannot_hold_the_endpoint_against_a_health_probe() {
+        let (state, limits) = server(8, Duration::from_secs(60));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_on(listener, state.clone(), limits);
+        // One client keeps idle connections: it gets a quarter of the cap, no more.
+        let mut hog = Vec::new();
+        for _ in 0..2 {
+            hog.push(connect_from([127, 0, 0, 2], addr).await);
+        }
+        for _ in 0..4 {
+            let mut over = connect_from([127, 0, 0, 2], addr).await;
+            assert!(refused(&mut over).await, "over its share");
+        }
+        assert_eq!(state.metrics.http_connections_refused.get(), 4);
+        // The probe from elsewhere is answered.
+        let mut probe = connect_from([127, 0, 0, 3], addr).await;
+        assert!(get(&mut probe, "/healthz").await.starts_with("HTTP/1.1 200"));
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_sends_no_header_is_closed_after_the_header_timeout() {
+        let (state, limits) = server(8, Duration::from_millis(300));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_on(listener, state.clone(), limits);
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        assert!(closed_by_server(&mut idle).await, "an idle connection is closed");
+        assert_eq!(state.metrics.http_connections_refused.get(), 0, "closed, not refused");
         server.abort();
     }
 }

@@ -12,6 +12,7 @@ pub mod fd_limit;
 pub mod health;
 pub mod http;
 pub mod log_limit;
+pub mod logging;
 pub mod metrics;
 pub mod peer;
 pub mod routing;

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use bgpd::config::{self, LogFormat};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser, Debug)]
 #[command(name = "bgpd", version, about = "BGP speaker and route distributor for Kubernetes nodes")]
@@ -44,9 +43,15 @@ fn main() -> ExitCode {
         Some(CliLogFormat::Text) => LogFormat::Text,
         None => cfg.log.format,
     };
-    init_logging(format, &cfg.log.level);
+    bgpd::logging::init(format, &cfg.log.level);
     for w in cfg.warnings() {
         tracing::warn!("{w}");
+    }
+    // Headroom for sessions, raised by the program, not by the library (tests and embedders
+    // keep their own limit); the HTTP endpoint's cap is sized from the limit in force.
+    match bgpd::fd_limit::raise_soft_to_hard() {
+        Ok(limit) => tracing::info!(limit, "descriptor limit (RLIMIT_NOFILE)"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the descriptor limit"),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -58,15 +63,4 @@ fn main() -> ExitCode {
     let code = runtime.block_on(bgpd::daemon::run(args.config, cfg));
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     ExitCode::from(code as u8)
-}
-
-fn init_logging(format: LogFormat, level: &str) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
 }

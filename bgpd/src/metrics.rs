@@ -28,6 +28,9 @@ pub struct Metrics {
     pub netlink_errors: IntGauge,
     pub config_reloads: IntCounterVec,
     pub treat_as_withdraw: IntCounterVec,
+    /// Announcements the RIB treated as withdrawn for a malformed AS_PATH found with the
+    /// session's facts (confederation segments, enforce-first-AS), one per UPDATE.
+    pub malformed_as_path: IntCounterVec,
     /// Prefixes left out of UPDATEs to a neighbour (and withdrawn) because their attributes
     /// grew past the session's maximum message size (RFC 4271 §9.2).
     pub routes_unsendable: IntCounterVec,
@@ -192,10 +195,16 @@ impl Metrics {
                 "UPDATEs handled as withdrawals under RFC 7606",
                 n,
             ),
+            malformed_as_path: counter_vec(
+                &r,
+                "bgpd_malformed_as_path_total",
+                "UPDATEs whose routes the RIB treated as withdrawn for a malformed AS_PATH",
+                n,
+            ),
             routes_unsendable: counter_vec(
                 &r,
                 "bgpd_routes_unsendable_total",
-                "Prefixes withdrawn instead of announced: attributes over the maximum message size",
+                "Prefixes withdrawn instead of announced: not encodable for the session (size)",
                 n,
             ),
             next_hop_missing: counter_vec(

@@ -147,8 +147,8 @@ bgpd_write_datastore_config() {
     echo "  secrets_dir: \"$dir/secrets\""
     echo "control_socket: \"$dir/bgpd.sock\""
     echo "http_listen: null"
-    echo "log:"
-    echo "  level: ${BGPD_LOG_LEVEL:-info}"
+    # No log.level unless asked: the datastore's logSeverityScreen (default Info) applies.
+    if [ -n "${BGPD_LOG_LEVEL:-}" ]; then echo "log:"; echo "  level: $BGPD_LOG_LEVEL"; fi
     printf '%s' "$extra"
   } >"$file"
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 /// or call [`crate::RouteSync`] when they are off).
 ///
 /// Defaults: protocol [`DEFAULT_PROTOCOL`] (179), table 254 (`main`), metric
-/// [`DEFAULT_METRIC`] (179). Protocol, table and metric together identify our routes: we only
+/// [`DEFAULT_METRIC`] (50). Protocol, table and metric together identify our routes: we only
 /// ever replace or delete routes carrying all three. A foreign route in the same slot (same
 /// prefix, table and metric) is reported and left alone; one with another metric simply
 /// coexists with ours.
@@ -18,6 +18,12 @@ use std::time::Duration;
 /// zebra, 42 babel, 99 Open/R, 80 Calico Felix's; 179 is BGP's TCP port and is unassigned
 /// in the kernel's `rtnetlink.h` and iproute2's `rt_protos` (name it with
 /// `examples/rt_protos.d/bgpd.conf` so `ip route` shows `proto bgpd`).
+///
+/// The protocol alone keeps bgpd and FRR apart; the metric only has to differ from FRR's 20
+/// and BIRD's 32 (a route of the same prefix and metric in one table is one kernel route, so
+/// a replace would overwrite the other daemon's). 50 is lower than what DHCP and router
+/// advertisements install (100 and up, 1024), so a prefix learned over BGP wins over a
+/// DHCP/RA default or subnet route, and loses to FRR's or BIRD's route for the same prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelConfig {
     /// `rtm_protocol` of every route and nexthop object we own. We never touch others.
@@ -31,7 +37,7 @@ pub struct KernelConfig {
 /// bgpd's default `rtm_protocol` (see [`KernelConfig`]).
 pub const DEFAULT_PROTOCOL: u8 = 179;
 /// bgpd's default route metric (see [`KernelConfig`]).
-pub const DEFAULT_METRIC: u32 = 179;
+pub const DEFAULT_METRIC: u32 = 50;
 
 /// The routing daemon known to install its routes with `protocol` (rtnetlink.h, iproute2's
 /// `rt_protos` and FRR's `rt_protos.d/frr.conf`, Calico Felix), if any.
@@ -52,8 +58,27 @@ pub fn protocol_owner(protocol: u8) -> Option<&'static str> {
         80 => "Calico Felix",
         99 => "Open/R",
         186 => "FRR's bgpd (`proto bgp`)",
-        187..=197 => "FRR",
+        187..=198 => "FRR",
         _ => return None,
+    })
+}
+
+/// The identity bgpd's routes had before protocol 179 became the default: protocol 186
+/// (`proto bgp`) and metric 20, which is also what FRR's zebra installs BGP routes with.
+pub const LEGACY_PROTOCOL: u8 = 186;
+pub const LEGACY_METRIC: u32 = 20;
+
+/// The start-up warning about `count` routes with the legacy identity found in the main
+/// table (left by an older bgpd, or FRR's), if there are any.
+pub fn legacy_routes_warning(count: usize) -> Option<String> {
+    (count > 0).then(|| {
+        format!(
+            "{count} routes with protocol {LEGACY_PROTOCOL} and metric {LEGACY_METRIC} in the main table: \
+             FRR's, or left by an older bgpd (which used that identity); they are not bgpd's now \
+             and, with their lower metric, win over its routes. If FRR does not run here, remove \
+             them: ip route flush proto {LEGACY_PROTOCOL} metric {LEGACY_METRIC}; \
+             ip -6 route flush proto {LEGACY_PROTOCOL} metric {LEGACY_METRIC}"
+        )
     })
 }
 
@@ -120,4 +145,35 @@ pub enum Reconcile {
     /// routes until `initial_sync_done()` is called (End-of-RIB from every peer) or this much
     /// time has passed since `start`, whichever comes FIRST (the selection deferral timer).
     AfterGrace(Duration),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_metric_beats_dhcp_and_ra_and_loses_to_frr_and_bird() {
+        let metric = KernelConfig::default().metric;
+        // FRR's zebra installs with 20, BIRD with 32: theirs win, and a different metric
+        // means a different kernel route (no replace of theirs).
+        assert!(metric > 32);
+        // DHCP clients (NetworkManager, netplan: 100 and up) and router advertisements (1024).
+        assert!(metric < 100);
+        assert_eq!(KernelConfig::default().protocol, 179, "the protocol keeps FRR apart");
+    }
+
+    #[test]
+    fn srte_is_frrs() {
+        assert_eq!(protocol_owner(198), Some("FRR"));
+        assert_eq!(protocol_owner(179), None);
+    }
+
+    #[test]
+    fn legacy_routes_get_one_warning_line_with_their_count_and_the_remedy() {
+        assert_eq!(legacy_routes_warning(0), None);
+        let line = legacy_routes_warning(3).unwrap();
+        assert!(line.starts_with("3 routes with protocol 186 and metric 20"), "{line}");
+        assert!(line.contains("ip route flush proto 186 metric 20"), "{line}");
+        assert!(!line.contains('\n'));
+    }
 }

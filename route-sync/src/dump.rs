@@ -10,6 +10,7 @@ use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
+use crate::config::{LEGACY_METRIC, LEGACY_PROTOCOL};
 use crate::igp::{IgpRoutes, RT_TABLE_MAIN};
 use crate::interfaces::Interfaces;
 use crate::nexthop_msg::{self, NexthopMessage, RTM_NEWNEXTHOP};
@@ -141,23 +142,32 @@ pub async fn routes(
     Ok(out)
 }
 
-/// The main table's routes of other protocols that can resolve a next hop ([`IgpRoutes`]).
-/// Uses sequence numbers `seq` and `seq + 1`.
-pub async fn igp_routes(sock: &mut NlSocket, our_protocol: u8, seq: u32) -> io::Result<IgpRoutes> {
+/// The main table's routes of other protocols that can resolve a next hop ([`IgpRoutes`]),
+/// and how many routes of other protocols carry the legacy identity
+/// ([`crate::config::legacy_routes_warning`]). Uses sequence numbers `seq` and `seq + 1`.
+pub async fn igp_routes(
+    sock: &mut NlSocket,
+    our_protocol: u8,
+    seq: u32,
+) -> io::Result<(IgpRoutes, usize)> {
     let mut out = IgpRoutes::default();
+    let mut legacy = 0;
     route_dump(sock, RT_TABLE_MAIN, 0, seq, |p| {
         // Our own routes may be a million: skip them before parsing.
         if route_msg::peek_protocol(p) == Some(our_protocol) {
             return;
         }
         if let Some(r) = route_msg::parse_route(p) {
+            if (r.protocol, r.metric) == (LEGACY_PROTOCOL, LEGACY_METRIC) {
+                legacy += 1;
+            }
             if IgpRoutes::wants(&r, our_protocol) {
                 out.apply(&r, false, NLM_F_APPEND);
             }
         }
     })
     .await?;
-    Ok(out)
+    Ok((out, legacy))
 }
 
 /// All nexthop objects of the namespace; `None` when the kernel has no nexthop objects.

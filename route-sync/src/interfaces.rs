@@ -16,7 +16,7 @@ use crate::igp::{IgpRoutes, RT_TABLE_MAIN};
 use crate::nexthop_msg::NexthopMessage;
 use crate::route_msg::ParsedRoute;
 use netlink_packet_core::Parseable;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkHeader, LinkMessage};
 
 /// Links (up or not) and the subnets configured on them.
@@ -24,13 +24,41 @@ use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkHeader, LinkMessa
 pub struct Interfaces {
     up: HashMap<u32, bool>,
     names: HashMap<u32, String>,
-    /// (interface, subnet of the address, the address itself)
-    addresses: Vec<(u32, IpNet, IpAddr)>,
+    addresses: Vec<Address>,
     /// The main table's other routes, for next hops off the connected subnets. Shared by
     /// the copies of this view (route-sync's and the one the RIB's resolver reads), and
     /// changed in place: it can be large (another daemon's full table), links and addresses
     /// are not.
     igp: Arc<RwLock<IgpRoutes>>,
+}
+
+/// One address configured on a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Address {
+    ifindex: u32,
+    /// The subnet of the address (its connected route).
+    net: IpNet,
+    ip: IpAddr,
+    /// `IFA_F_*`: the header's byte, or the `IFA_FLAGS` attribute that supersedes it.
+    flags: AddressFlags,
+}
+
+impl Address {
+    /// Whether the address may stand for us as a next hop: not tentative or failed (RFC 4862
+    /// §5.4: a tentative address "is not considered assigned to an interface"), not deprecated
+    /// (RFC 4862 §5.5.4: new communication should not use it), not temporary (RFC 8981 §3: a
+    /// privacy address is for outgoing connections and changes; the kernel marks it
+    /// `IFA_F_TEMPORARY`, the same bit as `IFA_F_SECONDARY`, which on IPv4 only means "not
+    /// the first address of its subnet").
+    fn stable(&self) -> bool {
+        let unusable = AddressFlags::Tentative | AddressFlags::Dadfailed | AddressFlags::Deprecated;
+        let temporary = self.ip.is_ipv6() && self.flags.contains(AddressFlags::Secondary);
+        !self.flags.intersects(unusable) && !temporary
+    }
+
+    fn same(&self, other: &Address) -> bool {
+        (self.ifindex, self.net, self.ip) == (other.ifindex, other.net, other.ip)
+    }
 }
 
 /// How a next hop is reached: the immediate gateways with their interfaces (the next hop
@@ -47,7 +75,7 @@ impl Interfaces {
     pub fn apply_link(&mut self, payload: &[u8], deleted: bool) -> bool {
         let Ok(header) = LinkHeader::parse(payload) else { return false };
         if deleted {
-            self.addresses.retain(|(ifindex, _, _)| *ifindex != header.index);
+            self.addresses.retain(|a| a.ifindex != header.index);
             self.names.remove(&header.index);
             return self.up.remove(&header.index).is_some();
         }
@@ -78,14 +106,27 @@ impl Interfaces {
         let Ok(net) = IpNet::new(address.unwrap_or(ip), msg.header.prefix_len) else {
             return false;
         };
-        let entry = (msg.header.index, net.trunc(), ip);
-        let before = self.addresses.len();
-        self.addresses.retain(|e| *e != entry);
+        let header_flags = AddressFlags::from_bits_retain(u32::from(msg.header.flags.bits()));
+        let flags = msg.attributes.iter().find_map(|a| match a {
+            AddressAttribute::Flags(f) => Some(*f),
+            _ => None,
+        });
+        let flags = flags.map_or(header_flags, |f| f | header_flags);
+        let entry = Address { ifindex: msg.header.index, net: net.trunc(), ip, flags };
         if deleted {
+            let before = self.addresses.len();
+            self.addresses.retain(|e| !e.same(&entry));
             return self.addresses.len() != before;
         }
-        self.addresses.push(entry);
-        self.addresses.len() != before
+        // Updated in place: the kernel re-sends an address on every change of its flags or
+        // lifetimes (SLAAC refreshes), which must not move it.
+        match self.addresses.iter_mut().find(|e| e.same(&entry)) {
+            Some(known) => std::mem::replace(known, entry) != entry,
+            None => {
+                self.addresses.push(entry);
+                true
+            }
+        }
     }
 
     /// The name of interface `ifindex` (empty when unknown).
@@ -154,7 +195,7 @@ impl Interfaces {
     fn reach(&self, next_hop: IpAddr, mut hop: impl FnMut(IpAddr, u32)) -> Option<u32> {
         if is_link_local(next_hop)
             || next_hop.to_canonical().is_loopback()
-            || self.addresses.iter().any(|(_, _, own)| *own == next_hop)
+            || self.addresses.iter().any(|own| own.ip == next_hop)
         {
             return None;
         }
@@ -184,17 +225,19 @@ impl Interfaces {
         cost
     }
 
-    /// The first global unicast address of family `v6` (IPv6 when true) configured on the
-    /// interface that holds `local`; `None` when no interface holds `local` or that one has
-    /// none (loopback, link-local and multicast addresses do not count).
+    /// The lowest stable global unicast address of family `v6` (IPv6 when true) configured on
+    /// the interface that holds `local`; `None` when no interface holds `local` or that one has
+    /// none. Loopback, link-local and multicast addresses do not count, nor tentative,
+    /// DAD-failed, deprecated or temporary ones ([`Address::stable`]). The lowest, not the
+    /// first seen: the choice must not change when the kernel re-announces an address.
     pub fn address_beside(&self, local: IpAddr, v6: bool) -> Option<IpAddr> {
         let local = local.to_canonical();
-        let (ifindex, _, _) = self.addresses.iter().find(|(_, _, own)| *own == local)?;
+        let ifindex = self.addresses.iter().find(|own| own.ip == local)?.ifindex;
         self.addresses
             .iter()
-            .filter(|(i, _, a)| i == ifindex && a.is_ipv6() == v6)
-            .map(|(_, _, a)| *a)
-            .find(|a| {
+            .filter(|a| a.ifindex == ifindex && a.ip.is_ipv6() == v6 && a.stable())
+            .map(|a| a.ip)
+            .filter(|a| {
                 let v4_link_local = matches!(a, IpAddr::V4(v4) if v4.is_link_local());
                 !(a.is_loopback()
                     || a.is_unspecified()
@@ -202,6 +245,7 @@ impl Interfaces {
                     || is_link_local(*a)
                     || v4_link_local)
             })
+            .min()
     }
 
     fn is_up(&self, ifindex: u32) -> bool {
@@ -211,7 +255,7 @@ impl Interfaces {
     /// The interface of the most specific connected subnet containing `addr` that is up.
     fn connected(&self, addr: IpAddr) -> Option<u32> {
         let mut best: Option<(u8, u32)> = None;
-        for (ifindex, net, _) in &self.addresses {
+        for Address { ifindex, net, .. } in &self.addresses {
             if !net.contains(&addr) || !self.is_up(*ifindex) {
                 continue;
             }
@@ -237,7 +281,12 @@ mod tests {
             names: HashMap::new(),
             addresses: addresses
                 .iter()
-                .map(|(i, n, a)| (*i, n.parse().unwrap(), a.parse().unwrap()))
+                .map(|(i, n, a)| Address {
+                    ifindex: *i,
+                    net: n.parse().unwrap(),
+                    ip: a.parse().unwrap(),
+                    flags: AddressFlags::Permanent,
+                })
                 .collect(),
             igp: Arc::default(),
         }
@@ -301,6 +350,66 @@ mod tests {
         assert_eq!(ifs.address_beside(ip("198.18.1.11"), true), None, "no IPv6 on that link");
         assert_eq!(ifs.address_beside(ip("127.0.0.1"), true), None, "loopback does not count");
         assert_eq!(ifs.address_beside(ip("198.18.9.9"), true), None, "not ours");
+    }
+
+    /// An `RTM_NEWADDR` payload for `ip/len` on interface 2, with `flags` in the header byte
+    /// (their low 8 bits) and in `IFA_FLAGS`, as the kernel sends them.
+    fn address_payload(ip: &str, len: u8, flags: AddressFlags) -> Vec<u8> {
+        use netlink_packet_core::Emitable;
+        use netlink_packet_route::address::AddressHeaderFlags;
+        let ip: IpAddr = ip.parse().unwrap();
+        let mut msg = AddressMessage::default();
+        msg.header.index = 2;
+        msg.header.prefix_len = len;
+        msg.header.family = if ip.is_ipv4() {
+            netlink_packet_route::AddressFamily::Inet
+        } else {
+            netlink_packet_route::AddressFamily::Inet6
+        };
+        msg.header.flags = AddressHeaderFlags::from_bits_retain(flags.bits() as u8);
+        msg.attributes = vec![AddressAttribute::Address(ip), AddressAttribute::Flags(flags)];
+        let mut buf = vec![0; msg.buffer_len()];
+        msg.emit(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn address_beside_skips_unstable_addresses_and_is_stable_itself() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut ifs = with(&[(2, "198.18.0.0/24", "198.18.0.11")], &[(2, true)]);
+        let permanent = AddressFlags::Permanent;
+        let add = |ifs: &mut Interfaces, a: &str, flags: AddressFlags| {
+            ifs.apply_address(&address_payload(a, 64, flags), false)
+        };
+        // Tentative (DAD running), DAD-failed, deprecated and RFC 8981 temporary addresses
+        // are not ours to give as a next hop; the flag can sit in IFA_FLAGS only (above the
+        // header's byte: none of these) or in both.
+        assert!(add(&mut ifs, "2001:db8::1", AddressFlags::Tentative));
+        assert!(add(&mut ifs, "2001:db8::2", AddressFlags::Dadfailed | AddressFlags::Tentative));
+        assert!(add(&mut ifs, "2001:db8::3", AddressFlags::Deprecated));
+        assert!(add(&mut ifs, "2001:db8::4", AddressFlags::Secondary)); // IFA_F_TEMPORARY
+        assert_eq!(ifs.address_beside(ip("198.18.0.11"), true), None);
+        // SLAAC addresses: the lowest stable one, whatever the order they came in.
+        assert!(add(&mut ifs, "2001:db8::20", AddressFlags::Managetempaddr));
+        assert!(add(&mut ifs, "2001:db8::10", AddressFlags::Managetempaddr));
+        assert_eq!(ifs.address_beside(ip("198.18.0.11"), true), Some(ip("2001:db8::10")));
+        // A lifetime refresh of ::20 (same flags) is no change and moves nothing.
+        assert!(!add(&mut ifs, "2001:db8::20", AddressFlags::Managetempaddr));
+        assert_eq!(ifs.address_beside(ip("198.18.0.11"), true), Some(ip("2001:db8::10")));
+        // ::10 becomes deprecated: a change, and ::20 takes over. DAD of ::1 completes: it is
+        // the lowest now.
+        assert!(add(&mut ifs, "2001:db8::10", AddressFlags::Deprecated));
+        assert_eq!(ifs.address_beside(ip("198.18.0.11"), true), Some(ip("2001:db8::20")));
+        assert!(add(&mut ifs, "2001:db8::1", permanent));
+        assert_eq!(ifs.address_beside(ip("198.18.0.11"), true), Some(ip("2001:db8::1")));
+        assert_eq!(ifs.addresses.iter().filter(|a| a.ip == ip("2001:db8::1")).count(), 1);
+        // On IPv4 the same bit only says "secondary": such an address is stable.
+        assert!(
+            ifs.apply_address(&address_payload("198.18.0.5", 24, AddressFlags::Secondary), false)
+        );
+        assert_eq!(ifs.address_beside(ip("2001:db8::1"), false), Some(ip("198.18.0.5")));
+        assert!(ifs.apply_address(&address_payload("2001:db8::1", 64, permanent), true));
+        assert_eq!(ifs.address_beside(ip("198.18.0.11"), true), Some(ip("2001:db8::20")));
     }
 
     #[test]

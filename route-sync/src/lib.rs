@@ -73,6 +73,8 @@ pub struct RouteSync {
     stats: Arc<Stats>,
     ifs: Arc<RwLock<Interfaces>>,
     found_at_start: usize,
+    /// Routes with the legacy identity (186/20) in the main table at start.
+    legacy_at_start: usize,
     /// Route changes go straight into the task's state (see [`RouteSync::set`]).
     shared: Arc<Shared>,
     /// The sync task, until [`RouteSync::take_task`] hands it to a supervisor.
@@ -138,8 +140,13 @@ impl RouteSync {
             removals_since: None,
             network_changed: false,
             events_retry_at: None,
+            legacy_routes: 0,
         };
         task.resync().await?;
+        let legacy_at_start = task.legacy_routes;
+        if let Some(line) = config::legacy_routes_warning(legacy_at_start) {
+            tracing::warn!(routes = legacy_at_start, "{line}");
+        }
         let (found_at_start, uses_objects) = {
             let fib = shared.fib();
             (fib.len(), fib.uses_objects())
@@ -154,7 +161,9 @@ impl RouteSync {
         );
         let (tx, rx) = mpsc::unbounded_channel();
         let task = Arc::new(std::sync::Mutex::new(Some(tokio::spawn(task.run(rx)))));
-        Ok((RouteSync { tx, stats, ifs: shared_ifs, found_at_start, shared, task }, events_rx))
+        let handle =
+            RouteSync { tx, stats, ifs: shared_ifs, found_at_start, legacy_at_start, shared, task };
+        Ok((handle, events_rx))
     }
 
     /// The sync task's handle, once (later calls: `None`), for the owner to supervise: if the
@@ -226,6 +235,12 @@ impl RouteSync {
     /// previous run, kept until the stale purge ([`Reconcile`]).
     pub fn found_at_start(&self) -> usize {
         self.found_at_start
+    }
+
+    /// Routes of another protocol with the legacy identity (protocol 186, metric 20: an
+    /// older bgpd's, or FRR's) found in the main table at start; warned about in the log.
+    pub fn legacy_at_start(&self) -> usize {
+        self.legacy_at_start
     }
 
     /// Counters, updated by the task.

@@ -81,6 +81,9 @@ pub(crate) struct Task {
     pub network_changed: bool,
     /// The event channel was full when `NetworkChanged` was due: wake up then to resend.
     pub events_retry_at: Option<Instant>,
+    /// Routes of the legacy identity (186/20) in the main table at the last resync, for the
+    /// start-up warning ([`crate::config::legacy_routes_warning`]).
+    pub legacy_routes: usize,
 }
 
 impl Task {
@@ -298,7 +301,8 @@ impl Task {
             fib.next_seq();
             (seq, fib.identity().protocol)
         };
-        let igp = dump::igp_routes(&mut self.req, protocol, seq).await?;
+        let (igp, legacy_routes) = dump::igp_routes(&mut self.req, protocol, seq).await?;
+        self.legacy_routes = legacy_routes;
         // Every object: ours for the FIB, the others' for routes that name them.
         let seq = self.fib().next_seq();
         let found = dump::nexthops(&mut self.req, seq).await?;

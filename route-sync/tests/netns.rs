@@ -506,3 +506,34 @@ fn lost_notifications_make_it_read_the_kernel_again_and_repair() {
     });
     let _ = std::fs::remove_file(batch);
 }
+
+/// Routes an older bgpd left with protocol 186 and metric 20 are counted (and warned about)
+/// at start by a bgpd with the new identity; they are not its own.
+#[test]
+fn legacy_routes_are_counted_at_start() {
+    require_root!();
+    let lab = Lab::new("legacy");
+    for prefix in ["198.19.8.0/24", "198.19.9.0/24"] {
+        lab.ip(&["route", "add", prefix, "via", "198.18.0.2", "proto", "186", "metric", "20"]);
+    }
+    lab.ip(&[
+        "route",
+        "add",
+        "198.19.10.0/24",
+        "via",
+        "198.18.0.2",
+        "proto",
+        "186",
+        "metric",
+        "30",
+    ]);
+    let l = Lab { ns: lab.ns.clone(), peer: lab.peer.clone() };
+    lab.run(move || async move {
+        let (rs, _events) =
+            RouteSync::start(KernelConfig::default(), Reconcile::Now).await.unwrap();
+        assert_eq!(rs.legacy_at_start(), 2);
+        assert_eq!(rs.found_at_start(), 0, "not ours");
+        rs.shutdown(true).await;
+        assert_eq!(l.routes_of("186").len(), 3, "left alone");
+    });
+}

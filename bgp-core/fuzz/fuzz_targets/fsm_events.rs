@@ -3,10 +3,10 @@
 //! is fed, it has negotiated parameters exactly in OpenConfirm and Established.
 #![no_main]
 use std::io::ErrorKind;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use bgp_core::fsm::{Event, Fsm, FsmConfig, State};
+use bgp_core::fsm::{CollisionResolution, Event, Fsm, FsmConfig, IncomingDecision, State};
 use bgp_core::wire::notification::codes;
 use bgp_core::wire::{Capability, DecodeError, Family, GracefulRestartCap, Notification, Open};
 use bytes::Bytes;
@@ -71,18 +71,48 @@ fuzz_target!(|data: &[u8]| {
             22 => Event::OpenCollisionDump,
             23 => Event::NotifMsgVerErr(Notification::new(codes::OPEN_MESSAGE_ERROR, 1)),
             24 => Event::NotifMsg(Notification::new(codes::CEASE, op >> 5)),
-            25 | 26 => Event::KeepAliveMsg,
+            25 => Event::KeepAliveMsg,
+            26 => {
+                // A new connection from the peer (RFC 4271 §6.8), carried out as the runtime
+                // does: either address order, then the held connection's OPEN.
+                let (ours, theirs) = (IpAddr::from([198, 18, 0, 1]), IpAddr::from([198, 18, 0, 2]));
+                let (local, remote) = if op & 32 != 0 { (ours, theirs) } else { (theirs, ours) };
+                match fsm.incoming_connection(local, remote) {
+                    IncomingDecision::Refuse(_) => continue,
+                    IncomingDecision::Accept => Event::TcpConnectionConfirmed,
+                    IncomingDecision::Collision => {
+                        let Some(open) = built_open(&mut rest, remote_as) else { break };
+                        match fsm.resolve_collision(&open) {
+                            CollisionResolution::CloseIncoming(_) => continue,
+                            CollisionResolution::CloseExisting => {
+                                step(&mut fsm, Event::OpenCollisionDump);
+                                step(&mut fsm, Event::TcpConnectionConfirmed);
+                            }
+                            CollisionResolution::AcceptIncoming => {
+                                step(&mut fsm, Event::TcpConnectionConfirmed);
+                            }
+                        }
+                        Event::BgpOpen(open)
+                    }
+                }
+            }
             27 => Event::UpdateMsg,
             28 => Event::UpdateMsgErr(DecodeError::MalformedAsPath),
             29 => Event::RouteRefreshMsg,
             30 => Event::RouteRefreshMsgErr(DecodeError::BadMessageLength(5)),
             _ => Event::ManualStop { cease_subcode: op >> 5, message: "fuzz".into() },
         };
-        let _ = fsm.handle(event);
-        let opened = matches!(fsm.state(), State::OpenConfirm | State::Established);
-        assert_eq!(opened, fsm.negotiated().is_some(), "negotiated iff OpenConfirm/Established");
+        step(&mut fsm, event);
     }
 });
+
+/// Feed one event and check the invariant: negotiated parameters exactly in OpenConfirm and
+/// Established.
+fn step(fsm: &mut Fsm, event: Event) {
+    let _ = fsm.handle(event);
+    let opened = matches!(fsm.state(), State::OpenConfirm | State::Established);
+    assert_eq!(opened, fsm.negotiated().is_some(), "negotiated iff OpenConfirm/Established");
+}
 
 /// An OPEN from the next three octets: which AS, hold time and capability set.
 fn built_open(rest: &mut &[u8], remote_as: u32) -> Option<Open> {
@@ -117,6 +147,10 @@ fn built_open(rest: &mut &[u8], remote_as: u32) -> Option<Open> {
             families: vec![(Family::IPV4_UNICAST, head[2] & 64 != 0)],
         }));
     }
-    let id = if head[2] & 128 != 0 { Ipv4Addr::new(198, 18, 0, 1) } else { Ipv4Addr::new(198, 18, 0, 2) };
+    let id = if head[2] & 128 != 0 {
+        Ipv4Addr::new(198, 18, 0, 1)
+    } else {
+        Ipv4Addr::new(198, 18, 0, 2)
+    };
     Some(Open::new(asn, hold, id, caps))
 }

@@ -211,8 +211,9 @@ impl Fsm {
 
     /// RFC 8538 §5: with the N bit exchanged, a Cease with one of the subcodes the RFC wants
     /// as Hard Reset (Maximum Number of Prefixes Reached, Administrative Shutdown, Peer
-    /// De-configured, and Hard Reset itself) is sent as Cease / Hard Reset encapsulating it
-    /// (RFC 8538 §3), so the peer flushes our routes at once instead of keeping them stale;
+    /// De-configured) is sent as Cease / Hard Reset encapsulating it (RFC 8538 §3), so the
+    /// peer flushes our routes at once instead of keeping them stale; a stop that already is
+    /// a Hard Reset goes out as it is (a bare 6/9, never wrapped in another Hard Reset);
     /// the session's down reason records what was sent. Other subcodes (Administrative
     /// Reset, Other Configuration Change, ...) go out as they are: graceful restart then
     /// keeps the routes on both sides (RFC 8538 §4).
@@ -231,7 +232,6 @@ impl Fsm {
                     codes::CEASE_MAX_PREFIXES
                         | codes::CEASE_ADMIN_SHUTDOWN
                         | codes::CEASE_PEER_DECONFIGURED
-                        | codes::CEASE_HARD_RESET
                 );
             if hard {
                 Notification::hard_reset(&n)

@@ -10,7 +10,9 @@
 //! - [`IncomingDecision::Collision`]: keep the new socket aside (at most one per peer: a
 //!   newer one replaces it), send nothing on it, and read its first message (give up after a
 //!   bound). If it is an OPEN, ask [`Fsm::resolve_collision`] and apply the
-//!   [`CollisionResolution`]; if it is anything else, or the socket fails, just close it.
+//!   [`CollisionResolution`]; if it does not decode, send `Notification::from(&err)` on it
+//!   (RFC 4271 §6.2), if another message comes first, Finite State Machine Error (RFC 6608);
+//!   if the socket fails or stays silent, just close it.
 //!
 //! RFC 4271 runs one FSM per connection and lets the dumped one go Idle; here the peer's one
 //! FSM carries on with the surviving connection, which is why [`Event::OpenCollisionDump`]
@@ -156,10 +158,7 @@ impl Fsm {
     pub fn incoming_connection(&self, local: IpAddr, remote: IpAddr) -> IncomingDecision {
         match self.state {
             State::Idle if self.idle_accepts_incoming() => IncomingDecision::Accept,
-            State::Idle if self.timer_running(TimerKind::IdleHold) => {
-                IncomingDecision::Refuse(Refusal::BackOff)
-            }
-            State::Idle => IncomingDecision::Refuse(Refusal::Stopped),
+            State::Idle => IncomingDecision::Refuse(self.idle_refusal()),
             State::Established if self.graceful_restart_negotiated() => IncomingDecision::Collision,
             State::Established => IncomingDecision::Refuse(Refusal::Established),
             State::Connect if self.conn == Conn::Dialing && local > remote => {
@@ -197,10 +196,7 @@ impl Fsm {
         }
         match self.state {
             State::Idle if self.idle_accepts_incoming() => CollisionResolution::AcceptIncoming,
-            State::Idle => CollisionResolution::CloseIncoming(Notification::new(
-                codes::CEASE,
-                codes::CEASE_CONNECTION_REJECTED,
-            )),
+            State::Idle => CollisionResolution::CloseIncoming(self.idle_refusal().notification()),
             State::Established
                 if self.graceful_restart_negotiated() && open_announces_restart(incoming_open) =>
             {
@@ -223,6 +219,16 @@ impl Fsm {
                     }
                 }
             },
+        }
+    }
+
+    /// Why Idle refuses a connection from the peer (when [`Fsm::idle_accepts_incoming`] does
+    /// not hold): the back-off runs, or the session is stopped.
+    fn idle_refusal(&self) -> Refusal {
+        if self.timer_running(TimerKind::IdleHold) {
+            Refusal::BackOff
+        } else {
+            Refusal::Stopped
         }
     }
 

@@ -37,6 +37,11 @@ pub struct Negotiated {
     pub route_refresh: bool,
     /// Both announced Enhanced Route Refresh (RFC 7313).
     pub enhanced_route_refresh: bool,
+    /// We announced Route Refresh (RFC 2918): a received ROUTE-REFRESH is honoured whether
+    /// or not the peer announced it (see [`Negotiated::check_route_refresh`]).
+    pub local_route_refresh: bool,
+    /// We announced Enhanced Route Refresh (RFC 7313): received BoRR/EoRR are understood.
+    pub local_enhanced_route_refresh: bool,
     /// The peer's Graceful Restart capability (RFC 4724 §3): restart time, R and N bits,
     /// per-family F bits. `None` = the peer did not announce it.
     pub peer_graceful_restart: Option<GracefulRestartCap>,
@@ -78,6 +83,9 @@ impl Negotiated {
                 MAX_MESSAGE_LEN
             };
         let (rx_add_path, tx_add_path) = add_path(our_open, peer_open, &families);
+        let local_route_refresh = has(our_open, |c| matches!(c, Capability::RouteRefresh));
+        let local_enhanced_route_refresh =
+            has(our_open, |c| matches!(c, Capability::EnhancedRouteRefresh));
         Ok(Negotiated {
             peer_as: peer_open.asn(),
             peer_router_id: peer_open.bgp_id,
@@ -86,13 +94,12 @@ impl Negotiated {
             rx: WireContext { four_octet_as, add_path: rx_add_path, max_message_len },
             tx: WireContext { four_octet_as, add_path: tx_add_path, max_message_len },
             families,
-            route_refresh: has(our_open, |c| matches!(c, Capability::RouteRefresh))
+            route_refresh: local_route_refresh
                 && has(peer_open, |c| matches!(c, Capability::RouteRefresh)),
-            enhanced_route_refresh: has(our_open, |c| {
-                matches!(c, Capability::EnhancedRouteRefresh)
-            }) && has(peer_open, |c| {
-                matches!(c, Capability::EnhancedRouteRefresh)
-            }),
+            enhanced_route_refresh: local_enhanced_route_refresh
+                && has(peer_open, |c| matches!(c, Capability::EnhancedRouteRefresh)),
+            local_route_refresh,
+            local_enhanced_route_refresh,
             peer_graceful_restart: peer_open.capabilities().find_map(|c| match c {
                 Capability::GracefulRestart(gr) => Some(gr.clone()),
                 _ => None,
@@ -146,18 +153,20 @@ impl Negotiated {
     /// Should a received ROUTE-REFRESH be acted on? RFC 2918 §4: "If a BGP speaker receives
     /// from its peer a ROUTE-REFRESH message with the <AFI, SAFI> that the speaker didn't
     /// advertise to the peer at the session establishment time via capability
-    /// advertisement, the speaker shall ignore such a message." The same for a peer that
-    /// sends one without the Route Refresh capability negotiated, and RFC 7313 §5: "When the
-    /// BGP speaker receives a ROUTE-REFRESH message with a "Message Subtype" field other than
-    /// 0, 1, or 2, it MUST ignore the received ROUTE-REFRESH message" (1 and 2 only with
-    /// Enhanced Route Refresh negotiated).
+    /// advertisement, the speaker shall ignore such a message." Only what *we* advertised
+    /// counts: a peer may send a ROUTE-REFRESH without announcing the capability itself
+    /// (older speakers announce only the pre-standard code 128), so a request is ignored
+    /// only when we did not announce Route Refresh. RFC 7313 §5: "When the BGP speaker
+    /// receives a ROUTE-REFRESH message with a "Message Subtype" field other than 0, 1, or
+    /// 2, it MUST ignore the received ROUTE-REFRESH message" (1 and 2, BoRR and EoRR, only
+    /// when we announced Enhanced Route Refresh).
     pub fn check_route_refresh(&self, request: &RouteRefresh) -> Result<(), RouteRefreshRefusal> {
-        if !self.route_refresh && !self.enhanced_route_refresh {
+        if !self.local_route_refresh && !self.local_enhanced_route_refresh {
             return Err(RouteRefreshRefusal::CapabilityNotNegotiated);
         }
         match request.subtype {
             SUBTYPE_NORMAL => {}
-            SUBTYPE_BORR | SUBTYPE_EORR if self.enhanced_route_refresh => {}
+            SUBTYPE_BORR | SUBTYPE_EORR if self.local_enhanced_route_refresh => {}
             SUBTYPE_BORR | SUBTYPE_EORR => {
                 return Err(RouteRefreshRefusal::CapabilityNotNegotiated)
             }
@@ -173,7 +182,8 @@ impl Negotiated {
 /// Why a received ROUTE-REFRESH is ignored ([`Negotiated::check_route_refresh`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouteRefreshRefusal {
-    /// Route Refresh (or, for subtypes 1 and 2, Enhanced Route Refresh) was not negotiated.
+    /// We did not announce Route Refresh (or, for subtypes 1 and 2, Enhanced Route
+    /// Refresh).
     CapabilityNotNegotiated,
     /// The <AFI, SAFI> was not negotiated (RFC 2918 §4).
     FamilyNotNegotiated(Family),

@@ -134,6 +134,7 @@ impl Shared {
                 // Not advertised any more: the mark spares the flush a lookup, unless the
                 // prefix is queued again later (the last entry wins).
                 PeerSlot::queue(K::dirty(p), if new_ok { key } else { key.marked_withdrawn() });
+                p.requeued(&net);
                 if new_ok && !old_ok {
                     p.counts.advertised += 1;
                 } else if old_ok && !new_ok {

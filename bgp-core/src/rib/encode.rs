@@ -10,7 +10,9 @@
 //! it must be withdrawn from service". The Adj-RIB-Out is implicit (what was sent is not
 //! kept), so an unsendable prefix is always withdrawn: harmless when it never was advertised.
 //! RFC 8654 §4 also has the speaker first try dropping attributes eligible for "attribute
-//! discard" (RFC 7606): of ours only AGGREGATOR qualifies, at most 8 octets, so we do not.
+//! discard" (RFC 7606 §7.6-7.7 and RFC 6793 §6: ATOMIC_AGGREGATE, AGGREGATOR, AS4_PATH,
+//! AS4_AGGREGATOR). We do not: all but AS4_PATH are a few octets, and AS4_PATH is sent only
+//! to peers without 4-octet AS numbers, where dropping it would lose the true path.
 //!
 //! Everything else of the batch (other attribute sets, other families, End-of-RIB) is sent;
 //! the unsendable prefixes are reported in [`Encoded::unsendable`] for the daemon to log and
@@ -45,7 +47,8 @@ impl Encoded {
 pub struct Unsendable {
     pub family: Family,
     pub nlri: Vec<Nlri>,
-    /// Why: the attributes plus one prefix exceed the session's maximum message size.
+    /// Why: usually [`EncodeError::MessageTooLong`] (the attributes plus one prefix exceed the
+    /// session's maximum message size), or a field too long for its wire encoding.
     pub error: EncodeError,
 }
 
@@ -82,8 +85,10 @@ impl OutBatch {
                     unfit = a.nlri.clone();
                 }
             }
-            done.messages += encode_withdrawals(a.family, &unfit, ctx, out)?;
-            done.unsendable.push(Unsendable { family: a.family, nlri: unfit, error });
+            if !unfit.is_empty() {
+                done.messages += encode_withdrawals(a.family, &unfit, ctx, out)?;
+                done.unsendable.push(Unsendable { family: a.family, nlri: unfit, error });
+            }
         }
         for family in &self.end_of_rib {
             encode_message(&Message::Update(Update::end_of_rib(*family)), ctx, out)?;

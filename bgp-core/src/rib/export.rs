@@ -213,6 +213,25 @@ impl Rib {
 }
 
 impl Rib {
+    /// Record the prefixes of `peer`'s last batch that the encoder withdrew instead of
+    /// announcing ([`super::Encoded::unsendable`], RFC 4271 §9.2): they are not in its
+    /// Adj-RIB-Out, so [`Rib::advertised_to`], [`Rib::advertised`] and the advertised count
+    /// leave them out until they are queued again. Call it right after encoding the batch.
+    pub fn set_unsendable(&mut self, peer: PeerId, unsendable: &[super::Unsendable]) {
+        let Ok(slot) = self.sh.up_slot_of(peer) else { return };
+        let nets: Vec<IpNet> = unsendable
+            .iter()
+            .flat_map(|u| u.nlri.iter().map(|n| n.prefix.trunc()))
+            .filter(|net| match net {
+                IpNet::V4(_) => exported::<super::prefix::V4>(self, slot, net),
+                IpNet::V6(_) => exported::<super::prefix::V6>(self, slot, net),
+            })
+            .collect();
+        if let Some(p) = self.sh.peer_mut(slot) {
+            p.unsendable.extend(nets);
+        }
+    }
+
     /// What we advertise to `peer` for exactly `prefix` (the attributes as sent), or `None`
     /// when the prefix is not in its Adj-RIB-Out (queued changes count as sent).
     pub fn advertised(&self, peer: PeerId, prefix: &IpNet) -> Option<Attrs> {
@@ -228,11 +247,24 @@ impl Rib {
 fn advertised_one<K: FamilyKey>(rib: &Rib, slot: u16, prefix: &IpNet) -> Option<Attrs> {
     let sh = &rib.sh;
     let dst = sh.peer(slot)?;
+    if dst.unsendable.contains(prefix) {
+        return None;
+    }
     let b = K::table(rib).dests.get(&K::from_net(prefix)?)?.best()?;
     if !exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, prefix) {
         return None;
     }
     export_attrs(&sh.config, b, &sh.peer(b.slot)?.info, &dst.info, K::FAMILY)
+}
+
+/// Is the best path of `prefix` exportable to `slot` (counted in its advertised prefixes)?
+fn exported<K: FamilyKey>(rib: &Rib, slot: u16, prefix: &IpNet) -> bool {
+    let sh = &rib.sh;
+    let Some(dst) = sh.peer(slot) else { return false };
+    let best = K::from_net(prefix).and_then(|k| K::table(rib).dests.get(&k)?.best());
+    best.is_some_and(|b| {
+        exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, prefix)
+    })
 }
 
 fn advertised<K: FamilyKey>(rib: &Rib, slot: u16, out: &mut Vec<(IpNet, Attrs)>) {
@@ -241,7 +273,9 @@ fn advertised<K: FamilyKey>(rib: &Rib, slot: u16, out: &mut Vec<(IpNet, Attrs)>)
     for (key, dest) in &K::table(rib).dests {
         let Some(b) = dest.best() else { continue };
         let net = key.net();
-        if !exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net) {
+        if !exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net)
+            || (!dst.unsendable.is_empty() && dst.unsendable.contains(&net))
+        {
             continue;
         }
         let Some(src) = sh.peer(b.slot) else { continue };
@@ -352,6 +386,8 @@ pub(crate) fn queue_all<K: FamilyKey>(rib: &mut Rib, slot: u16) -> u64 {
     }
     if let Some(peer) = sh.peer_mut(slot) {
         *K::dirty(peer) = dirty;
+        // All of the family is queued again.
+        peer.unsendable.retain(|net| K::from_net(net).is_none());
     }
     n
 }

@@ -105,9 +105,14 @@ impl Rib {
             ),
             None => return Err(RibError::UnknownPeer(peer)),
         };
-        let announces = !update.nlri.is_empty() || update.mp_reach.is_some();
-        out.malformed_as_path = malformed.filter(|_| announces);
         let wants = |f: Family| families.contains(&f);
+        // Reported only when announcements of a negotiated family are treated as withdrawn:
+        // an UPDATE of a family the session does not carry withdraws nothing.
+        let announces = (!update.nlri.is_empty()
+            && wants(Family::IPV4_UNICAST)
+            && update.attributes.next_hop.is_some())
+            || update.mp_reach.as_ref().is_some_and(|r| !r.nlri.is_empty() && wants(r.family));
+        out.malformed_as_path = malformed.filter(|_| announces);
 
         // Withdrawals first (RFC 4271 §4.3 lists them before the NLRI).
         if wants(Family::IPV4_UNICAST) {

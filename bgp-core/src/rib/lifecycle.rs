@@ -188,6 +188,36 @@ impl Rib {
         Ok(out)
     }
 
+    /// Our own next hops on `peer`'s session changed (the interface address they were taken
+    /// from went or came, RFC 4271 §5.1.3: "the IP address of the interface used to reach the
+    /// peer"). Routes that need our next hop and had none are now advertised, those whose
+    /// next hop went are withdrawn, and a family whose next hop changed is sent again whole.
+    pub fn set_local_next_hops(
+        &mut self,
+        peer: PeerId,
+        v4: Option<std::net::Ipv4Addr>,
+        v6: Option<std::net::Ipv6Addr>,
+    ) -> Result<Changes, RibError> {
+        let slot = self.sh.up_slot_of(peer)?;
+        let Some(p) = self.sh.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
+        let old = p.info.clone();
+        p.info.local_v4 = v4;
+        p.info.local_v6 = v6;
+        // Exportability (a next hop to name) changes: queued and counted as on a policy change.
+        self.reexport::<V4>(slot, &old);
+        self.reexport::<V6>(slot, &old);
+        // Same exportability, another next hop: everything of the family goes out again.
+        if old.local_v4.is_some() && v4.is_some() && old.local_v4 != v4 {
+            queue_all::<V4>(self, slot);
+        }
+        if old.local_v6.is_some() && v6.is_some() && old.local_v6 != v6 {
+            queue_all::<V6>(self, slot);
+        }
+        let mut out = Changes::default();
+        self.done(&mut out);
+        Ok(out)
+    }
+
     /// ROUTE-REFRESH from `peer` (RFC 2918 §4: the speaker "re-advertise(s) to that peer the
     /// Adj-RIB-Out of the AFI/SAFI carried in the message"): queue the whole family again.
     pub fn route_refresh(&mut self, peer: PeerId, family: Family) -> Result<Changes, RibError> {
@@ -372,6 +402,7 @@ impl Rib {
             p.paging6 = Vec::new();
             p.eor_pending.clear();
             p.counts.advertised = 0;
+            p.unsendable.clear();
         }
     }
 
@@ -422,6 +453,7 @@ impl Rib {
         let Some(peer) = sh.peer_mut(slot) else { return };
         let mut dirty = std::mem::take(K::dirty(peer));
         let mut delta: i64 = 0;
+        let mut requeued = Vec::new();
         if let Some(new) = sh.peer(slot).map(|p| &p.info) {
             for (key, dest) in &table.dests {
                 let Some(b) = dest.best() else { continue };
@@ -430,6 +462,7 @@ impl Rib {
                 let is = exportable(&sh.peers, b.slot, &b.attrs, slot, new, K::FAMILY, &net);
                 if was != is {
                     PeerSlot::queue(&mut dirty, *key);
+                    requeued.push(net);
                     delta += i64::from(is) - i64::from(was);
                 }
             }
@@ -437,6 +470,9 @@ impl Rib {
         if let Some(peer) = sh.peer_mut(slot) {
             *K::dirty(peer) = dirty;
             peer.counts.advertised = peer.counts.advertised.saturating_add_signed(delta);
+            for net in &requeued {
+                peer.requeued(net);
+            }
         }
     }
 

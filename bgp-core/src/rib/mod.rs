@@ -310,7 +310,7 @@ impl Rib {
     /// Route counts of `peer` (`None` for an unknown peer).
     pub fn peer_counts(&self, peer: PeerId) -> Option<PeerCounts> {
         let slot = *self.sh.slots.get(&peer)?;
-        self.sh.peers.get(usize::from(slot))?.as_ref().map(|p| p.counts)
+        self.sh.peers.get(usize::from(slot))?.as_ref().map(PeerSlot::counts)
     }
 
     /// Is there anything to send to `peer`?

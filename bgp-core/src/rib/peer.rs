@@ -1,6 +1,9 @@
 //! What the RIB knows about each peer: the session facts that import, the decision process
 //! and export depend on, its counters, and its pending Adj-RIB-Out work.
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
 
 use serde::Serialize;
 
@@ -91,7 +94,8 @@ pub struct PeerCounts {
     /// Announcements treated as withdrawn for a malformed AS_PATH found by the RIB's
     /// session-aware checks (confederation segments, enforce-first-AS; cumulative).
     pub malformed_as_path: u64,
-    /// Prefixes advertised to this peer (the Adj-RIB-Out, counting queued changes).
+    /// Prefixes advertised to this peer (the Adj-RIB-Out, counting queued changes), less
+    /// those the encoder had to withdraw instead ([`super::Rib::set_unsendable`]).
     pub advertised: u64,
 }
 
@@ -101,7 +105,14 @@ pub(crate) struct PeerSlot {
     pub(crate) info: PeerInfo,
     /// Session established: we export to it. False while only stale paths are kept.
     pub(crate) up: bool,
+    /// `counts.advertised` counts every exportable prefix; [`PeerSlot::counts`] leaves out
+    /// these.
     pub(crate) counts: PeerCounts,
+    /// Exportable prefixes whose last announcement the encoder could not send (RFC 4271
+    /// §9.2: withdrawn instead): not in the Adj-RIB-Out. A prefix leaves the set when it is
+    /// queued again (its route changed, a refresh, a new session) and is put back if it still
+    /// cannot be sent. Usually empty.
+    pub(crate) unsendable: BTreeSet<IpNet>,
     /// Prefixes whose advertisement to this peer may have changed since the last
     /// `pending_updates` (the implicit Adj-RIB-Out's work list). Appending is cheaper than a
     /// hash set (no random access); duplicates are removed when the list is taken, and
@@ -124,6 +135,7 @@ impl PeerSlot {
             info,
             up: false,
             counts: PeerCounts::default(),
+            unsendable: BTreeSet::new(),
             dirty4: Vec::new(),
             dirty6: Vec::new(),
             paging4: Vec::new(),
@@ -143,6 +155,21 @@ impl PeerSlot {
             }
         }
         list.push(key);
+    }
+
+    /// The peer's counts as reported: unsendable prefixes are not advertised.
+    pub(crate) fn counts(&self) -> PeerCounts {
+        let mut c = self.counts;
+        c.advertised = c.advertised.saturating_sub(self.unsendable.len() as u64);
+        c
+    }
+
+    /// `net` is queued again: whether it can be sent is for the encoder to say anew.
+    #[inline]
+    pub(crate) fn requeued(&mut self, net: &IpNet) {
+        if !self.unsendable.is_empty() {
+            self.unsendable.remove(net);
+        }
     }
 
     pub(crate) fn has_pending(&self) -> bool {

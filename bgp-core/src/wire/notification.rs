@@ -116,7 +116,12 @@ impl Notification {
 
     /// Cease with an RFC 8203 shutdown communication (Administrative Shutdown or Reset):
     /// one length octet then up to 255 octets of UTF-8 (RFC 9003 §2 raised the limit to 255).
+    /// A Cease / Hard Reset carries no message: RFC 8538 §3 gives its data portion to the
+    /// encapsulated NOTIFICATION, so a bare Hard Reset goes out with empty data.
     pub fn cease_with_message(subcode: u8, message: &str) -> Self {
+        if subcode == codes::CEASE_HARD_RESET {
+            return Self::new(codes::CEASE, subcode);
+        }
         let mut text = message.as_bytes();
         if text.len() > 255 {
             // Cut at a char boundary at or below 255 octets.
@@ -158,10 +163,11 @@ impl Notification {
     /// +--------+--------+--------
     /// ```
     ///
-    /// A Hard Reset that already encapsulates a NOTIFICATION is returned unchanged (never
-    /// encapsulated twice); a bare Cease / Hard Reset is encapsulated like any other.
+    /// A Hard Reset is returned unchanged, whether it encapsulates a NOTIFICATION or is bare
+    /// (never encapsulated twice: "the encapsulated ... is the actual reason", and a Hard
+    /// Reset is not a reason of its own).
     pub fn hard_reset(inner: &Notification) -> Notification {
-        if inner.encapsulated().is_some() {
+        if inner.is_hard_reset() {
             return inner.clone();
         }
         let mut data = BytesMut::with_capacity(2 + inner.data.len());
@@ -301,8 +307,11 @@ mod tests {
             back.to_string(),
             "6/9 Cease / Hard Reset (6/2 Cease / Administrative Shutdown): \"bye\""
         );
-        // Never wrapped twice; max-prefix data carried as is.
+        // Never wrapped twice, a bare Hard Reset included; max-prefix data carried as is.
         assert_eq!(Notification::hard_reset(&hard), hard);
+        let bare = Notification::new(6, 9);
+        assert_eq!(Notification::hard_reset(&bare), bare);
+        assert_eq!(Notification::cease_with_message(codes::CEASE_HARD_RESET, "bye"), bare);
         let max = Notification { code: 6, subcode: 1, data: Bytes::from(hex("0001 01 00000064")) };
         assert_eq!(Notification::hard_reset(&max).encapsulated(), Some(max));
     }

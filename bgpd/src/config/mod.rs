@@ -22,6 +22,7 @@ pub use diff::{ConfigDiff, NeighborChange};
 pub use model::{
     AddPathConfig, Config, DatastoreConfig, EtcdConfig, FileSets, GracefulRestartConfig,
     KernelConfig, LogConfig, LogFormat, MaxPrefixes, NeighborConfig, NeighborSource, Password,
+    DEFAULT_LOG_LEVEL,
 };
 pub use policy::{parse_prefix, Policy, PolicyAction, PolicyRule};
 pub use raw::default_listen;

@@ -50,6 +50,8 @@ pub struct FileSets {
     pub local_as: bool,
     pub listen: bool,
     pub cluster_id: bool,
+    /// `log.level` (else the datastore's `logSeverityScreen` applies).
+    pub log_level: bool,
 }
 
 /// `datastore:` (docs/datastore.md).
@@ -143,6 +145,9 @@ pub struct LogConfig {
     /// A tracing `EnvFilter` directive (`info`, `bgpd=debug,info` ...). RUST_LOG wins.
     pub level: String,
 }
+
+/// `log.level` when neither the file nor the datastore sets one.
+pub const DEFAULT_LOG_LEVEL: &str = "info";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeighborConfig {

@@ -1,8 +1,14 @@
 //! Prefixes this node must not originate with a blackhole route: a blackhole for the default
-//! route, for the multicast, loopback or link-local ranges, or for a prefix holding the node's
-//! own session addresses cuts the node off, and the route outlives bgpd (it stays in the
-//! kernel under graceful restart). `--check` refuses them in `originate`, the datastore
-//! mapping skips such IPAM blocks and IP pools, unless `allow_dangerous_originate: true`.
+//! route or for the multicast, loopback or link-local ranges cuts the node off, and the route
+//! outlives bgpd (it stays in the kernel under graceful restart). `--check` refuses them in
+//! `originate`, the datastore mapping skips such IPAM blocks and IP pools, unless
+//! `allow_dangerous_originate: true`.
+//!
+//! A prefix holding one of the node's session addresses is only a warning: the node's own
+//! addresses are in the `local` table, which a main-table blackhole cannot override, and a
+//! neighbour on a connected subnet more specific than the prefix is reached through that
+//! subnet's route. It hurts only when the neighbour is reached through a route less specific
+//! than the originated prefix (see [`OWN_ADDRESS_CAVEAT`]).
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -29,18 +35,21 @@ pub fn reserved_danger(prefix: &IpNet) -> Option<String> {
     })
 }
 
-/// [`reserved_danger`], or `prefix` holds one of `own` (this node's session addresses, each
-/// with what it is).
-pub fn danger(prefix: &IpNet, own: &[(IpAddr, String)]) -> Option<String> {
-    reserved_danger(prefix).or_else(|| {
-        own.iter()
-            .find(|(addr, _)| prefix.contains(addr))
-            .map(|(addr, what)| format!("{prefix} holds {addr}, {what}"))
-    })
+/// `prefix` holds one of `own` (this node's session addresses, each with what it is): worth a
+/// warning ([`OWN_ADDRESS_CAVEAT`]), not a refusal.
+pub fn holds_own_address(prefix: &IpNet, own: &[(IpAddr, String)]) -> Option<String> {
+    own.iter()
+        .find(|(addr, _)| prefix.contains(addr))
+        .map(|(addr, what)| format!("{prefix} holds {addr}, {what}"))
 }
 
 /// What a blackhole route for a dangerous prefix does, for messages.
 pub const CONSEQUENCE: &str = "its blackhole route would cut this node off and outlive bgpd";
+
+/// When a blackhole for a prefix holding a session address hurts, for messages.
+pub const OWN_ADDRESS_CAVEAT: &str = "its blackhole route does not affect this node's own \
+    addresses (local table) nor a neighbour on a connected subnet more specific than the \
+    prefix, but cuts off a neighbour reached only through a route less specific than it";
 
 fn overlaps(a: &IpNet, b: &IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
@@ -77,12 +86,13 @@ mod tests {
     }
 
     #[test]
-    fn a_prefix_holding_an_own_address_is_dangerous() {
+    fn a_prefix_holding_an_own_address_is_noticed_but_not_reserved() {
         let own = [("198.18.0.1".parse().unwrap(), "the listen address".to_string())];
         assert_eq!(
-            danger(&net("198.18.0.0/16"), &own).as_deref(),
+            holds_own_address(&net("198.18.0.0/16"), &own).as_deref(),
             Some("198.18.0.0/16 holds 198.18.0.1, the listen address")
         );
-        assert_eq!(danger(&net("198.19.0.0/16"), &own), None);
+        assert_eq!(holds_own_address(&net("198.19.0.0/16"), &own), None);
+        assert_eq!(reserved_danger(&net("198.18.0.0/16")), None);
     }
 }

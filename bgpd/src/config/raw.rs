@@ -151,13 +151,14 @@ pub enum LogFormat {
 pub struct RawLog {
     #[serde(default)]
     pub format: LogFormat,
-    #[serde(default = "default_log_level")]
-    pub level: String,
+    /// `None`: not set in the file (`info`, or the datastore's `logSeverityScreen`).
+    #[serde(default)]
+    pub level: Option<String>,
 }
 
 impl Default for RawLog {
     fn default() -> Self {
-        RawLog { format: LogFormat::Text, level: default_log_level() }
+        RawLog { format: LogFormat::Text, level: None }
     }
 }
 
@@ -319,9 +320,6 @@ fn default_control_socket() -> PathBuf {
 }
 fn default_http_listen() -> Option<SocketAddr> {
     Some(DEFAULT_HTTP_LISTEN)
-}
-fn default_log_level() -> String {
-    "info".to_string()
 }
 fn default_port() -> u16 {
     179

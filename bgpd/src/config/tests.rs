@@ -68,7 +68,7 @@ fn minimal_config_gets_every_default() {
             enabled: true,
             protocol: 179,
             table: 254,
-            metric: 179,
+            metric: 50,
             blackhole_originated: true,
             exclude: vec![],
         }
@@ -80,6 +80,7 @@ fn minimal_config_gets_every_default() {
     assert_eq!(config.control_socket, PathBuf::from("/run/bgpd/bgpd.sock"));
     assert_eq!(config.http_listen, Some("127.0.0.1:9179".parse().unwrap()));
     assert_eq!(config.log, LogConfig { format: LogFormat::Text, level: "info".into() });
+    assert!(!config.file_sets.log_level);
     assert!(config.neighbors.is_empty());
     assert!(config.warnings().is_empty());
 }
@@ -228,6 +229,7 @@ neighbors:
     assert_eq!(config.control_socket, PathBuf::from("/tmp/x.sock"));
     assert_eq!(config.http_listen, None);
     assert_eq!(config.log, LogConfig { format: LogFormat::Json, level: "bgpd=debug,info".into() });
+    assert!(config.file_sets.log_level, "set in the file: the datastore does not replace it");
 
     let a = &config.neighbors[0];
     assert_eq!(a.description.as_deref(), Some("tor-1"));
@@ -360,26 +362,32 @@ fn originating_what_would_cut_the_node_off_is_refused() {
 }
 
 #[test]
-fn originating_a_prefix_holding_a_session_address_is_refused() {
+fn originating_a_prefix_holding_a_session_address_is_a_warning() {
     let text = format!(
         "{MINIMAL}listen: [\"198.18.0.1:179\"]\noriginate: [198.18.0.0/16]\nneighbors:\n  \
          - address: 2001:db8::2\n    remote_as: 64512\n    local_address: 2001:db8::1\n"
     );
-    let error = one_error(&text);
+    let warnings =
+        |text: &str| -> Vec<String> { ok(text).warnings().iter().map(|w| w.to_string()).collect() };
+    let found = warnings(&text);
+    assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
-        error.starts_with(
-            "bgpd.yaml:4:13: originate[0]: 198.18.0.0/16 holds 198.18.0.1, a listen address"
+        found[0].starts_with(
+            "bgpd.yaml:4:13: warning: originate[0]: 198.18.0.0/16 holds 198.18.0.1, a listen address"
         ),
-        "{error}"
+        "{found:?}"
     );
+    assert!(found[0].contains("reached only through a route less specific"), "{found:?}");
     let text = text.replace("198.18.0.0/16", "\"2001:db8::/64\"");
-    let error = one_error(&text);
+    let found = warnings(&text);
     assert!(
-        error.contains(
+        found[0].contains(
             "2001:db8::/64 holds 2001:db8::1, the local address of neighbour 2001:db8::2"
         ),
-        "{error}"
+        "{found:?}"
     );
+    let allowed = text.replace("originate:", "allow_dangerous_originate: true\noriginate:");
+    assert_eq!(warnings(&allowed), Vec::<String>::new());
 }
 
 #[test]
@@ -832,7 +840,7 @@ fn next_hop_and_enforce_first_as_changes_reset_the_session() {
 #[test]
 fn kernel_defaults_are_no_routing_daemons_and_taking_frrs_number_is_warned() {
     let config = ok(MINIMAL);
-    assert_eq!((config.kernel.protocol, config.kernel.metric), (179, 179));
+    assert_eq!((config.kernel.protocol, config.kernel.metric), (179, 50));
     assert_eq!(route_sync::config::protocol_owner(179), None);
     let config = ok(&format!("{MINIMAL}kernel:\n  protocol: 186\n  metric: 20\n"));
     let warnings: Vec<String> = config.warnings().iter().map(|w| w.to_string()).collect();

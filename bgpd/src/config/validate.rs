@@ -5,6 +5,7 @@ use super::locate::locate;
 use super::model::{
     AddPathConfig, Config, DatastoreConfig, EtcdConfig, FileSets, GracefulRestartConfig,
     KernelConfig, LogConfig, MaxPrefixes, NeighborConfig, NeighborSource, Password,
+    DEFAULT_LOG_LEVEL,
 };
 use super::originate_guard;
 use super::policy::{parse_prefix, Policy, PolicyRule};
@@ -102,6 +103,7 @@ impl<'a> Checker<'a> {
             local_as: raw.local_as.is_some(),
             listen: raw.listen.is_some(),
             cluster_id: raw.cluster_id.is_some(),
+            log_level: raw.log.level.is_some(),
         };
         // With a datastore, unset identity fields are placeholders until the cluster's
         // view fills them (`datastore::mapping`).
@@ -206,8 +208,10 @@ impl<'a> Checker<'a> {
         if raw.control_socket.as_os_str().is_empty() {
             self.error(&[Key("control_socket")], "must not be empty".into());
         }
-        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
-            self.error(&[Key("log"), Key("level")], format!("`{}`: {error}", raw.log.level));
+        if let Some(level) = &raw.log.level {
+            if let Err(error) = tracing_subscriber::EnvFilter::try_new(level) {
+                self.error(&[Key("log"), Key("level")], format!("`{level}`: {error}"));
+            }
         }
 
         let globals = Globals {
@@ -262,7 +266,10 @@ impl<'a> Checker<'a> {
             },
             control_socket: raw.control_socket,
             http_listen: raw.http_listen,
-            log: LogConfig { format: raw.log.format, level: raw.log.level },
+            log: LogConfig {
+                format: raw.log.format,
+                level: raw.log.level.clone().unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_string()),
+            },
             neighbors,
             node_name,
             datastore,
@@ -385,13 +392,22 @@ impl<'a> Checker<'a> {
                 continue;
             }
             seen.push(prefix);
-            if let Some(why) = originate_guard::danger(&prefix, &own) {
+            let at = [Seg::Key("originate"), Seg::Index(index)];
+            if let Some(why) = originate_guard::reserved_danger(&prefix) {
                 self.error(
-                    &[Seg::Key("originate"), Seg::Index(index)],
+                    &at,
                     format!(
                         "{why}: {}; set allow_dangerous_originate: true if this is meant, or \
                          kernel.blackhole_originated: false",
                         originate_guard::CONSEQUENCE
+                    ),
+                );
+            } else if let Some(why) = originate_guard::holds_own_address(&prefix, &own) {
+                self.warn(
+                    &at,
+                    format!(
+                        "{why}: {}; set allow_dangerous_originate: true to silence this",
+                        originate_guard::OWN_ADDRESS_CAVEAT
                     ),
                 );
             }

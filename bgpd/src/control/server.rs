@@ -4,12 +4,17 @@
 //! One socket path, one daemon. Before binding, the daemon takes an exclusive `flock` on
 //! `<socket>.lock` (kept for its whole life, released by the kernel when it exits, however it
 //! exits) and checks that nothing answers on the socket; a second daemon with the same path
-//! refuses to start and leaves the first one's socket alone. On the way out the socket file is
-//! removed only while it is still the one we bound (same inode): never someone else's.
+//! refuses to start and leaves the first one's socket alone. A file left at the path is
+//! removed only when it is a socket and connecting to it is refused (a dead daemon's socket);
+//! anything else (a regular file, e.g. `control_socket` pointing at bgpd.yaml by mistake, a
+//! socket we may not connect to, one that does not answer in time) makes the daemon refuse to
+//! start, naming the path. On the way out the socket file is removed only while it is still
+//! the one we bound (same inode): never someone else's.
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -25,6 +30,9 @@ pub type ControlRequest = (Request, oneshot::Sender<Response>);
 /// Longest request line accepted.
 const MAX_REQUEST: usize = 64 * 1024;
 
+/// How long the start-up probe of an existing socket file may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Why the control socket could not be bound.
 #[derive(Debug)]
 pub enum BindError {
@@ -32,6 +40,11 @@ pub enum BindError {
     Locked(PathBuf),
     /// Something answers on the socket already (a daemon that took no lock).
     InUse(PathBuf),
+    /// Something other than a socket is at the path (it is left alone).
+    NotASocket(PathBuf),
+    /// A socket is at the path but we cannot tell whether it is alive (no permission, no
+    /// answer in time): it is left alone.
+    Unprobed(PathBuf, std::io::Error),
     Io(std::io::Error),
 }
 
@@ -46,6 +59,16 @@ impl std::fmt::Display for BindError {
             BindError::InUse(path) => {
                 write!(f, "a process already answers on {}", path.display())
             }
+            BindError::NotASocket(path) => write!(
+                f,
+                "{} exists and is not a socket: refusing to replace it (is control_socket right?)",
+                path.display()
+            ),
+            BindError::Unprobed(path, e) => write!(
+                f,
+                "cannot tell whether the socket {} is in use ({e}): refusing to replace it",
+                path.display()
+            ),
             BindError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -124,10 +147,39 @@ fn take_lock(path: &Path) -> Result<File, BindError> {
     Ok(file)
 }
 
+/// Whatever is at `path` before we bind: nothing, or a dead socket (which is removed).
+/// Anything else is refused and left in place.
+async fn clear_stale(path: &Path) -> Result<(), BindError> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(BindError::Io(e)),
+    };
+    if !meta.file_type().is_socket() {
+        return Err(BindError::NotASocket(path.to_path_buf()));
+    }
+    match tokio::time::timeout(PROBE_TIMEOUT, UnixStream::connect(path)).await {
+        Ok(Ok(_)) => Err(BindError::InUse(path.to_path_buf())),
+        // Nobody listens on it: a dead daemon's socket.
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            info!(path = %path.display(), "removing a stale control socket");
+            std::fs::remove_file(path)?;
+            Ok(())
+        }
+        // Gone between the two looks: nothing to remove.
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Ok(Err(e)) => Err(BindError::Unprobed(path.to_path_buf(), e)),
+        Err(_) => Err(BindError::Unprobed(
+            path.to_path_buf(),
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in time"),
+        )),
+    }
+}
+
 /// Bind `path` and serve until stopped. Refuses (and touches nothing) when another daemon
-/// holds the lock or answers on the socket; a socket file nobody answers on is stale and is
-/// replaced.
-pub fn spawn(
+/// holds the lock or answers on the socket, or when what is at the path is not a dead socket
+/// (see [`clear_stale`]); a socket file nobody listens on is stale and is replaced.
+pub async fn spawn(
     path: &Path,
     to_daemon: mpsc::Sender<ControlRequest>,
 ) -> Result<ControlServer, BindError> {
@@ -135,13 +187,7 @@ pub fn spawn(
         std::fs::create_dir_all(dir)?;
     }
     let lock = take_lock(path)?;
-    if std::fs::symlink_metadata(path).is_ok() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(BindError::InUse(path.to_path_buf()));
-        }
-        info!(path = %path.display(), "removing a stale control socket");
-        std::fs::remove_file(path)?;
-    }
+    clear_stale(path).await?;
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     let meta = std::fs::symlink_metadata(path)?;
@@ -216,9 +262,9 @@ mod tests {
     async fn a_second_server_on_the_same_path_is_refused_and_leaves_the_first_alone() {
         let path = temp_path("second");
         let (tx, _rx) = mpsc::channel(1);
-        let first = spawn(&path, tx.clone()).unwrap();
+        let first = spawn(&path, tx.clone()).await.unwrap();
         let inode = std::fs::metadata(&path).unwrap().ino();
-        let second = spawn(&path, tx.clone());
+        let second = spawn(&path, tx.clone()).await;
         assert!(matches!(second, Err(BindError::Locked(_))), "{:?}", second.err());
         // The first one's socket is still there and still answers.
         assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
@@ -226,7 +272,7 @@ mod tests {
         first.stop();
         assert!(!path.exists(), "our own socket is removed on the way out");
         // Once the first is gone, the path can be bound again.
-        let third = spawn(&path, tx).unwrap();
+        let third = spawn(&path, tx).await.unwrap();
         assert!(UnixStream::connect(&path).await.is_ok());
         drop(third);
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
@@ -238,7 +284,7 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let _other = UnixListener::bind(&path).unwrap();
         let (tx, _rx) = mpsc::channel(1);
-        assert!(matches!(spawn(&path, tx), Err(BindError::InUse(_))));
+        assert!(matches!(spawn(&path, tx).await, Err(BindError::InUse(_))));
         assert!(path.exists());
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
@@ -250,13 +296,28 @@ mod tests {
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         assert!(path.exists(), "a dead socket file from an earlier run");
         let (tx, _rx) = mpsc::channel(1);
-        let server = spawn(&path, tx).unwrap();
+        let server = spawn(&path, tx).await.unwrap();
         assert!(UnixStream::connect(&path).await.is_ok());
         // Someone replaces the file: on the way out we leave theirs in place.
         std::fs::remove_file(&path).unwrap();
         let _theirs = std::os::unix::net::UnixListener::bind(&path).unwrap();
         server.stop();
         assert!(path.exists(), "a socket that is not ours is never removed");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_regular_file_at_the_socket_path_is_not_deleted() {
+        let path = temp_path("regular");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "router_id: 198.18.0.1\n").unwrap();
+        let (tx, _rx) = mpsc::channel(1);
+        let refused = spawn(&path, tx).await;
+        let Err(e @ BindError::NotASocket(_)) = refused else {
+            panic!("expected NotASocket, got {:?}", refused.err());
+        };
+        assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "router_id: 198.18.0.1\n");
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

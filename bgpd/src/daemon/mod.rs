@@ -77,6 +77,18 @@ pub async fn run_until(
     daemon.main_loop(stop).await
 }
 
+/// The log level of `new` (the file's `log.level`, else the datastore's
+/// `logSeverityScreen`) takes over from `old`'s, live.
+fn apply_log_level(old: &Config, new: &Config) {
+    if old.log.level == new.log.level {
+        return;
+    }
+    match crate::logging::set_level(&new.log.level) {
+        Ok(()) => info!(from = %old.log.level, to = %new.log.level, "log level changed"),
+        Err(e) => error!(level = %new.log.level, error = %e, "log level not applied"),
+    }
+}
+
 /// Sleeps until `at`; never returns for `None`.
 async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {

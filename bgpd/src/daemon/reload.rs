@@ -98,6 +98,9 @@ impl Daemon {
 
     pub(super) async fn apply(&mut self, diff: ConfigDiff, new: Config) {
         let old = std::mem::replace(&mut self.config, new);
+        if diff.log_level_changed {
+            super::apply_log_level(&old, &self.config);
+        }
         if !diff.reset_all.is_empty() || !diff.rib_changed.is_empty() {
             self.send_rib(global_settings(&self.config)).await;
         }

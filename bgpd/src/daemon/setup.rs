@@ -25,15 +25,12 @@ impl Daemon {
             Some(cluster) => cluster.map(&file_config),
             None => file_config.clone(),
         };
+        super::apply_log_level(&file_config, &config);
         // First, before the kernel is touched: a second daemon with our socket path stops here.
         let (control_tx, control_rx) = mpsc::channel(64);
         let control_server = control::server::spawn(&config.control_socket, control_tx)
+            .await
             .map_err(|e| format!("control socket {}: {e}", config.control_socket.display()))?;
-        // Headroom for sessions; the HTTP endpoint's cap is sized from the limit in force.
-        match crate::fd_limit::raise_soft_to_hard() {
-            Ok(limit) => info!(limit, "descriptor limit (RLIMIT_NOFILE)"),
-            Err(e) => warn!(error = %e, "cannot raise the descriptor limit"),
-        }
         let metrics = Arc::new(Metrics::new());
         let health = Arc::new(Health::new());
         health.daemon_beat();

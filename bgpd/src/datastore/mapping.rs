@@ -16,7 +16,9 @@ use super::nodes::{bgp_nodes, bgp_settings};
 use super::peers::{bgp_peers, mesh, PeerContext};
 use super::view::ClusterView;
 use super::{Problem, Secrets};
-use crate::config::{default_policy, neighbor_ttl, originate_guard, Config, NeighborConfig};
+use crate::config::{
+    default_policy, neighbor_ttl, originate_guard, Config, NeighborConfig, DEFAULT_LOG_LEVEL,
+};
 
 /// The configuration to run, and everything in the view that could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +56,9 @@ pub fn build(file: &Config, view: &ClusterView, secrets: &dyn Secrets) -> Mapped
     if !file.file_sets.listen {
         config.listen = crate::config::default_listen(settings.listen_port);
     }
+    if !file.file_sets.log_level {
+        config.log.level = settings.log_level.unwrap_or(DEFAULT_LOG_LEVEL).to_string();
+    }
     if config.local_as != file.local_as {
         for neighbor in &mut config.neighbors {
             rebase(neighbor, config.local_as);
@@ -62,21 +67,27 @@ pub fn build(file: &Config, view: &ClusterView, secrets: &dyn Secrets) -> Mapped
 
     let mut own_blocks: Vec<IpNet> =
         view.blocks.iter().filter(|(_, a)| a.is_confirmed()).map(|(cidr, _)| *cidr).collect();
-    if config.kernel.enabled
+    // The same guard as `--check` applies to `originate` (config/originate_guard.rs).
+    let guarded = config.kernel.enabled
         && config.kernel.blackhole_originated
-        && !file.allow_dangerous_originate
-    {
+        && !file.allow_dangerous_originate;
+    if guarded {
         let own: Vec<(IpAddr, String)> = me
             .map(|me| me.addresses().map(|a| (a, format!("{node_key}'s address"))).collect())
             .unwrap_or_default();
-        own_blocks.retain(|block| match originate_guard::danger(block, &own) {
-            None => true,
-            Some(why) => {
+        own_blocks.retain(|block| {
+            if let Some(why) = originate_guard::reserved_danger(block) {
                 let message =
                     format!("{why}: {}; block not originated", originate_guard::CONSEQUENCE);
                 problems.push(Problem::new(&format!("blocks/{block}"), message));
-                false
+                return false;
             }
+            if let Some(why) = originate_guard::holds_own_address(block, &own) {
+                let message =
+                    format!("{why}: {}; block originated", originate_guard::OWN_ADDRESS_CAVEAT);
+                problems.push(Problem::new(&format!("blocks/{block}"), message));
+            }
+            true
         });
     }
     for block in &own_blocks {
@@ -84,7 +95,7 @@ pub fn build(file: &Config, view: &ClusterView, secrets: &dyn Secrets) -> Mapped
             config.originate.push(*block);
         }
     }
-    let pools = pools(view, file.allow_dangerous_originate, &mut problems);
+    let pools = pools(view, !guarded, &mut problems);
     let export = export_policy(&own_blocks, &file.originate, &pools);
     config.kernel.exclude = pools.iter().filter(|p| p.encapsulated).map(|p| p.cidr).collect();
 
@@ -150,7 +161,9 @@ fn rebase(neighbor: &mut NeighborConfig, local_as: u32) {
 /// `calico_kernel_programming` with the default `programClusterRoutes: EnabledNoEncapOnly`).
 ///
 /// A pool that is a default route or overlaps a reserved range (multicast, loopback,
-/// link-local) is skipped, unless the file allows it (`allow_dangerous_originate`).
+/// link-local) is skipped, unless the file allows it (`allow_dangerous_originate`) or no
+/// blackhole routes are installed (`kernel.enabled` or `kernel.blackhole_originated` off), as
+/// for IPAM blocks and `--check`.
 fn pools(view: &ClusterView, allow_dangerous: bool, problems: &mut Vec<Problem>) -> Vec<Pool> {
     let mut out = Vec::new();
     for (name, pool) in &view.ip_pools {

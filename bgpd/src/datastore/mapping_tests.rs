@@ -226,6 +226,7 @@ fn bgppeer_to_a_tor_by_node_selector_with_its_options() {
     assert!(tor.ttl_security && tor.ttl == 255 && tor.gtsm_min_ttl() == Some(255));
     assert_eq!(tor.password.as_ref().map(|p| p.expose()), Some("s3cret"));
     assert_eq!(tor.import, Policy::All, "Calico imports everything");
+    assert!(!tor.enforce_first_as, "BIRD's default: a route server's routes are kept");
     assert!(c.neighbor(ip("198.18.0.253")).is_none(), "rack b's ToR is not node-1's");
     // Another node in rack b does not get rack a's ToR.
     let other = map(&node_file("node-2"), &view("node-2", &entries)).config;
@@ -455,7 +456,7 @@ fn next_hop_mode_and_allowed_local_as_numbers() {
 }
 
 #[test]
-fn dangerous_blocks_and_pools_are_skipped_with_a_problem() {
+fn dangerous_blocks_and_pools_are_skipped_with_a_problem_and_own_address_blocks_noted() {
     let mut entries = three_node_mesh();
     entries.push(block("node-1", "0.0.0.0/0", ""));
     entries.push(block("node-1", "198.18.0.0/26", "")); // holds node-1's own address
@@ -465,13 +466,19 @@ fn dangerous_blocks_and_pools_are_skipped_with_a_problem() {
     let mapped = map(&node_file("node-1"), &view("node-1", &entries));
     let c = &mapped.config;
     let originated: Vec<String> = c.originate.iter().map(|p| p.to_string()).collect();
-    assert_eq!(originated, ["198.19.1.0/26", "198.19.1.64/26", "2001:db8:100:1::/122"]);
+    // The block holding the node's own address is originated (its address is in the local
+    // table), with a problem saying when it would hurt.
+    assert_eq!(
+        originated,
+        ["198.18.0.0/26", "198.19.1.0/26", "198.19.1.64/26", "2001:db8:100:1::/122"]
+    );
     let problem = |key: &str| {
         mapped.problems.iter().find(|p| p.key == key).map(|p| p.message.clone()).unwrap_or_default()
     };
     assert!(problem("blocks/0.0.0.0/0").starts_with("0.0.0.0/0 is a default route"));
-    assert!(problem("blocks/198.18.0.0/26")
-        .starts_with("198.18.0.0/26 holds 198.18.0.1, nodes/node-1's address"));
+    let own = problem("blocks/198.18.0.0/26");
+    assert!(own.starts_with("198.18.0.0/26 holds 198.18.0.1, nodes/node-1's address"), "{own}");
+    assert!(own.ends_with("block originated"), "{own}");
     assert!(problem("blocks/224.0.0.0/26").contains("multicast"));
     assert!(problem("ippools/everything").contains("0.0.0.0/0 is a default route: pool not used"));
     assert!(problem("ippools/link-local").contains("link-local"));
@@ -491,4 +498,51 @@ fn dangerous_blocks_are_originated_when_the_file_allows_it_or_without_blackholes
         allow.replace("allow_dangerous_originate: true", "kernel: {blackhole_originated: false}");
     let mapped = map(&file(&no_blackhole), &view("node-1", &entries));
     assert!(mapped.config.originate.contains(&"0.0.0.0/0".parse().unwrap()));
+}
+
+#[test]
+fn dangerous_pools_are_used_when_no_blackholes_are_installed() {
+    let mut entries = three_node_mesh();
+    entries.push(resource("ippools", "link-local", r#"{"cidr":"fe80::/64","vxlanMode":"Always"}"#));
+    for kernel in ["kernel: {blackhole_originated: false}", "kernel: {enabled: false}"] {
+        let text = format!("node_name: node-1\n{kernel}\ndatastore:\n  etcd:\n    endpoints: [\"http://198.18.0.250:2379\"]\n");
+        let mapped = map(&file(&text), &view("node-1", &entries));
+        assert!(
+            mapped.config.kernel.exclude.contains(&"fe80::/64".parse().unwrap()),
+            "{kernel}: the pool is used, as blocks are"
+        );
+        assert!(mapped.problems.iter().all(|p| p.key != "ippools/link-local"), "{kernel}");
+    }
+}
+
+#[test]
+fn log_severity_screen_sets_the_log_level_unless_the_file_does() {
+    let mut entries = three_node_mesh();
+    let plain = map(&node_file("node-1"), &view("node-1", &entries));
+    assert_eq!(plain.config.log.level, "info", "Calico's default");
+    entries.push(resource("bgpconfigurations", "default", r#"{"logSeverityScreen":"Debug"}"#));
+    assert_eq!(map(&node_file("node-1"), &view("node-1", &entries)).config.log.level, "debug");
+    // A per-node BGPConfiguration wins for its node only.
+    entries.push(resource(
+        "bgpconfigurations",
+        "node.node-1",
+        r#"{"logSeverityScreen":"Warning"}"#,
+    ));
+    assert_eq!(map(&node_file("node-1"), &view("node-1", &entries)).config.log.level, "warn");
+    assert_eq!(map(&node_file("node-2"), &view("node-2", &entries)).config.log.level, "debug");
+    // The file's log.level wins over the datastore.
+    let mut file = node_file("node-1");
+    file.log.level = "bgpd=trace,info".into();
+    file.file_sets.log_level = true;
+    assert_eq!(map(&file, &view("node-1", &entries)).config.log.level, "bgpd=trace,info");
+    // A value Calico does not define is reported with its key and ignored.
+    entries.push(resource("bgpconfigurations", "node.node-2", r#"{"logSeverityScreen":"Loud"}"#));
+    let loud = map(&node_file("node-2"), &view("node-2", &entries));
+    assert_eq!(loud.config.log.level, "debug", "the default BGPConfiguration's still applies");
+    assert!(
+        loud.problems.iter().any(|p| p.key == "bgpconfigurations/node.node-2"
+            && p.message.contains("logSeverityScreen `Loud`")),
+        "{:?}",
+        loud.problems
+    );
 }

@@ -62,7 +62,8 @@ pub struct BgpSettings {
     /// Seconds (`nodeMeshMaxRestartTime`).
     pub mesh_restart_time: Option<u16>,
     pub mesh_password: Option<Password>,
-    pub log_severity: Option<String>,
+    /// `logSeverityScreen` as a tracing filter directive (see [`log_directive`]).
+    pub log_level: Option<&'static str>,
 }
 
 /// Resolves the BGPConfiguration for `node_name`.
@@ -102,10 +103,41 @@ pub fn bgp_settings(
         global_listen_port: global.listen_port.unwrap_or(DEFAULT_PORT),
         mesh_restart_time,
         mesh_password: global.node_mesh_password.clone(),
-        log_severity: local
-            .log_severity_screen
-            .clone()
-            .or_else(|| global.log_severity_screen.clone()),
+        log_level: log_level(local, &node_key, problems)
+            .or_else(|| log_level(global, "default", problems)),
+    }
+}
+
+/// `logSeverityScreen` of one BGPConfiguration (`name`), as a filter directive; a value
+/// Calico does not define is reported and ignored.
+fn log_level(
+    spec: &BgpConfigurationSpec,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<&'static str> {
+    let severity = spec.log_severity_screen.as_deref()?;
+    let level = log_directive(severity);
+    if level.is_none() {
+        problems.push(Problem::new(
+            &format!("bgpconfigurations/{name}"),
+            format!(
+                "logSeverityScreen `{severity}`: expected Debug, Info, Warning, Error or Fatal"
+            ),
+        ));
+    }
+    level
+}
+
+/// Calico's `logSeverityScreen` (Debug, Info, Warning, Error, Fatal; any case) as bgpd's log
+/// level. Calico turns BIRD's `debug all` on for Debug only; here Debug shows bgpd's debug
+/// lines. Fatal has no level of its own: errors are the least bgpd logs.
+pub fn log_directive(severity: &str) -> Option<&'static str> {
+    match severity.to_ascii_lowercase().as_str() {
+        "debug" => Some("debug"),
+        "info" => Some("info"),
+        "warning" => Some("warn"),
+        "error" | "fatal" => Some("error"),
+        _ => None,
     }
 }
 

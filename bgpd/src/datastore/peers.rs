@@ -60,7 +60,10 @@ impl PeerContext<'_> {
             allow_local_as: 0,
             next_hop_v4: None,
             next_hop_v6: None,
-            enforce_first_as: true,
+            // BIRD, which Calico runs, has `enforce first as` off by default and confd
+            // never turns it on: a route server or a ToR that does not prepend its AS
+            // keeps its routes (RFC 4271 §6.3 leaves the check to configuration).
+            enforce_first_as: false,
             multihop,
             ttl: neighbor_ttl(ibgp, multihop, false),
             ttl_security: false,

@@ -1,13 +1,14 @@
 //! One TCP connection of a session: the read half with its frame buffer, the writer task, and
 //! the addresses. Also the helpers that read the first OPEN off a second connection during
 //! collision detection (RFC 4271 §6.8).
+use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::message::decode_message;
-use bgp_core::wire::{Message, Open, WireContext};
+use bgp_core::wire::{DecodeError, Message, MessageType, Open, WireContext};
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
@@ -69,12 +70,40 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Why no OPEN could be read off a fresh connection ([`read_first_open`]).
+#[derive(Debug)]
+pub enum FirstOpenError {
+    /// The first message (or its header) does not decode: RFC 4271 §6.2 / §6.1, the
+    /// NOTIFICATION to send is `Notification::from(&err)`.
+    Decode(DecodeError),
+    /// A well-formed message other than OPEN came first.
+    NotOpen(MessageType),
+    /// The peer closed the connection before its OPEN was complete.
+    Closed,
+    /// No OPEN within the time limit.
+    TimedOut,
+    /// Reading the socket failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for FirstOpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FirstOpenError::Decode(e) => write!(f, "bad OPEN: {e}"),
+            FirstOpenError::NotOpen(kind) => write!(f, "expected OPEN, got {kind:?}"),
+            FirstOpenError::Closed => f.write_str("closed before OPEN"),
+            FirstOpenError::TimedOut => f.write_str("no OPEN in time"),
+            FirstOpenError::Io(e) => write!(f, "read: {e}"),
+        }
+    }
+}
+
 /// Read the first message of a fresh connection, which must be an OPEN, within `limit`.
 /// Returns the OPEN and whatever bytes followed it.
 pub async fn read_first_open(
     stream: &mut TcpStream,
     limit: Duration,
-) -> Result<(Open, BytesMut), String> {
+) -> Result<(Open, BytesMut), FirstOpenError> {
     let ctx = WireContext::default();
     let mut buf = BytesMut::with_capacity(4096);
     let work = async {
@@ -83,23 +112,23 @@ pub async fn read_first_open(
                 Ok(Some(frame)) => {
                     return match decode_message(frame, &ctx) {
                         Ok(Message::Open(open)) => Ok(open),
-                        Ok(other) => Err(format!("expected OPEN, got {:?}", other.message_type())),
-                        Err(e) => Err(format!("bad OPEN: {e}")),
+                        Ok(other) => Err(FirstOpenError::NotOpen(other.message_type())),
+                        Err(e) => Err(FirstOpenError::Decode(e)),
                     };
                 }
                 Ok(None) => {}
-                Err(e) => return Err(format!("bad message: {e}")),
+                Err(e) => return Err(FirstOpenError::Decode(e)),
             }
             match stream.read_buf(&mut buf).await {
-                Ok(0) => return Err("closed before OPEN".to_string()),
+                Ok(0) => return Err(FirstOpenError::Closed),
                 Ok(_) => {}
-                Err(e) => return Err(format!("read: {e}")),
+                Err(e) => return Err(FirstOpenError::Io(e)),
             }
         }
     };
     match tokio::time::timeout(limit, work).await {
         Ok(Ok(open)) => Ok((open, buf)),
         Ok(Err(e)) => Err(e),
-        Err(_) => Err("no OPEN in time".to_string()),
+        Err(_) => Err(FirstOpenError::TimedOut),
     }
 }

@@ -6,24 +6,57 @@
 //! [`PeerCommand::RestartAfterPrefixLimit`]. The restart happens only if that very hold is
 //! still the reason the session is down: an operator's `bgpctl neighbor X shutdown` (or
 //! enable, reset, a later teardown) meanwhile replaces the hold, and the operator's word wins.
+//!
+//! The hold lives in the neighbour's [`SharedStatus`], not in the session task: when a session
+//! task panics and the supervisor starts a new incarnation (supervisor.rs), the hold, its
+//! number and its timer carry over, so the old timer still releases exactly that hold.
 use std::time::Duration;
 
 use bgp_core::wire::notification::codes;
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use tracing::info;
 
+use super::status::SharedStatus;
 use super::PeerCommand;
 
-/// Which maximum-prefix teardown, if any, holds the session down.
+/// Which maximum-prefix teardown, if any, holds the session down (kept in the shared status).
 #[derive(Debug, Default)]
-pub struct PrefixLimitHold {
+pub struct PrefixHoldState {
     /// Teardowns so far: each arms its own timer, carrying its number.
     count: u64,
     /// The teardown holding the session down now.
     holding: Option<u64>,
+    /// The `restart_after` timer of that teardown, aborted when the hold ends.
+    timer: Option<AbortHandle>,
+}
+
+impl PrefixHoldState {
+    /// Whether a maximum-prefix teardown (not the operator) holds the session down.
+    pub fn held_by_max_prefix(&self) -> bool {
+        self.holding.is_some()
+    }
+
+    /// No hold any more: its timer, if any, is cancelled.
+    fn release(&mut self) {
+        self.holding = None;
+        if let Some(timer) = self.timer.take() {
+            timer.abort();
+        }
+    }
+}
+
+/// A session's view of its neighbour's hold.
+#[derive(Debug)]
+pub struct PrefixLimitHold {
+    status: SharedStatus,
 }
 
 impl PrefixLimitHold {
+    pub fn shared(status: SharedStatus) -> Self {
+        PrefixLimitHold { status }
+    }
+
     /// The session was stopped with Cease `subcode`. A maximum-prefix stop takes the hold
     /// and, with `restart_after`, arms the restart; any other stop (the operator's) drops it.
     pub fn stopped(
@@ -32,31 +65,34 @@ impl PrefixLimitHold {
         restart_after: Option<u32>,
         commands: &mpsc::UnboundedSender<PeerCommand>,
     ) {
+        let mut st = self.status.lock();
+        let state = &mut st.prefix_hold;
+        state.release();
         if subcode != codes::CEASE_MAX_PREFIXES {
-            self.holding = None;
             return;
         }
-        self.count += 1;
-        let hold = self.count;
-        self.holding = Some(hold);
+        state.count += 1;
+        let hold = state.count;
+        state.holding = Some(hold);
         if let Some(after) = restart_after {
             let commands = commands.clone();
-            tokio::spawn(async move {
+            let timer = tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_secs(u64::from(after))).await;
                 let _ = commands.send(PeerCommand::RestartAfterPrefixLimit { hold });
             });
+            state.timer = Some(timer.abort_handle());
         }
     }
 
     /// The session was started (by the operator, a reset or a restart): no hold any more.
     pub fn started(&mut self) {
-        self.holding = None;
+        self.status.lock().prefix_hold.release();
     }
 
     /// Whether the restart timer of teardown `hold` may start the session: only if that
     /// teardown still holds it down.
     pub fn restart_due(&self, hold: u64) -> bool {
-        let due = self.holding == Some(hold);
+        let due = self.status.lock().prefix_hold.holding == Some(hold);
         if !due {
             info!(hold, "maximum-prefix restart timer fired after an operator command: staying as the operator left it");
         }
@@ -137,5 +173,24 @@ mod tests {
         assert_eq!(state(&peer), (State::Idle, true));
         tokio::time::sleep(Duration::from_secs(11)).await;
         assert_eq!(state(&peer).0, State::Active);
+    }
+
+    /// The `restart_after` timer of a hold that ended is cancelled, not left to fire.
+    #[tokio::test(start_paused = true)]
+    async fn the_timer_of_a_released_hold_is_aborted() {
+        let status = crate::peer::status::SharedStatus::new(false);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut hold = PrefixLimitHold::shared(status.clone());
+        hold.stopped(codes::CEASE_MAX_PREFIXES, Some(60), &tx);
+        assert!(status.lock().prefix_hold.held_by_max_prefix());
+        hold.started();
+        assert!(!status.lock().prefix_hold.held_by_max_prefix());
+        // A later hold replaces (and cancels) the earlier one's timer too.
+        hold.stopped(codes::CEASE_MAX_PREFIXES, Some(30), &tx);
+        hold.stopped(codes::CEASE_MAX_PREFIXES, Some(60), &tx);
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let fired: Vec<String> =
+            std::iter::from_fn(|| rx.try_recv().ok()).map(|c| format!("{c:?}")).collect();
+        assert_eq!(fired, ["RestartAfterPrefixLimit { hold: 3 }"]);
     }
 }

@@ -6,6 +6,7 @@
 //! owner task through the session's [`RibFeed`] (which never makes the session wait); the
 //! RIB's UPDATEs for this peer go straight to the connection's writer. Connections the peer
 //! opens: `incoming.rs`.
+mod dial;
 mod incoming;
 mod rib_feed;
 #[cfg(test)]
@@ -24,15 +25,16 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::connection::{read_or_pend, Connection};
+use super::connection::{read_or_pend, Connection, FirstOpenError};
 use super::prefix_limit::PrefixLimitHold;
-use super::socket::{self, SocketOptions};
+use super::socket::SocketOptions;
 use super::status::SharedStatus;
 use super::timers::Timers;
 use super::{views, PeerCommand};
 use crate::config::NeighborConfig;
 use crate::metrics::Metrics;
 use crate::routing::input::{PeerKey, RibInput};
+use dial::DialTask;
 use incoming::HeldConnection;
 use rib_feed::RibFeed;
 
@@ -55,10 +57,13 @@ enum Direction {
     Sent,
 }
 
+/// How long an exiting session waits for the RIB to take its last inputs (PeerDown).
+const RIB_FLUSH_ON_EXIT: Duration = Duration::from_secs(5);
+
 enum Internal {
     Dialed(u64, std::io::Result<TcpStream>),
     /// The first message of the held connection `id` (see `incoming.rs`).
-    CollisionOpen(u64, TcpStream, Result<(Open, BytesMut), String>),
+    CollisionOpen(u64, TcpStream, Result<(Open, BytesMut), FirstOpenError>),
 }
 
 pub struct Session {
@@ -70,7 +75,10 @@ pub struct Session {
     conn: Option<Connection>,
     rx_ctx: WireContext,
     tx_ctx: WireContext,
+    /// Generation of the current dial: a `Dialed` report of another one is stale.
     dial_gen: u64,
+    /// The dial in progress, if any (aborted whenever it is abandoned, see dial.rs).
+    dial: Option<DialTask>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
     commands: mpsc::UnboundedReceiver<PeerCommand>,
@@ -113,19 +121,20 @@ impl Session {
             rx_ctx: WireContext::default(),
             tx_ctx: WireContext::default(),
             dial_gen: 0,
+            dial: None,
             internal_tx,
             internal_rx,
             commands,
             self_tx,
             rib: RibFeed::new(rib),
-            status,
+            status: status.clone(),
             metrics,
             rib_up: false,
             negotiated: None,
             held: None,
             held_id: 0,
             exiting: false,
-            prefix_limit: PrefixLimitHold::default(),
+            prefix_limit: PrefixLimitHold::shared(status),
         }
     }
 
@@ -173,30 +182,29 @@ impl Session {
             // RFC 4271 §4.4: the Hold Timer measures the time between the peer's messages.
             // We are the ones not reading them now (the RIB is busy): the peer is not at
             // fault, so its timer starts over.
-            let hold = self.current_hold_time();
             debug!(neighbor = %self.label, "hold timer restarted: waiting for the RIB, not reading");
-            self.timers.start(TimerKind::Hold, hold);
+            self.restart_hold();
             return;
         }
         self.note_unanswered_dial(kind);
         self.feed(Event::timer_expired(kind)).await;
     }
 
-    /// The Hold Timer's current length: negotiated (Established, OpenConfirm) or the large
-    /// OpenSent value.
-    fn current_hold_time(&self) -> Duration {
-        match self.fsm.negotiated() {
+    /// Start the Hold Timer over with its current length: negotiated (Established,
+    /// OpenConfirm) or the large OpenSent value.
+    fn restart_hold(&mut self) {
+        let hold = match self.fsm.negotiated() {
             Some(n) => Duration::from_secs(u64::from(n.hold_time)),
             None => self.params.fsm.open_hold_time,
-        }
+        };
+        self.timers.start(TimerKind::Hold, hold);
     }
 
     /// The RIB took everything that waited: give the peer a full Hold Time for what we did
     /// not read meanwhile, and go on with the messages already buffered.
     async fn rib_unblocked(&mut self) {
         if self.fsm.timer_running(TimerKind::Hold) {
-            let hold = self.current_hold_time();
-            self.timers.start(TimerKind::Hold, hold);
+            self.restart_hold();
         }
         self.drain_frames().await;
     }
@@ -282,15 +290,21 @@ impl Session {
         }
         self.tell_rib_down(graceful);
         self.drop_held();
-        // The RIB must hear PeerDown, whatever waits before it.
-        self.rib.flush().await;
+        self.abort_dial();
+        // The RIB must hear PeerDown, whatever waits before it; bounded, so a RIB that no
+        // longer reads (it is shutting down too) cannot keep the session task alive.
+        if tokio::time::timeout(RIB_FLUSH_ON_EXIT, self.rib.flush()).await.is_err() {
+            warn!(neighbor = %self.label, "RIB did not take the session's last inputs within 5 s: exiting without them");
+        }
         self.exiting = true;
     }
 
     async fn internal(&mut self, internal: Internal) {
         match internal {
             Internal::Dialed(gen, result) => {
-                if gen != self.dial_gen || self.fsm.state() != State::Connect || self.conn.is_some()
+                if !self.dial_reported(gen)
+                    || self.fsm.state() != State::Connect
+                    || self.conn.is_some()
                 {
                     return; // A stale dial: dropping the stream closes it.
                 }
@@ -442,7 +456,7 @@ impl Session {
                 if let Some(conn) = self.conn.take() {
                     conn.writer.close();
                 }
-                self.dial_gen += 1;
+                self.abort_dial();
             }
             Output::Send(msg) => self.send(&msg),
             Output::StartTimer(kind, after) => self.timers.start(kind, after),
@@ -566,45 +580,6 @@ impl Session {
             warn!(neighbor = %self.label, notification = %text, "NOTIFICATION {word}");
             self.status.lock().last_error = Some(format!("{word} {text}"));
         }
-    }
-
-    /// RFC 4271 §8.2.2 (Connect state): when the ConnectRetryTimer expires the FSM drops
-    /// the dial in flight and starts another. The dropped dial never reports, so say here
-    /// why the session is not up (a peer that silently drops our SYN, e.g. a TCP MD5 key
-    /// mismatch, would otherwise show no error at all).
-    fn note_unanswered_dial(&mut self, kind: TimerKind) {
-        if kind != TimerKind::ConnectRetry
-            || self.fsm.state() != State::Connect
-            || self.conn.is_some()
-        {
-            return;
-        }
-        let secs = self.params.fsm.connect_retry.as_secs();
-        let text = format!("connect: timed out (no answer within {secs} s)");
-        info!(neighbor = %self.label, reason = %text, "dial abandoned, retrying");
-        self.status.lock().last_error = Some(text);
-    }
-
-    fn dial(&mut self) {
-        self.dial_gen += 1;
-        let gen = self.dial_gen;
-        let remote = self.params.neighbor.remote();
-        let opts = self.params.socket.clone();
-        let tx = self.internal_tx.clone();
-        // The ConnectRetryTimer bounds a dial (see `note_unanswered_dial`); this limit only
-        // backs it up, so it is longer and the two never race.
-        let limit = self.params.fsm.connect_retry.max(Duration::from_secs(1)) * 2;
-        let delay = std::mem::take(&mut self.params.first_dial_delay);
-        tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            let result = match tokio::time::timeout(limit, socket::connect(remote, &opts)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))
-                }
-            };
-            let _ = tx.send(Internal::Dialed(gen, result));
-        });
     }
 }
 

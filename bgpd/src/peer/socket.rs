@@ -22,17 +22,17 @@ pub struct SocketOptions {
     /// TCP_USER_TIMEOUT: data we sent may stay unacknowledged (a peer that stopped reading,
     /// a dead path) this long before the kernel gives the connection up. The writer uses the
     /// same bound for a write that makes no progress (`writer.rs`). See [`user_timeout`].
-    pub user_timeout: Option<Duration>,
+    pub user_timeout: Duration,
 }
 
 /// The user timeout for a session proposing `hold_time` seconds: the hold time (a peer that
 /// takes nothing from us for that long cannot have received our KEEPALIVEs either, RFC 4271
 /// §4.4), or [`crate::peer::writer::DEFAULT_STALL`] when keepalives are off (hold time 0).
-pub fn user_timeout(hold_time: u16) -> Option<Duration> {
-    Some(match hold_time {
+pub fn user_timeout(hold_time: u16) -> Duration {
+    match hold_time {
         0 => super::writer::DEFAULT_STALL,
         secs => Duration::from_secs(u64::from(secs)),
-    })
+    }
 }
 
 /// Dial `remote` with the given options. TTL, GTSM and MD5 are set before the SYN leaves.
@@ -40,7 +40,7 @@ pub async fn connect(remote: SocketAddr, opts: &SocketOptions) -> io::Result<Tcp
     let socket = Socket::new(Domain::for_address(remote), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_nonblocking(true)?;
     socket.set_tcp_nodelay(true)?;
-    socket.set_tcp_user_timeout(opts.user_timeout)?;
+    socket.set_tcp_user_timeout(Some(opts.user_timeout))?;
     apply_ttl(&socket, remote.ip(), opts)?;
     if let Some(key) = &opts.md5_key {
         set_md5_key(&socket, remote.ip(), Some(key))?;
@@ -58,7 +58,7 @@ pub async fn connect(remote: SocketAddr, opts: &SocketOptions) -> io::Result<Tcp
 pub fn apply_to_accepted(stream: &TcpStream, peer: IpAddr, opts: &SocketOptions) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let sock = socket2::SockRef::from(stream);
-    sock.set_tcp_user_timeout(opts.user_timeout)?;
+    sock.set_tcp_user_timeout(Some(opts.user_timeout))?;
     apply_ttl(&sock, peer, opts)
 }
 

@@ -6,6 +6,8 @@ use std::time::Instant;
 use bgp_core::fsm::State;
 use serde::Serialize;
 
+use super::prefix_limit::PrefixHoldState;
+
 #[derive(Debug)]
 pub struct PeerStatus {
     pub state: State,
@@ -22,6 +24,8 @@ pub struct PeerStatus {
     pub negotiated: Option<NegotiatedView>,
     pub messages_in: u64,
     pub messages_out: u64,
+    /// The maximum-prefix hold (prefix_limit.rs): kept here so it outlives a session task.
+    pub prefix_hold: PrefixHoldState,
 }
 
 /// The negotiated parameters, as shown to operators.
@@ -56,7 +60,17 @@ impl PeerStatus {
             negotiated: None,
             messages_in: 0,
             messages_out: 0,
+            prefix_hold: PrefixHoldState::default(),
         }
+    }
+
+    /// The session task died (supervisor.rs): whatever connection it had is gone, so nothing
+    /// may keep showing it as up (`/readyz`, `bgpctl show neighbors`, the uptime gauge).
+    pub fn task_died(&mut self) {
+        self.state = State::Idle;
+        self.since = Instant::now();
+        self.established_at = None;
+        self.negotiated = None;
     }
 
     pub fn uptime_secs(&self) -> u64 {

@@ -8,22 +8,30 @@
 //!   nothing says the panicked session left a sane state behind);
 //! - logs it, counts it (`bgpd_task_panics_total{task="session"}`) and shows it in
 //!   `bgpctl show neighbors` (last error);
-//! - starts a new incarnation after a back-off (1 s, doubling to 60 s; commands wait meanwhile,
-//!   those the panicked incarnation had already taken are lost), administratively down if the
-//!   operator had shut the session down.
+//! - shows it as down (Idle, no uptime, `bgpd_neighbor_up` 0) until the next incarnation
+//!   says otherwise;
+//! - starts a new incarnation after a back-off (1 s, doubling to 60 s). Commands keep being
+//!   read meanwhile: `Exit` (neighbour removed, daemon shutdown) ends the supervisor, the
+//!   others wait for the next incarnation. That incarnation starts administratively down if
+//!   the operator had shut the session down or a maximum-prefix hold is still on (the hold
+//!   itself lives in the shared status, prefix_limit.rs). The last operator `Stop`/`Start`
+//!   forwarded to the panicked incarnation is given to the new one again, in case the panic
+//!   came before it was processed.
 //!
 //! An incarnation that returns (daemon shutdown, neighbour removed) ends the supervisor.
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bgp_core::fsm::State;
+use bgp_core::wire::notification::codes;
 use tokio::sync::mpsc;
 use tokio::task::JoinError;
 use tracing::{error, info};
 
 use super::session::SessionParams;
 use super::status::SharedStatus;
-use super::PeerCommand;
+use super::{views, PeerCommand};
 use crate::metrics::Metrics;
 use crate::routing::input::RibInput;
 
@@ -55,6 +63,39 @@ pub fn panic_text(e: JoinError) -> String {
     }
 }
 
+/// The operator's last word on the session, as forwarded to an incarnation.
+#[derive(Clone, Debug)]
+enum OperatorWord {
+    Stop { subcode: u8, message: String },
+    Start,
+}
+
+impl OperatorWord {
+    /// Follows `cmd`: an operator stop or start replaces the last word; a maximum-prefix
+    /// stop is not the operator's (its hold is kept in the shared status).
+    fn follow(last: &mut Option<OperatorWord>, cmd: &PeerCommand) {
+        match cmd {
+            PeerCommand::Stop { subcode, .. } if *subcode == codes::CEASE_MAX_PREFIXES => {
+                *last = None
+            }
+            PeerCommand::Stop { subcode, message } => {
+                *last = Some(OperatorWord::Stop { subcode: *subcode, message: message.clone() })
+            }
+            PeerCommand::Start | PeerCommand::Reset { .. } => *last = Some(OperatorWord::Start),
+            _ => {}
+        }
+    }
+
+    fn command(&self) -> PeerCommand {
+        match self {
+            OperatorWord::Stop { subcode, message } => {
+                PeerCommand::Stop { subcode: *subcode, message: message.clone() }
+            }
+            OperatorWord::Start => PeerCommand::Start,
+        }
+    }
+}
+
 /// Runs incarnations of a session made by `start` (in production `Session::new(..).run()`)
 /// until one returns, restarting those that panic.
 pub async fn supervise<S, F>(
@@ -69,8 +110,14 @@ pub async fn supervise<S, F>(
     let peer = params.neighbor.address;
     let label = peer.to_string();
     let mut backoff = FIRST_BACKOFF;
+    let mut last_word: Option<OperatorWord> = None;
+    // Commands received while no incarnation ran, for the next one.
+    let mut pending: Vec<PeerCommand> = Vec::new();
     loop {
         let (tx, rx) = mpsc::unbounded_channel();
+        for cmd in pending.drain(..) {
+            let _ = tx.send(cmd);
+        }
         let began = tokio::time::Instant::now();
         let mut task = tokio::spawn(start(params.clone(), rx));
         let mut forward = Some(tx);
@@ -81,6 +128,7 @@ pub async fn supervise<S, F>(
                 cmd = commands.recv(), if forward.is_some() => match cmd {
                     Some(cmd) => {
                         exiting |= matches!(cmd, PeerCommand::Exit { .. });
+                        OperatorWord::follow(&mut last_word, &cmd);
                         if let PeerCommand::Reconfigure(p) = &cmd {
                             params = (**p).clone();
                         }
@@ -99,7 +147,14 @@ pub async fn supervise<S, F>(
         };
         ctx.metrics.task_panics.with_label_values(&["session"]).inc();
         error!(neighbor = %label, panic = %why, "session task panicked: its routes are flushed and it is restarted");
-        ctx.status.lock().last_error = Some(format!("session task panicked: {why}"));
+        {
+            let mut st = ctx.status.lock();
+            st.last_error = Some(format!("session task panicked: {why}"));
+            st.task_died();
+        }
+        let n = [label.as_str()];
+        ctx.metrics.neighbor_state.with_label_values(&n).set(views::state_number(State::Idle));
+        ctx.metrics.neighbor_up.with_label_values(&n).set(0);
         let _ = ctx.rib.send(RibInput::PeerDown { peer, graceful: false }).await;
         if exiting || forward.is_none() {
             return;
@@ -107,10 +162,41 @@ pub async fn supervise<S, F>(
         if began.elapsed() >= STABLE_AFTER {
             backoff = FIRST_BACKOFF;
         }
-        tokio::time::sleep(backoff).await;
+        // The operator's last word may have died unread with the panicked incarnation.
+        let replay = last_word.clone();
+        // The back-off, still listening: a removed neighbour must not come back.
+        let sleep = tokio::time::sleep(backoff);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                cmd = commands.recv() => match cmd {
+                    None | Some(PeerCommand::Exit { .. }) => {
+                        info!(neighbor = %label, "session ended while waiting to restart its task");
+                        return;
+                    }
+                    Some(cmd) => {
+                        OperatorWord::follow(&mut last_word, &cmd);
+                        if let PeerCommand::Reconfigure(p) = &cmd {
+                            params = (**p).clone();
+                        }
+                        pending.push(cmd);
+                    }
+                },
+            }
+        }
         backoff = (backoff * 2).min(MAX_BACKOFF);
-        // The operator's shutdown outlives the incarnation that received it.
-        params.neighbor.shutdown = ctx.status.lock().admin_down;
+        // The operator's shutdown and a maximum-prefix hold outlive the incarnation.
+        let held = ctx.status.lock().admin_down;
+        params.neighbor.shutdown = match &last_word {
+            Some(OperatorWord::Stop { .. }) => true,
+            _ => held,
+        };
+        // Repeating it is harmless (a stop of a stopped session, a start of a started one);
+        // commands received during the back-off are in `pending`, after it.
+        if let Some(word) = replay {
+            pending.insert(0, word.command());
+        }
         info!(neighbor = %label, "restarting the session task");
     }
 }
@@ -195,5 +281,159 @@ mod tests {
         let (_tx, commands) = mpsc::unbounded_channel();
         supervise(params(), commands, |_, _| async {}, ctx).await;
         assert!(rib_rx.try_recv().is_err());
+    }
+
+    type Seen = mpsc::UnboundedReceiver<String>;
+    type Queue = mpsc::UnboundedReceiver<PeerCommand>;
+    type Incarnation = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+    /// A session whose first incarnation runs `first` (then panics), and whose later ones
+    /// report what they are started with and every command they get on the returned queue.
+    fn recorder(
+        first: impl FnOnce(&mut Queue) + Send + 'static,
+    ) -> (impl FnMut(SessionParams, Queue) -> Incarnation, Seen, Arc<AtomicU32>) {
+        let (seen_tx, seen) = mpsc::unbounded_channel::<String>();
+        let incarnations = Arc::new(AtomicU32::new(0));
+        let count = incarnations.clone();
+        let mut first = Some(first);
+        let start = move |p: SessionParams, mut rx: mpsc::UnboundedReceiver<PeerCommand>| {
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            let seen = seen_tx.clone();
+            let first = if n == 0 { first.take() } else { None };
+            Box::pin(async move {
+                if let Some(first) = first {
+                    first(&mut rx);
+                    panic!("injected fault");
+                }
+                let _ = seen.send(format!("started shutdown={}", p.neighbor.shutdown));
+                while let Some(cmd) = rx.recv().await {
+                    let _ = seen.send(format!("{cmd:?}"));
+                }
+            }) as Incarnation
+        };
+        (start, seen, incarnations)
+    }
+
+    fn context() -> (Supervised, SharedStatus, Arc<Metrics>, mpsc::Receiver<RibInput>) {
+        let (rib, rib_rx) = mpsc::channel(16);
+        let metrics = Arc::new(Metrics::new());
+        let status = SharedStatus::new(false);
+        (
+            Supervised { rib, status: status.clone(), metrics: metrics.clone() },
+            status,
+            metrics,
+            rib_rx,
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicked_session_does_not_look_established_during_its_back_off() {
+        let (ctx, status, metrics, mut rib_rx) = context();
+        let established = status.clone();
+        let (m, label) = (metrics.clone(), ["198.18.0.2"]);
+        let (start, _seen, _) = recorder(move |_| {
+            let mut st = established.lock();
+            st.state = State::Established;
+            st.established_at = Some(std::time::Instant::now());
+            m.neighbor_state.with_label_values(&label).set(6);
+            m.neighbor_up.with_label_values(&label).set(1);
+        });
+        let (_tx, commands) = mpsc::unbounded_channel();
+        tokio::spawn(supervise(params(), commands, start, ctx));
+        assert!(matches!(rib_rx.recv().await, Some(RibInput::PeerDown { .. })));
+        let st = status.lock();
+        assert_eq!(st.state, State::Idle);
+        assert!(st.established_at.is_none() && st.negotiated.is_none());
+        assert_eq!(st.uptime_secs(), 0);
+        assert_eq!(metrics.neighbor_state.with_label_values(&label).get(), 1);
+        assert_eq!(metrics.neighbor_up.with_label_values(&label).get(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_neighbour_removed_during_the_back_off_is_not_restarted() {
+        let (ctx, _status, _metrics, mut rib_rx) = context();
+        let (start, _seen, incarnations) = recorder(|_| {});
+        let (tx, commands) = mpsc::unbounded_channel();
+        let supervisor = tokio::spawn(supervise(params(), commands, start, ctx));
+        assert!(matches!(rib_rx.recv().await, Some(RibInput::PeerDown { .. })));
+        // remove_peer: Stop, then Exit, well within the 1 s back-off.
+        tx.send(PeerCommand::Stop { subcode: codes::CEASE_ADMIN_SHUTDOWN, message: String::new() })
+            .unwrap();
+        tx.send(PeerCommand::Exit { graceful: false }).unwrap();
+        let begin = tokio::time::Instant::now();
+        supervisor.await.unwrap();
+        assert!(begin.elapsed() < FIRST_BACKOFF, "ended at once, not after the back-off");
+        assert_eq!(incarnations.load(Ordering::SeqCst), 1, "no new incarnation");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_supervisor_ends_when_its_queue_closes_during_the_back_off() {
+        let (ctx, _status, _metrics, mut rib_rx) = context();
+        let (start, _seen, incarnations) = recorder(|_| {});
+        let (tx, commands) = mpsc::unbounded_channel();
+        let supervisor = tokio::spawn(supervise(params(), commands, start, ctx));
+        assert!(matches!(rib_rx.recv().await, Some(RibInput::PeerDown { .. })));
+        drop(tx);
+        supervisor.await.unwrap();
+        assert_eq!(incarnations.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shutdown_during_the_back_off_starts_the_next_incarnation_down() {
+        let (ctx, _status, _metrics, mut rib_rx) = context();
+        let (start, mut seen, _) = recorder(|_| {});
+        let (tx, commands) = mpsc::unbounded_channel();
+        tokio::spawn(supervise(params(), commands, start, ctx));
+        assert!(matches!(rib_rx.recv().await, Some(RibInput::PeerDown { .. })));
+        tx.send(PeerCommand::Stop { subcode: codes::CEASE_ADMIN_SHUTDOWN, message: "m".into() })
+            .unwrap();
+        assert_eq!(seen.recv().await.as_deref(), Some("started shutdown=true"));
+        assert!(seen.recv().await.is_some_and(|c| c.starts_with("Stop")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shutdown_the_panicked_incarnation_never_read_is_not_lost() {
+        let (ctx, _status, _metrics, mut rib_rx) = context();
+        // The first incarnation panics with the Stop (forwarded as soon as it was spawned)
+        // unread in its queue.
+        let queued = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let saw = queued.clone();
+        let (start, mut seen, _) = recorder(move |rx| saw.store(!rx.is_empty(), Ordering::SeqCst));
+        let (tx, commands) = mpsc::unbounded_channel();
+        tx.send(PeerCommand::Stop { subcode: codes::CEASE_ADMIN_SHUTDOWN, message: "m".into() })
+            .unwrap();
+        let supervisor = tokio::spawn(supervise(params(), commands, start, ctx));
+        assert!(matches!(rib_rx.recv().await, Some(RibInput::PeerDown { .. })));
+        assert_eq!(seen.recv().await.as_deref(), Some("started shutdown=true"));
+        assert!(seen.recv().await.is_some_and(|c| c.starts_with("Stop { subcode: 2")));
+        assert!(queued.load(Ordering::SeqCst), "the Stop was in the dead incarnation's queue");
+        drop(tx);
+        supervisor.await.unwrap();
+    }
+
+    /// The max-prefix hold and its number outlive a panic: the timer armed by the dead
+    /// incarnation releases exactly that hold in the next one.
+    #[tokio::test(start_paused = true)]
+    async fn a_max_prefix_hold_survives_a_session_restart() {
+        let (ctx, status, _metrics, mut rib_rx) = context();
+        let (tx, commands) = mpsc::unbounded_channel();
+        let (hold_status, self_tx) = (status.clone(), tx.clone());
+        let (start, mut seen, _) = recorder(move |_| {
+            hold_status.lock().admin_down = true;
+            super::super::prefix_limit::PrefixLimitHold::shared(hold_status.clone()).stopped(
+                codes::CEASE_MAX_PREFIXES,
+                Some(60),
+                &self_tx,
+            );
+        });
+        tokio::spawn(supervise(params(), commands, start, ctx));
+        assert!(matches!(rib_rx.recv().await, Some(RibInput::PeerDown { .. })));
+        assert_eq!(seen.recv().await.as_deref(), Some("started shutdown=true"), "still held");
+        let begin = tokio::time::Instant::now();
+        assert_eq!(seen.recv().await.as_deref(), Some("RestartAfterPrefixLimit { hold: 1 }"));
+        assert_eq!(begin.elapsed(), Duration::from_secs(59), "the old timer, 60 s after the stop");
+        let hold = super::super::prefix_limit::PrefixLimitHold::shared(status.clone());
+        assert!(hold.restart_due(1), "the new incarnation honours the old hold");
+        drop(tx);
     }
 }

@@ -24,6 +24,8 @@ pub fn describe_notification(n: &Notification) -> String {
     let mut text = format!("NOTIFICATION {}/{} ({})", n.code, n.subcode, n.describe());
     // RFC 8538 §3: a Hard Reset says why in the NOTIFICATION it encapsulates.
     let inner = n.encapsulated();
+    // A Hard Reset too short to encapsulate anything shows its data like any other.
+    let encapsulates = inner.is_some();
     if let Some(inner) = &inner {
         text.push_str(&format!(" for {}/{} ({})", inner.code, inner.subcode, inner.describe()));
     }
@@ -32,7 +34,7 @@ pub fn describe_notification(n: &Notification) -> String {
     } else if let Some(inner) = inner.filter(|i| !i.data.is_empty()) {
         let hex: String = inner.data.iter().take(32).map(|b| format!("{b:02x}")).collect();
         text.push_str(&format!(" data {hex}"));
-    } else if !n.data.is_empty() && !n.is_hard_reset() {
+    } else if !n.data.is_empty() && !encapsulates {
         let hex: String = n.data.iter().take(32).map(|b| format!("{b:02x}")).collect();
         text.push_str(&format!(" data {hex}"));
     }
@@ -103,6 +105,11 @@ mod tests {
         let max = Notification { code: 6, subcode: 1, data: bytes::Bytes::from_static(&[0, 1]) };
         let hard = describe_notification(&Notification::hard_reset(&max));
         assert!(hard.ends_with("for 6/1 (Cease / Maximum Number of Prefixes Reached) data 0001"));
+        // A Hard Reset too short to encapsulate a NOTIFICATION still shows its data.
+        let short = Notification { code: 6, subcode: 9, data: bytes::Bytes::from_static(&[6]) };
+        assert_eq!(describe_notification(&short), "NOTIFICATION 6/9 (Cease / Hard Reset) data 06");
+        let bare = Notification::new(6, 9);
+        assert_eq!(describe_notification(&bare), "NOTIFICATION 6/9 (Cease / Hard Reset)");
         assert_eq!(state_number(State::Established), 6);
         assert_eq!(family_name(Family::IPV6_UNICAST), "ipv6_unicast");
     }

@@ -58,6 +58,11 @@ pub trait Sink: AsyncWrite + Unpin + Send + 'static {
     fn limits(&self) -> Limits {
         Limits::default()
     }
+
+    /// The peer's address, for log lines.
+    fn peer(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
 }
 
 impl Sink for OwnedWriteHalf {
@@ -75,6 +80,10 @@ impl Sink for OwnedWriteHalf {
         let sock = socket2::SockRef::from(self.as_ref());
         let stall = sock.tcp_user_timeout().ok().flatten().unwrap_or(DEFAULT_STALL);
         Limits { stall, ..Limits::default() }
+    }
+
+    fn peer(&self) -> Option<std::net::SocketAddr> {
+        self.peer_addr().ok()
     }
 }
 
@@ -159,14 +168,17 @@ pub fn spawn_with<W: Sink>(
     let (tx, update_rx) = mpsc::channel(UPDATE_QUEUE_CHUNKS);
     let want_drain = Arc::new(AtomicBool::new(false));
     let updates = UpdateSender { tx, want_drain: want_drain.clone() };
+    let peer = sink.peer().map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
     let writer =
-        Writer { sink, control: control_rx, limits, close_by: None, later: BytesMut::new() };
+        Writer { sink, peer, control: control_rx, limits, close_by: None, later: BytesMut::new() };
     tokio::spawn(writer.run(update_rx, want_drain, on_drained));
     WriterHandle { control, updates }
 }
 
 struct Writer<W> {
     sink: W,
+    /// The peer's address, for log lines.
+    peer: String,
     control: mpsc::UnboundedReceiver<Control>,
     limits: Limits,
     /// Set by Close: when the connection is aborted if the queue has not gone out by then.
@@ -222,6 +234,7 @@ impl<W: Sink> Writer<W> {
                     Written::Failed => return,
                     Written::Stalled => {
                         warn!(
+                            neighbor = %self.peer,
                             stalled_secs = self.limits.stall.as_secs(),
                             "peer reads nothing: connection aborted"
                         );

@@ -1,5 +1,8 @@
 //! Our own next hops on a session (next-hop-self, RFC 4271 §5.1.3: "the IP address of the
-//! interface used to reach the peer"), fixed when the session comes up.
+//! interface used to reach the peer"), chosen when the session comes up and, where taken from
+//! the interface, chosen again whenever route-sync reports a change of the namespace's
+//! addresses ([`recheck`]): an address that went is no longer advertised, one that came makes
+//! the family's routes advertised.
 //!
 //! The session's local address is the next hop for its own family. For the other family
 //! (IPv6 routes over an IPv4 session, the Pod CIDRs of a dual-stack node, or IPv4 over IPv6)
@@ -7,8 +10,9 @@
 //! order, the next hop of a family is:
 //! 1. the neighbour's `next_hop_v4` / `next_hop_v6`;
 //! 2. the session's local address, when of that family;
-//! 3. the first global address of that family on the interface that holds the session's local
-//!    address (route-sync's view of the namespace's addresses);
+//! 3. the lowest stable global address of that family on the interface that holds the
+//!    session's local address (route-sync's view of the namespace's addresses:
+//!    `Interfaces::address_beside`);
 //! 4. none: routes of the family that need our next hop (our own prefixes always, every route
 //!    toward eBGP) are not advertised on this session. That is logged once per session and
 //!    family, with the originated prefixes it affects, and counted in
@@ -18,7 +22,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use bgp_core::wire::Family;
 use ipnet::IpNet;
 use route_sync::RouteSync;
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::input::PeerKey;
 use crate::metrics::Metrics;
@@ -86,6 +90,34 @@ pub(super) fn for_session(
         metrics.next_hop_missing.with_label_values(&[&peer.to_string(), &family.to_string()]).inc();
     }
     chosen
+}
+
+/// The next hops of an established session chosen again after the interface addresses
+/// changed; `Some` (and logged) when they differ from `current`. A family that lost its next
+/// hop is reported as at session start (`bgpd_next_hop_missing_total`).
+pub(super) fn recheck(
+    peer: PeerKey,
+    local: IpAddr,
+    configured: NextHops,
+    current: NextHops,
+    families: &[Family],
+    beside: impl Fn(IpAddr, bool) -> Option<IpAddr>,
+    metrics: &Metrics,
+) -> Option<NextHops> {
+    let chosen = choose(local, configured, beside);
+    if chosen == current {
+        return None;
+    }
+    let lost =
+        missing(chosen, families).into_iter().filter(|f| !missing(current, families).contains(f));
+    for family in lost {
+        warn!(neighbor = %peer, %family, local_address = %local,
+              "the interface address our next hop of this family was taken from is gone and no other is usable: its routes that need our next hop are withdrawn from this neighbour");
+        metrics.next_hop_missing.with_label_values(&[&peer.to_string(), &family.to_string()]).inc();
+    }
+    info!(neighbor = %peer, old_v4 = ?current.v4, old_v6 = ?current.v6, v4 = ?chosen.v4, v6 = ?chosen.v6,
+          "our next hop on the session changed with the interface addresses: routes re-advertised");
+    Some(chosen)
 }
 
 /// The negotiated unicast families without a next hop.

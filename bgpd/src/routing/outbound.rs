@@ -3,14 +3,18 @@
 //! writer queue. What does not fit waits in a per-peer backlog until the writer reports the
 //! queue drained, and no further batch is generated for that peer meanwhile: a slow peer holds
 //! at most one batch, and never slows the others.
+use std::time::Instant;
+
 use bgp_core::rib::{Encoded, PeerId};
 use bgp_core::wire::notification::codes;
+use bgp_core::wire::EncodeError;
 use bgp_core::wire::{Family, Notification};
 use bytes::{BufMut, BytesMut};
 use tracing::{debug, warn};
 
 use super::input::PeerKey;
 use super::task::RibTask;
+use crate::log_limit::{LogLimiter, Verdict};
 use crate::metrics::Metrics;
 use crate::peer::PeerCommand;
 
@@ -22,12 +26,31 @@ const PREFIXES_PER_BATCH: usize = 50_000;
 
 /// RFC 4271 §9.2: a route that does not fit a message "MUST NOT" be advertised, and the
 /// speaker "MAY choose to log an error locally": we log each attribute set left out (the
-/// encoder has withdrawn its prefixes instead) and count the prefixes.
-fn report_unsendable(addr: &PeerKey, encoded: &Encoded, metrics: &Metrics) {
+/// encoder has withdrawn its prefixes instead; rate-limited per neighbour, as every
+/// re-export of the route would log it again) and count the prefixes.
+pub(super) fn report_unsendable(
+    addr: &PeerKey,
+    encoded: &Encoded,
+    metrics: &Metrics,
+    log: &mut LogLimiter<PeerKey>,
+) {
     for u in &encoded.unsendable {
+        let decision = log.check(*addr, Instant::now());
+        if let Some(n) = decision.summary {
+            warn!(suppressed = n, "unsendable-route log lines suppressed in the last minute");
+        }
+        let Verdict::Log { suppressed } = decision.verdict else { continue };
         let first = u.nlri.first().map(|n| n.prefix.to_string()).unwrap_or_default();
-        warn!(neighbor = %addr, family = %u.family, prefixes = u.nlri.len(), first = %first,
-              error = %u.error, "route too large for this session once our attributes are added: withdrawn instead of announced");
+        match u.error {
+            EncodeError::MessageTooLong { .. } => {
+                warn!(neighbor = %addr, family = %u.family, prefixes = u.nlri.len(), first = %first,
+                      error = %u.error, suppressed, "route too large for this session once our attributes are added: withdrawn instead of announced")
+            }
+            EncodeError::FieldTooLong(_) => {
+                warn!(neighbor = %addr, family = %u.family, prefixes = u.nlri.len(), first = %first,
+                      error = %u.error, suppressed, "route cannot be encoded for this session: withdrawn instead of announced")
+            }
+        }
     }
     let n = encoded.unsendable_len();
     if n > 0 {
@@ -71,7 +94,9 @@ impl RibTask {
         let mut buf = BytesMut::with_capacity(4096);
         let messages = match batch.encode(&session.tx, &mut buf) {
             Ok(encoded) => {
-                report_unsendable(&addr, &encoded, &self.metrics);
+                report_unsendable(&addr, &encoded, &self.metrics, &mut self.unsendable_log);
+                // Not in the Adj-RIB-Out: the advertised count and views leave them out.
+                self.rib.set_unsendable(id, &encoded.unsendable);
                 encoded.messages
             }
             Err(e) => {

@@ -26,6 +26,10 @@ pub struct LiveSession {
     pub peer_gr: Option<bgp_core::wire::GracefulRestartCap>,
     /// The peer exceeded its maximum-prefix warning threshold (logged once).
     pub warned_max_prefix: bool,
+    /// Our address on the session, where the next hops not configured are derived from.
+    pub local_address: IpAddr,
+    /// Our next hop per family on the session, as the RIB has it.
+    pub next_hops: super::next_hops::NextHops,
 }
 
 pub struct PeerEntry {

@@ -16,14 +16,14 @@ use crate::metrics::Metrics;
 use crate::peer::writer;
 use crate::routing::input::{PeerKey, PeerSettings, RibInput};
 
-const PEER: &str = "198.18.0.2";
+pub(super) const PEER: &str = "198.18.0.2";
 
-fn peer() -> PeerKey {
+pub(super) fn peer() -> PeerKey {
     PEER.parse().unwrap()
 }
 
 /// A RIB task without kernel sync, `max_restart_time` 120 s, one eBGP neighbour.
-fn task(max_restart_time: u16) -> RibTask {
+pub(super) fn task(max_restart_time: u16) -> RibTask {
     let text = format!(
         "router_id: 198.18.0.1\nlocal_as: 64512\nkernel: {{enabled: false}}\n\
          graceful_restart: {{max_restart_time: {max_restart_time}}}\n"
@@ -50,7 +50,7 @@ fn task(max_restart_time: u16) -> RibTask {
 
 /// The session comes up with the peer's Graceful Restart capability `gr` (IPv4 and IPv6
 /// negotiated).
-fn up(t: &mut RibTask, gr: Option<GracefulRestartCap>) {
+pub(super) fn up(t: &mut RibTask, gr: Option<GracefulRestartCap>) {
     let negotiated = Negotiated {
         peer_as: 64513,
         peer_router_id: Ipv4Addr::new(198, 18, 0, 2),
@@ -61,6 +61,8 @@ fn up(t: &mut RibTask, gr: Option<GracefulRestartCap>) {
         tx: WireContext::default(),
         route_refresh: true,
         enhanced_route_refresh: false,
+        local_route_refresh: true,
+        local_enhanced_route_refresh: false,
         peer_graceful_restart: gr,
         local_graceful_restart: true,
         local_graceful_notification: false,
@@ -80,7 +82,7 @@ fn up(t: &mut RibTask, gr: Option<GracefulRestartCap>) {
 }
 
 /// Graceful Restart capability: `restart_time`, forwarding preserved for `families`.
-fn gr(restart_time: u16, families: &[Family]) -> Option<GracefulRestartCap> {
+pub(super) fn gr(restart_time: u16, families: &[Family]) -> Option<GracefulRestartCap> {
     Some(GracefulRestartCap {
         restart_state: false,
         notification: false,
@@ -227,4 +229,59 @@ async fn a_returning_peer_without_forwarding_state_loses_its_stale_routes_at_onc
     up(&mut t, cleared);
     assert_eq!(received(&t), 0);
     assert_eq!(purges(&t, "forwarding_not_preserved"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_phantom_purge_after_the_returning_peer_lost_its_stale_routes_at_once() {
+    let mut t = task(120);
+    up(&mut t, gr(60, &[Family::IPV4_UNICAST]));
+    announce(&mut t, "10.1.0.0/24");
+    down(&mut t);
+    after(&mut t, 5).await;
+    let mut cleared = gr(60, &[Family::IPV4_UNICAST]);
+    if let Some(g) = cleared.as_mut() {
+        g.families = vec![(Family::IPV4_UNICAST, false)];
+    }
+    up(&mut t, cleared);
+    assert_eq!(purges(&t, "forwarding_not_preserved"), 1);
+    after(&mut t, 1).await;
+    assert!(t.peers.get(&peer()).unwrap().stale_since.is_none(), "nothing stale any more");
+    after(&mut t, 200).await;
+    assert_eq!(purges(&t, "restart_timer"), 0, "nothing was stale at 2x the restart time");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_phantom_purge_after_the_peer_refreshed_everything_without_end_of_rib() {
+    let mut t = task(120);
+    up(&mut t, gr(60, &[Family::IPV4_UNICAST, Family::IPV6_UNICAST]));
+    announce(&mut t, "10.1.0.0/24");
+    down(&mut t);
+    after(&mut t, 5).await;
+    up(&mut t, gr(60, &[Family::IPV4_UNICAST, Family::IPV6_UNICAST]));
+    announce(&mut t, "10.1.0.0/24");
+    after(&mut t, 1).await;
+    assert!(t.peers.get(&peer()).unwrap().stale_since.is_none());
+    after(&mut t, 200).await;
+    assert_eq!(received(&t), 1, "the refreshed route stays");
+    assert_eq!(purges(&t, "restart_timer"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_family_outside_the_capability_is_counted_only_when_it_had_routes() {
+    let mut t = task(120);
+    up(&mut t, gr(60, &[Family::IPV4_UNICAST]));
+    announce(&mut t, "10.1.0.0/24");
+    down(&mut t);
+    assert_eq!(received(&t), 1);
+    assert_eq!(purges(&t, "family_not_retained"), 0, "no IPv6 route was removed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_capability_without_families_keeps_nothing() {
+    let mut t = task(120);
+    up(&mut t, gr(60, &[]));
+    announce(&mut t, "10.1.0.0/24");
+    down(&mut t);
+    assert_eq!(received(&t), 0, "a helper-only peer preserves no forwarding state");
+    assert!(t.peers.get(&peer()).unwrap().stale_since.is_none());
 }

@@ -1,5 +1,6 @@
 //! The RIB owner task's loop and input handling.
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,11 +14,13 @@ use tracing::{debug, info, warn};
 
 use super::input::{GlobalSettings, PeerKey, PeerSettings, RibInput};
 use super::kernel_filter::{inside_any, KernelFilter};
+use super::malformed;
 use super::next_hops::{self, NextHops};
 use super::peers::{LiveSession, Peers};
 use super::resolver::KernelResolver;
 use crate::config::Config;
 use crate::health::Health;
+use crate::log_limit::LogLimiter;
 use crate::metrics::Metrics;
 use crate::peer::connection::canonical_ip;
 
@@ -42,6 +45,9 @@ pub struct RibTask {
     max_restart_time: u16,
     pub(super) metrics: Arc<Metrics>,
     health: Arc<Health>,
+    /// Log limits of the lines a neighbour can cause at will (the counters stay exact).
+    pub(super) malformed_log: LogLimiter<PeerKey>,
+    pub(super) unsendable_log: LogLimiter<PeerKey>,
     /// Peers with Adj-RIB-Out work or a backlog to push.
     pub(super) dirty: BTreeSet<PeerId>,
     /// ROUTE-REFRESH requests waiting for the end of the input batch: one per peer and
@@ -100,6 +106,8 @@ impl RibTask {
             max_restart_time: config.graceful_restart.max_restart_time,
             metrics,
             health,
+            malformed_log: malformed::per_neighbour_log_limit(),
+            unsendable_log: malformed::per_neighbour_log_limit(),
             dirty: BTreeSet::new(),
             refresh_pending: BTreeSet::new(),
             started: Instant::now(),
@@ -188,6 +196,8 @@ impl RibTask {
                     eor_received: Vec::new(),
                     peer_gr: negotiated.peer_graceful_restart.clone(),
                     warned_max_prefix: false,
+                    local_address: local,
+                    next_hops,
                 });
                 match self.rib.peer_up(id, info) {
                     Ok(changes) => self.absorb(changes),
@@ -226,6 +236,7 @@ impl RibTask {
             RibInput::Configure { peer, settings } => self.configure(peer, *settings),
             RibInput::Deconfigure { peer } => {
                 if let Some(entry) = self.peers.remove(&peer) {
+                    self.refresh_pending.retain(|(p, _)| *p != entry.id);
                     if let Ok(changes) = self.rib.peer_down(entry.id) {
                         self.absorb(changes);
                     }
@@ -282,11 +293,11 @@ impl RibTask {
         }
         let Some(session) = entry.session.as_ref() else { return };
         let id = entry.id;
-        let preserved: Vec<bgp_core::wire::Family> = session
-            .peer_gr
-            .as_ref()
-            .map(|g| g.families.iter().filter(|(_, f)| *f).map(|(fam, _)| *fam).collect())
-            .unwrap_or_default();
+        let preserved: Vec<Family> = restart_families(session)
+            .into_iter()
+            .filter(|(_, forwarding)| *forwarding)
+            .map(|(family, _)| family)
+            .collect();
         let drop: Vec<_> =
             [bgp_core::wire::Family::IPV4_UNICAST, bgp_core::wire::Family::IPV6_UNICAST]
                 .into_iter()
@@ -362,7 +373,7 @@ impl RibTask {
         match self.rib.apply_update(id, update) {
             Ok(changes) => {
                 if let Some(why) = changes.malformed_as_path {
-                    self.report_malformed_as_path(peer, why);
+                    self.report_malformed_as_path(peer, why, !update.issues.is_empty());
                 }
                 self.absorb(changes)
             }
@@ -380,18 +391,13 @@ impl RibTask {
         // the Graceful Restart Capability": only those (and only negotiated ones).
         let retained: Vec<Family> = session
             .as_ref()
-            .and_then(|s| {
-                let gr = s.peer_gr.as_ref()?;
-                Some(
-                    gr.families
-                        .iter()
-                        .map(|(f, _)| *f)
-                        .filter(|f| s.families.contains(f))
-                        .collect(),
-                )
-            })
-            .unwrap_or_default();
+            .map(restart_families)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
         let restart_time = entry.restart_time.min(self.max_restart_time);
+        let received = |rib: &Rib| rib.peer_counts(id).map_or(0, |c| c.received);
         let result = if graceful && restart_time > 0 && !retained.is_empty() {
             // The restart timer runs from the first loss: a peer that comes back and goes
             // again before it sent End-of-RIB does not restart it, or its stale routes would
@@ -400,18 +406,28 @@ impl RibTask {
             if entry.stale_since.is_none() || !still_stale {
                 entry.stale_since = Some(Instant::now());
             }
-            if let Some(s) = session.as_ref().filter(|s| s.families.len() > retained.len()) {
-                let flushed: Vec<&Family> =
-                    s.families.iter().filter(|f| !retained.contains(f)).collect();
-                info!(neighbor = %peer, ?flushed, "families outside the peer's graceful restart capability: routes removed");
-                self.metrics
-                    .stale_route_purges
-                    .with_label_values(&[&peer.to_string(), "family_not_retained"])
-                    .inc();
-            }
+            let flushed: Vec<Family> = session
+                .iter()
+                .flat_map(|s| s.families.iter().copied())
+                .filter(|f| !retained.contains(f))
+                .collect();
             info!(neighbor = %peer, restart_time, ?retained, "keeping routes as stale (graceful restart)");
-            self.rib.peer_down_graceful(id, &retained)
+            let before = received(&self.rib);
+            let result = self.rib.peer_down_graceful(id, &retained);
+            // Counted only when those families had routes to remove.
+            if !flushed.is_empty() && before > received(&self.rib) {
+                let removed = before - received(&self.rib);
+                info!(neighbor = %peer, ?flushed, removed, "families outside the peer's graceful restart capability: routes removed");
+                self.count_stale_purge(peer, "family_not_retained");
+            }
+            result
         } else {
+            if graceful && restart_time > 0 && session.as_ref().is_some_and(|s| s.peer_gr.is_some())
+            {
+                // RFC 4724 §3: a capability without address families only says the peer
+                // helps others restart; it keeps none of its own forwarding state.
+                info!(neighbor = %peer, "the peer's graceful restart capability lists no negotiated address family: its routes are removed, not kept stale");
+            }
             entry.stale_since = None;
             self.rib.peer_down(id)
         };
@@ -461,6 +477,10 @@ impl RibTask {
             KernelEvent::NetworkChanged => {
                 let changes = self.rib.revalidate_next_hops();
                 self.absorb(changes);
+                let kernel = self.kernel.clone();
+                self.recheck_local_next_hops(|local, v6| {
+                    kernel.as_ref().and_then(|k| k.address_beside(local, v6))
+                });
             }
             KernelEvent::ForeignRoute { prefix, protocol } => {
                 warn!(%prefix, protocol, "a route of another protocol holds this prefix; not touching it");
@@ -471,6 +491,41 @@ impl RibTask {
                     self.health.kernel_in_sync.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
+        }
+    }
+
+    /// Our next hops taken from the interface addresses (not configured) follow those
+    /// addresses: on a session whose derived next hop went or came or changed, the RIB
+    /// re-exports with the new one (`beside`: route-sync's view, see [`next_hops::choose`]).
+    pub(super) fn recheck_local_next_hops(
+        &mut self,
+        beside: impl Fn(IpAddr, bool) -> Option<IpAddr>,
+    ) {
+        let mut changed = Vec::new();
+        for (addr, entry) in self.peers.iter_mut() {
+            let Some(session) = entry.session.as_mut() else { continue };
+            let configured =
+                NextHops { v4: entry.settings.next_hop_v4, v6: entry.settings.next_hop_v6 };
+            let Some(new) = next_hops::recheck(
+                *addr,
+                session.local_address,
+                configured,
+                session.next_hops,
+                &session.families,
+                &beside,
+                &self.metrics,
+            ) else {
+                continue;
+            };
+            session.next_hops = new;
+            changed.push((entry.id, new));
+        }
+        for (id, new) in changed {
+            match self.rib.set_local_next_hops(id, new.v4, new.v6) {
+                Ok(changes) => self.absorb(changes),
+                Err(e) => debug!(peer = ?id, error = %e, "next hop change not applied"),
+            }
+            self.dirty.insert(id);
         }
     }
 
@@ -510,8 +565,15 @@ impl RibTask {
     /// are deleted after a further restart time at the latest.
     fn expire_stale(&mut self) {
         let mut expired = Vec::new();
+        let stale = |rib: &Rib, id| rib.peer_counts(id).map_or(0, |c| c.stale);
         for (addr, entry) in self.peers.iter_mut() {
             let Some(since) = entry.stale_since else { continue };
+            // Nothing stale left (every path refreshed, or removed when the peer came back
+            // without forwarding state): the stale period is over, End-of-RIB or not.
+            if entry.session.is_some() && stale(&self.rib, entry.id) == 0 {
+                entry.stale_since = None;
+                continue;
+            }
             let restart_time = entry.restart_time.min(self.max_restart_time);
             let limit = Duration::from_secs(u64::from(restart_time.max(1)));
             let limit = if entry.session.is_some() { limit * 2 } else { limit };
@@ -521,11 +583,15 @@ impl RibTask {
             }
         }
         for (addr, id, up) in expired {
-            info!(neighbor = %addr, "graceful restart timer expired: removing stale routes");
-            self.count_stale_purge(addr, "restart_timer");
+            let before = stale(&self.rib, id);
             let result = if up { self.rib.purge_stale(id) } else { self.rib.peer_down(id) };
             if let Ok(changes) = result {
                 self.absorb(changes);
+            }
+            let removed = before.saturating_sub(stale(&self.rib, id));
+            if removed > 0 {
+                info!(neighbor = %addr, removed, "graceful restart timer expired: stale routes removed");
+                self.count_stale_purge(addr, "restart_timer");
             }
         }
     }
@@ -563,6 +629,13 @@ impl RibTask {
     }
 }
 
+/// The negotiated families of the peer's Graceful Restart capability on `session`, with their
+/// Forwarding State bit (RFC 4724 §3); empty without the capability.
+fn restart_families(session: &LiveSession) -> Vec<(Family, bool)> {
+    let Some(gr) = session.peer_gr.as_ref() else { return Vec::new() };
+    gr.families.iter().copied().filter(|(f, _)| session.families.contains(f)).collect()
+}
+
 async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
@@ -577,3 +650,11 @@ mod stale_tests;
 #[cfg(test)]
 #[path = "refresh_tests.rs"]
 mod refresh_tests;
+
+#[cfg(test)]
+#[path = "malformed_tests.rs"]
+mod malformed_tests;
+
+#[cfg(test)]
+#[path = "next_hop_tests.rs"]
+mod next_hop_tests;

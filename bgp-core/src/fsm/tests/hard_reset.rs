@@ -53,7 +53,6 @@ fn cease_1_2_3_go_out_as_hard_reset_with_the_n_bit() {
         Event::AutomaticStop(max_prefix()),
         Event::ManualStop { cease_subcode: 2, message: "maintenance".to_string() },
         Event::ManualStop { cease_subcode: 3, message: String::new() },
-        Event::ManualStop { cease_subcode: 9, message: String::new() },
     ];
     for event in stops {
         let (mut fsm, negotiated) = gr_established(true, true);
@@ -76,6 +75,21 @@ fn cease_1_2_3_go_out_as_hard_reset_with_the_n_bit() {
     let event = Event::ManualStop { cease_subcode: 2, message: "maintenance".to_string() };
     let (sent, _) = down(&mut fsm, event);
     assert_eq!(sent.as_ref().and_then(|n| n.shutdown_message()), Some("maintenance"));
+}
+
+/// RFC 8538 §3: the encapsulated NOTIFICATION is the actual reason; a stop that already is a
+/// Hard Reset goes out as a bare 6/9 (no data: the data portion belongs to an encapsulated
+/// NOTIFICATION, so no shutdown message either), never as 6/9 wrapping 06 09.
+#[test]
+fn a_hard_reset_stop_goes_out_bare_and_is_never_wrapped() {
+    for (local_n, peer_n) in [(true, true), (true, false), (false, false)] {
+        let (mut fsm, negotiated) = gr_established(local_n, peer_n);
+        let event = Event::ManualStop { cease_subcode: 9, message: "bye".to_string() };
+        let (sent, reason) = down(&mut fsm, event);
+        assert_eq!(sent, Some(Notification::new(6, 9)), "N bit {local_n}/{peer_n}");
+        assert!(reason.is_hard_reset());
+        assert!(!negotiated.retains_routes_after(&reason), "a Hard Reset flushes");
+    }
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn happy(fsm: &Fsm) -> Event {
 
 /// Each pick is a hostile event from the palette when `pick >= 40`, else the cooperative
 /// next event. Returns how many sessions reached Established.
-fn run(passive: bool, delay_open: bool, picks: &[usize]) -> usize {
+fn run(passive: bool, delay_open: bool, picks: &[usize], connect_collisions: &mut usize) -> usize {
     let palette = palette();
     let cfg =
         FsmConfig { passive, delay_open: delay_open.then(|| Duration::from_secs(3)), ..config() };
@@ -100,20 +100,39 @@ fn run(passive: bool, delay_open: bool, picks: &[usize]) -> usize {
             assert!(!running[TimerKind::ConnectRetry as usize]);
         }
         // A new connection from the peer gets an answer in every state; one the FSM accepts
-        // is never ignored when fed; refusals only in Idle and Established.
-        let decision = fsm.incoming_connection(LOCAL_ADDR, PEER_ADDR);
-        let _ = fsm.resolve_collision(&peer_open());
-        match decision {
-            IncomingDecision::Accept => {
-                let mut probe = fsm.clone();
-                let out = probe.handle(Event::TcpConnectionConfirmed);
-                assert!(!out.is_empty(), "accepted connection ignored in {state}");
+        // is never ignored when fed; refusals only in Idle and Established. Both address
+        // orders: with ours the higher one, Connect holds the peer's connection (Collision).
+        for (local, remote) in [(LOCAL_ADDR, PEER_ADDR), (PEER_ADDR, LOCAL_ADDR)] {
+            let decision = fsm.incoming_connection(local, remote);
+            match decision {
+                IncomingDecision::Accept => {
+                    let mut probe = fsm.clone();
+                    let out = probe.handle(Event::TcpConnectionConfirmed);
+                    assert!(!out.is_empty(), "accepted connection ignored in {state}");
+                }
+                IncomingDecision::Refuse(_) => {
+                    assert!(
+                        matches!(state, State::Idle | State::Established),
+                        "refused in {state}"
+                    );
+                }
+                IncomingDecision::Collision => {
+                    assert!(state != State::Idle);
+                    if state == State::Connect && local > remote {
+                        *connect_collisions += 1;
+                    }
+                    // The held connection's OPEN is decided without touching the FSM.
+                    let mut probe = fsm.clone();
+                    if probe.resolve_collision(&peer_open())
+                        == crate::fsm::CollisionResolution::CloseExisting
+                    {
+                        let out = probe.handle(Event::OpenCollisionDump);
+                        check_order(&out);
+                    }
+                }
             }
-            IncomingDecision::Refuse(_) => {
-                assert!(matches!(state, State::Idle | State::Established), "refused in {state}");
-            }
-            IncomingDecision::Collision => assert!(state != State::Idle),
         }
+        let _ = fsm.resolve_collision(&peer_open());
     }
     sessions
 }
@@ -123,6 +142,7 @@ fn random_sequences_do_reach_established() {
     // A fixed pseudo-random walk (xorshift), to check the generator covers Established.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut total = 0;
+    let mut connect_collisions = 0;
     for case in 0..200 {
         let picks: Vec<usize> = (0..120)
             .map(|_| {
@@ -132,9 +152,10 @@ fn random_sequences_do_reach_established() {
                 (x % 80) as usize
             })
             .collect();
-        total += run(case % 2 == 0, case % 3 == 0, &picks);
+        total += run(case % 2 == 0, case % 3 == 0, &picks, &mut connect_collisions);
     }
     assert!(total >= 50, "only {total} sessions reached Established");
+    assert!(connect_collisions > 0, "the Connect-state collision branch was never probed");
 }
 
 proptest! {
@@ -145,6 +166,6 @@ proptest! {
         delay_open in any::<bool>(),
         picks in proptest::collection::vec(0usize..80, 0..120),
     ) {
-        run(passive, delay_open, &picks);
+        run(passive, delay_open, &picks, &mut 0);
     }
 }

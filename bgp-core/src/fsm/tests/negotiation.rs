@@ -220,16 +220,35 @@ fn route_refresh_only_for_what_was_negotiated() {
         n.check_route_refresh(&RouteRefresh::new(V6)),
         Err(RouteRefreshRefusal::FamilyNotNegotiated(V6))
     );
-    // RFC 7313: BoRR/EoRR need Enhanced Route Refresh; unknown subtypes are ignored.
+    // RFC 7313: BoRR/EoRR need Enhanced Route Refresh announced by us; unknown subtypes are
+    // ignored. The peer's own announcement does not matter (only v4 + Route Refresh here).
     let borr = RouteRefresh { family: V4, subtype: 1 };
-    assert_eq!(n.check_route_refresh(&borr), Err(RouteRefreshRefusal::CapabilityNotNegotiated));
+    assert_eq!(n.check_route_refresh(&borr), Ok(()));
     let full = negotiate(&config(), &peer_open());
     assert_eq!(full.check_route_refresh(&borr), Ok(()));
     let odd = RouteRefresh { family: V4, subtype: 7 };
     assert_eq!(full.check_route_refresh(&odd), Err(RouteRefreshRefusal::UnknownSubtype(7)));
-    // No Route Refresh capability from the peer.
+    // RFC 2918 §4 ignores only what *we* did not advertise: a peer that announced neither
+    // Route Refresh capability (or only the pre-standard code 128) may still ask.
     let plain = vec![Capability::Multiprotocol(V4), Capability::FourOctetAs(PEER_AS)];
-    let n = negotiate(&config(), &peer_open_with(90, plain));
+    let n = negotiate(&config(), &peer_open_with(90, plain.clone()));
+    assert!(!n.route_refresh && !n.enhanced_route_refresh);
+    assert_eq!(n.check_route_refresh(&RouteRefresh::new(V4)), Ok(()));
+    assert_eq!(
+        n.check_route_refresh(&RouteRefresh::new(V6)),
+        Err(RouteRefreshRefusal::FamilyNotNegotiated(V6))
+    );
+    // We did not announce Enhanced Route Refresh: BoRR/EoRR are ignored, plain ones honoured.
+    let mut no_err = config();
+    no_err.capabilities.enhanced_route_refresh = false;
+    let n = negotiate(&no_err, &peer_open());
+    assert_eq!(n.check_route_refresh(&RouteRefresh::new(V4)), Ok(()));
+    assert_eq!(n.check_route_refresh(&borr), Err(RouteRefreshRefusal::CapabilityNotNegotiated));
+    // We announced no Route Refresh at all: everything is ignored, even from a peer that
+    // announced both.
+    let mut none = no_err;
+    none.capabilities.route_refresh = false;
+    let n = negotiate(&none, &peer_open());
     assert_eq!(
         n.check_route_refresh(&RouteRefresh::new(V4)),
         Err(RouteRefreshRefusal::CapabilityNotNegotiated)

@@ -80,3 +80,15 @@ fn enforce_first_as_can_be_turned_off_and_does_not_apply_to_ibgp() {
     assert_eq!(c.malformed_as_path, None);
     assert!(r.explain(&net("10.9.0.0/16")).is_some());
 }
+
+#[test]
+fn a_family_the_session_does_not_carry_reports_nothing() {
+    let mut r = rib();
+    let mut v4_only = peer("198.18.0.1", 65001, "1.1.1.1");
+    v4_only.families = vec![Family::IPV4_UNICAST];
+    let e = up(&mut r, 1, v4_only);
+    let c = r.apply_update(e, &announce(&[Q], attrs(&[65009]), "2001:db8::1")).unwrap();
+    assert_eq!(c.malformed_as_path, None, "nothing of IPv6 was treated as withdrawn");
+    let c = r.apply_update(e, &announce(&[P], attrs(&[65009]), "198.18.0.1")).unwrap();
+    assert!(c.malformed_as_path.is_some());
+}

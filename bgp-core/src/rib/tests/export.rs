@@ -261,6 +261,41 @@ fn no_export_without_a_local_address_for_the_family() {
     assert!(flush(&mut r, e2).is_empty());
 }
 
+/// The session's next hop for a family appears, changes, and goes (an interface address
+/// added or removed after the session came up).
+#[test]
+fn a_local_next_hop_that_comes_changes_and_goes_re_exports() {
+    let mut r = rib();
+    let mut info = peer("198.18.2.1", 65002, "2.2.2.2");
+    info.local_v6 = None;
+    let e = up(&mut r, 2, info);
+    r.originate(net("10.244.1.0/24"));
+    r.originate(net("2001:db8:244:1::/64"));
+    assert_eq!(announced(&r.pending_updates(e).unwrap()), vec![net("10.244.1.0/24")]);
+    assert_eq!(r.peer_counts(e).unwrap().advertised, 1);
+    let v4 = Some(Ipv4Addr::new(198, 18, 0, 254));
+    let first: std::net::Ipv6Addr = "2001:db8::11".parse().unwrap();
+    r.set_local_next_hops(e, v4, Some(first)).unwrap();
+    let b = r.pending_updates(e).unwrap();
+    assert_eq!(announced(&b), vec![net("2001:db8:244:1::/64")], "only the family that came");
+    assert_eq!(b.announcements[0].attrs.next_hop.global, IpAddr::V6(first));
+    assert_eq!(r.peer_counts(e).unwrap().advertised, 2);
+    // Another address: the family is sent again with it.
+    let second: std::net::Ipv6Addr = "2001:db8::12".parse().unwrap();
+    r.set_local_next_hops(e, v4, Some(second)).unwrap();
+    let b = r.pending_updates(e).unwrap();
+    assert_eq!(announced(&b), vec![net("2001:db8:244:1::/64")]);
+    assert_eq!(b.announcements[0].attrs.next_hop.global, IpAddr::V6(second));
+    // Gone: withdrawn, no longer counted.
+    r.set_local_next_hops(e, v4, None).unwrap();
+    let b = r.pending_updates(e).unwrap();
+    assert_eq!(withdrawn(&b), vec![net("2001:db8:244:1::/64")]);
+    assert_eq!(r.peer_counts(e).unwrap().advertised, 1);
+    // Unchanged: nothing to send.
+    r.set_local_next_hops(e, v4, None).unwrap();
+    assert!(r.pending_updates(e).unwrap().is_empty());
+}
+
 #[test]
 fn pending_updates_in_pages() {
     let mut r = rib();

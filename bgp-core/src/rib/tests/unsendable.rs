@@ -145,3 +145,49 @@ fn only_the_prefixes_that_do_not_fit_are_left_out_of_an_attribute_set() {
     assert_eq!(got.announced, vec![short.prefix, short.prefix]);
     assert_eq!(got.withdrawn, vec![long.prefix]);
 }
+
+/// RFC 4271 §9.2: a prefix the encoder withdrew instead of announcing is not in the
+/// Adj-RIB-Out: the advertised count and views leave it out until its route changes.
+#[test]
+fn unsendable_prefixes_are_not_counted_or_shown_as_advertised() {
+    let ctx = WireContext::modern();
+    let mut r = rib();
+    let source = up(&mut r, 1, peer("198.18.0.1", LOCAL_AS, "1.1.1.1"));
+    let mut client = peer("198.18.0.2", LOCAL_AS, "2.2.2.2");
+    client.rr_client = true;
+    let client = up(&mut r, 2, client);
+    r.apply_update(source, &announce(&[BIG], ibgp_attrs(1008), "198.18.0.1")).unwrap();
+    r.apply_update(source, &announce(&["10.1.0.0/24"], ibgp_attrs(3), "198.18.0.1")).unwrap();
+    let advertised = |r: &Rib| r.peer_counts(client).unwrap().advertised;
+    assert_eq!(advertised(&r), 2, "both queued");
+    let mut out = BytesMut::new();
+    let encoded = r.pending_updates(client).unwrap().encode(&ctx, &mut out).unwrap();
+    assert_eq!(encoded.unsendable_len(), 1);
+    r.set_unsendable(client, &encoded.unsendable);
+    assert_eq!(advertised(&r), 1);
+    let shown: Vec<IpNet> = r.advertised_to(client).unwrap().into_iter().map(|a| a.0).collect();
+    assert_eq!(shown, vec![net("10.1.0.0/24")]);
+    assert!(r.advertised(client, &net(BIG)).is_none());
+    // Reported twice (a refresh sends it again): still one prefix.
+    r.route_refresh(client, Family::IPV4_UNICAST).unwrap();
+    let mut out = BytesMut::new();
+    let encoded = r.pending_updates(client).unwrap().encode(&ctx, &mut out).unwrap();
+    r.set_unsendable(client, &encoded.unsendable);
+    assert_eq!(advertised(&r), 1);
+    // The route shrinks: it is sent and counted again.
+    r.apply_update(source, &announce(&[BIG], ibgp_attrs(10), "198.18.0.1")).unwrap();
+    assert_eq!(advertised(&r), 2);
+    let mut out = BytesMut::new();
+    let encoded = r.pending_updates(client).unwrap().encode(&ctx, &mut out).unwrap();
+    assert!(encoded.unsendable.is_empty());
+    r.set_unsendable(client, &encoded.unsendable);
+    assert!(r.advertised(client, &net(BIG)).is_some());
+    // Too big again, then withdrawn: not counted twice.
+    r.apply_update(source, &announce(&[BIG], ibgp_attrs(1008), "198.18.0.1")).unwrap();
+    let mut out = BytesMut::new();
+    let encoded = r.pending_updates(client).unwrap().encode(&ctx, &mut out).unwrap();
+    r.set_unsendable(client, &encoded.unsendable);
+    assert_eq!(advertised(&r), 1);
+    r.apply_update(source, &withdraw(&[BIG])).unwrap();
+    assert_eq!(advertised(&r), 1, "the withdrawn prefix was already left out");
+}

@@ -354,11 +354,7 @@ fn decode_known(
                 return Err("AS4_PATH from a 4-octet-AS speaker");
             }
             let path = decode_segments(value, true)?;
-            if path
-                .segments
-                .iter()
-                .any(|s| matches!(s.seg_type, SegmentType::ConfedSequence | SegmentType::ConfedSet))
-            {
+            if path.segments.iter().any(|s| s.seg_type.is_confed()) {
                 return Err("AS4_PATH with confederation segments");
             }
             as4.as4_path = Some(path);

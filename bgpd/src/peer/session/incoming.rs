@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::{refuse_with, Direction, Internal, Session};
-use crate::peer::connection::{canonical_ip, read_first_open};
+use crate::peer::connection::{canonical_ip, read_first_open, FirstOpenError};
 use crate::peer::socket;
 
 /// How long a second connection may take to send its OPEN during collision detection.
@@ -90,7 +90,7 @@ impl Session {
         &mut self,
         id: u64,
         stream: TcpStream,
-        result: Result<(Open, BytesMut), String>,
+        result: Result<(Open, BytesMut), FirstOpenError>,
     ) {
         if self.held.as_ref().map(|h| h.id) != Some(id) {
             return; // Replaced meanwhile: dropping the stream closes it.
@@ -98,10 +98,7 @@ impl Session {
         self.held = None;
         let (open, rest) = match result {
             Ok(x) => x,
-            Err(e) => {
-                debug!(neighbor = %self.label, reason = %e, "second connection dropped");
-                return;
-            }
+            Err(e) => return self.refuse_without_open(stream, e),
         };
         let state = self.fsm.state();
         match self.fsm.resolve_collision(&open) {
@@ -134,10 +131,10 @@ impl Session {
         self.drain_frames().await;
     }
 
-    /// Make `stream` the FSM's connection (the FSM said so): forget a dial in flight, attach
-    /// the socket, feed TcpConnectionConfirmed (RFC 4271 Event 17).
+    /// Make `stream` the FSM's connection (the FSM said so): abort the dial in progress
+    /// (RFC 4271 §6.8), attach the socket, feed TcpConnectionConfirmed (RFC 4271 Event 17).
     async fn take_connection(&mut self, stream: TcpStream, buf: BytesMut) -> bool {
-        self.dial_gen += 1;
+        self.abort_dial();
         if let Some(old) = self.conn.take() {
             old.writer.close();
         }
@@ -151,6 +148,28 @@ impl Session {
                 false
             }
         }
+    }
+
+    /// The held connection sent no usable OPEN. RFC 4271 §6.2: a malformed OPEN gets its
+    /// NOTIFICATION (`Notification::from(&DecodeError)`), like a message error in the
+    /// header (§6.1); RFC 4271 §8.2.2 (OpenSent, "any other event"): another message first is
+    /// a Finite State Machine Error (RFC 6608 subcode 1). Only the new connection is
+    /// closed; the existing one or the session is left alone.
+    fn refuse_without_open(&self, stream: TcpStream, e: FirstOpenError) {
+        let notification = match &e {
+            FirstOpenError::Decode(decode) => Notification::from(decode),
+            FirstOpenError::NotOpen(_) => {
+                Notification::new(codes::FSM_ERROR, codes::FSM_UNEXPECTED_IN_OPENSENT)
+            }
+            FirstOpenError::Closed | FirstOpenError::TimedOut | FirstOpenError::Io(_) => {
+                info!(neighbor = %self.label, reason = %e, "second connection dropped before its OPEN");
+                self.count_refused("no_open");
+                return;
+            }
+        };
+        info!(neighbor = %self.label, reason = %e, notification = %notification,
+              "second connection refused: invalid OPEN");
+        self.refuse(stream, "invalid_open", notification);
     }
 
     /// Send `n` on a connection we do not want, then close it; counted by `reason`.

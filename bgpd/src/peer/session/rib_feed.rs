@@ -11,7 +11,7 @@
 //! - offers the waiting inputs with [`RibFeed::room`] as one branch of its `select!`, while
 //!   commands and timers (KEEPALIVEs) are still served;
 //! - does not let its own Hold Timer expire while it is the one not reading (see
-//!   `Session::hold_timer_expired`).
+//!   `Session::timer_expired`).
 use std::collections::VecDeque;
 
 use tokio::sync::mpsc::error::TrySendError;

@@ -47,10 +47,21 @@ fn neighbor_yaml(graceful_restart: bool) -> String {
 
 impl Harness {
     async fn new(graceful_restart: bool, rib_depth: usize) -> Harness {
-        let config = crate::config::parse(&neighbor_yaml(graceful_restart), "test")
-            .unwrap_or_else(|e| panic!("config: {e}"));
+        Harness::from_yaml(&neighbor_yaml(graceful_restart), rib_depth, Duration::ZERO).await
+    }
+
+    /// An active session (it dials 127.0.0.1:`port` after `first_dial_delay`).
+    async fn active(port: u16, first_dial_delay: Duration) -> Harness {
+        let yaml = neighbor_yaml(false)
+            .replace("passive: true", &format!("passive: false\n    port: {port}"));
+        Harness::from_yaml(&yaml, 16, first_dial_delay).await
+    }
+
+    async fn from_yaml(yaml: &str, rib_depth: usize, first_dial_delay: Duration) -> Harness {
+        let config = crate::config::parse(yaml, "test").unwrap_or_else(|e| panic!("config: {e}"));
         let neighbor = config.neighbors[0].clone();
-        let params = params::session_params(&config, &neighbor, false);
+        let mut params = params::session_params(&config, &neighbor, false);
+        params.first_dial_delay = first_dial_delay;
         let (tx, rx) = mpsc::unbounded_channel();
         let (rib_tx, rib) = mpsc::channel(rib_depth);
         let status = SharedStatus::new(false);
@@ -389,4 +400,108 @@ async fn the_writers_drain_notice_is_not_lost_to_a_full_rib_queue() {
         other => panic!("expected the drain notice, got {other:?}"),
     }
     drained.abort();
+}
+
+/// RFC 4271 §6.2: a malformed OPEN on a connection held aside during collision detection
+/// gets its NOTIFICATION on that connection (not just a closed socket); the session stays.
+#[tokio::test(start_paused = true)]
+async fn a_malformed_open_on_a_held_connection_gets_its_notification() {
+    let mut h = Harness::new(true, 16).await;
+    let mut old = h.establish(caps(gr(false, true))).await;
+    let mut bad = h.connect().await;
+    // An OPEN with version 3: marker, length 29, type 1, version 3, AS, hold 9, id, no
+    // optional parameters.
+    let mut wire = vec![0xff; 16];
+    wire.extend_from_slice(&[0, 29, 1, 3, 0xfe, 0x02, 0, 9, 10, 0, 0, 2, 0]);
+    bad.writer.write_all(&wire).await.expect("write");
+    let n = bad.notification().await.expect("a NOTIFICATION on the new connection");
+    assert_eq!((n.code, n.subcode), (2, 1), "Unsupported Version Number");
+    assert_eq!(&n.data[..], &[0, 4], "the largest version we support");
+    assert_eq!(bad.recv().await, None, "then closed");
+    assert_eq!(h.refused("invalid_open"), 1);
+    // A KEEPALIVE instead of an OPEN: RFC 6608 FSM Error / unexpected in OpenSent.
+    let mut early = h.connect().await;
+    early.send(&Message::Keepalive).await;
+    let n = early.notification().await.expect("a NOTIFICATION");
+    assert_eq!((n.code, n.subcode), (5, 1));
+    assert_eq!(h.refused("invalid_open"), 2);
+    // The Established session was left alone.
+    assert_eq!(h.state(), State::Established);
+    old.send(&Message::Keepalive).await;
+    assert_eq!(h.state(), State::Established);
+}
+
+/// A stand-in for the neighbour's port 179 that counts the connections it accepts.
+async fn counting_listener() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            kept.push(stream);
+        }
+    });
+    (port, count)
+}
+
+/// Let 30 s of paused time pass, plus some real time for loopback connects to land.
+async fn wait_for_dials() {
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let real = tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(100)));
+    real.await.expect("sleep");
+    tokio::task::yield_now().await;
+}
+
+/// RFC 4271 §6.8 "abort the dial in progress": once the session takes the peer's connection
+/// (or exits), the dial it had started never reaches the peer.
+#[tokio::test(start_paused = true)]
+async fn an_abandoned_dial_never_reaches_the_peer() {
+    use std::sync::atomic::Ordering;
+    // Control: left alone, the dial arrives once its 5 s delay is over.
+    let (port, dials) = counting_listener().await;
+    let _h = Harness::active(port, Duration::from_secs(5)).await;
+    wait_for_dials().await;
+    assert_eq!(dials.load(Ordering::SeqCst), 1, "the dial itself works");
+    // The peer's connection arrives first and is adopted: the dial is aborted.
+    let (port, dials) = counting_listener().await;
+    let h = Harness::active(port, Duration::from_secs(5)).await;
+    let mut peer = h.connect().await;
+    assert!(matches!(peer.recv().await, Some(Message::Open(_))));
+    wait_for_dials().await;
+    assert_eq!(dials.load(Ordering::SeqCst), 0, "no dial after adopting the peer's connection");
+    // The session exits while its dial waits: nothing outlives it.
+    let (port, dials) = counting_listener().await;
+    let h = Harness::active(port, Duration::from_secs(5)).await;
+    tokio::task::yield_now().await;
+    h.commands.send(PeerCommand::Exit { graceful: false }).expect("session alive");
+    wait_for_dials().await;
+    assert_eq!(dials.load(Ordering::SeqCst), 0, "no dial after exit");
+}
+
+/// An exiting session waits for the RIB to take its PeerDown, but not for ever: a RIB that
+/// reads no more (it is shutting down too) lets the session end after 5 s.
+#[tokio::test(start_paused = true)]
+async fn an_exiting_session_does_not_wait_for_a_stuck_rib_for_ever() {
+    let mut h = Harness::new(false, 1).await;
+    let mut peer = h.establish(caps(None)).await;
+    // Two UPDATEs: the first fills the RIB's queue (nobody reads it), the second waits.
+    for _ in 0..2 {
+        peer.send(&Message::Update(Update::end_of_rib(Family::IPV4_UNICAST))).await;
+    }
+    for _ in 0..50 {
+        if h.metrics.rib_queue_waits.with_label_values(&["127.0.0.1"]).get() == 1 {
+            break;
+        }
+        let real = tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(10)));
+        real.await.expect("sleep");
+    }
+    assert_eq!(h.metrics.rib_queue_waits.with_label_values(&["127.0.0.1"]).get(), 1);
+    h.commands.send(PeerCommand::Exit { graceful: false }).expect("session alive");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(!h.commands.is_closed(), "still offering PeerDown to the RIB");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(h.commands.is_closed(), "the session task ended");
 }
