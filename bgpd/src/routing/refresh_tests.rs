@@ -21,7 +21,7 @@ use super::RibTask;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::peer::writer;
-use crate::routing::input::{PeerKey, PeerSettings, RibInput};
+use crate::routing::input::{PeerKey, RibInput};
 
 const YAML: &str = "router_id: 198.18.0.1\nlocal_as: 64512\nkernel: {enabled: false}\n";
 
@@ -44,20 +44,7 @@ fn pod_cidr() -> IpNet {
 fn task_and_wire() -> (RibTask, DuplexStream, writer::WriterHandle) {
     let config = crate::config::parse(YAML, "bgpd.yaml").unwrap();
     let mut t = RibTask::new(&config, None, Arc::new(Metrics::new()), Arc::new(Health::new()));
-    let settings = PeerSettings {
-        remote_as: 64513,
-        ibgp: false,
-        route_reflector_client: false,
-        next_hop_self: false,
-        next_hop_keep: false,
-        allow_local_as: 0,
-        next_hop_v4: None,
-        next_hop_v6: None,
-        enforce_first_as: true,
-        import: Policy::All,
-        export: Policy::All,
-        max_prefixes: None,
-    };
+    let settings = super::stale_tests::ebgp_settings(Policy::All);
     t.handle(RibInput::Configure { peer: peer(), settings: Box::new(settings) });
     t.handle(RibInput::Originate(vec![pod_cidr()]));
     let fsm = FsmConfig::new(64512, "198.18.0.1".parse().unwrap(), 64513);

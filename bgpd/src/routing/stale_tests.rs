@@ -30,7 +30,14 @@ pub(super) fn task(max_restart_time: u16) -> RibTask {
     );
     let config = crate::config::parse(&text, "bgpd.yaml").unwrap();
     let mut t = RibTask::new(&config, None, Arc::new(Metrics::new()), Arc::new(Health::new()));
-    let settings = PeerSettings {
+    let settings = ebgp_settings(Policy::None);
+    t.handle(RibInput::Configure { peer: peer(), settings: Box::new(settings) });
+    t
+}
+
+/// The neighbour's settings: eBGP (AS 64513), everything imported, `export` out.
+pub(super) fn ebgp_settings(export: Policy) -> PeerSettings {
+    PeerSettings {
         remote_as: 64513,
         ibgp: false,
         route_reflector_client: false,
@@ -41,11 +48,9 @@ pub(super) fn task(max_restart_time: u16) -> RibTask {
         next_hop_v6: None,
         enforce_first_as: true,
         import: Policy::All,
-        export: Policy::None,
+        export,
         max_prefixes: None,
-    };
-    t.handle(RibInput::Configure { peer: peer(), settings: Box::new(settings) });
-    t
+    }
 }
 
 /// The session comes up with the peer's Graceful Restart capability `gr` (IPv4 and IPv6
