@@ -6,7 +6,9 @@
 # (target/fuzz-corpus/<target>, not checked in). A crash fails the target; its input is kept
 # in target/fuzz-artifacts/ and printed in base64 so it can become a regression test.
 #
-# FUZZ_SECONDS per target (default 20; CI uses the default); FUZZ_TARGETS to pick some.
+# FUZZ_SECONDS per target (default 20; CI uses the default); FUZZ_TARGETS to pick some;
+# FUZZ_SEED (default 1: the suite explores the same inputs on every run, so CI's verdict does
+# not depend on luck; set it to 0 for a random seed, as a longer hunt should).
 # Installs cargo-fuzz (crates.io) when missing. libFuzzer needs a few unstable rustc flags:
 # RUSTC_BOOTSTRAP=1 lets the stable toolchain accept them (no nightly is fetched).
 # Last line: "N passed, N failed".
@@ -37,7 +39,7 @@ for crate in bgp-core route-sync; do
     mkdir -p "$corpus"
     log=target/fuzz-artifacts/$t.log
     "$dir/target/x86_64-unknown-linux-gnu/release/$t" "$corpus" "$dir/seeds/$t" \
-      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+      -max_total_time="$seconds" -seed="${FUZZ_SEED:-1}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$top/target/fuzz-artifacts/$t-" >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

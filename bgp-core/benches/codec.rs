@@ -6,10 +6,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bgp_core::wire::header::{begin_message, finish_message};
-use bgp_core::wire::message::{decode_message, Message, MessageType};
 use bgp_core::wire::update::encode_update_body;
 use bgp_core::wire::update::split::encode_announcements;
-use bgp_core::wire::{Family, Update};
+use bgp_core::wire::{decode_message, Family, Message, MessageType, Update};
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 

@@ -12,6 +12,7 @@
 //! A counting global allocator measures the heap: before the run `report` prints the bytes
 //! per route held by the RIB after ingest (steady state) and the peak during the run, with
 //! wall-clock ns per route; criterion then times each phase (sample size 10).
+#![allow(unsafe_code)] // the counting global allocator
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};

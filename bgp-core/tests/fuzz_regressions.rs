@@ -3,9 +3,9 @@
 //! (first octet = the WireContext selector, as in fuzz/fuzz_targets/common.rs).
 use std::path::Path;
 
-use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::context::{MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN};
 use bgp_core::wire::message::{decode_message, Message};
+use bgp_core::wire::split_frame;
 use bgp_core::wire::update::{decode_update, encode_update_body};
 use bgp_core::wire::{Family, Open, WireContext};
 use bytes::{Bytes, BytesMut};

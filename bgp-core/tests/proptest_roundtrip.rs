@@ -4,11 +4,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bgp_core::wire::attributes::*;
 use bgp_core::wire::capability::{AddPathEntry, AddPathMode, ExtendedNextHopEntry};
-use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::context::MAX_EXTENDED_MESSAGE_LEN;
 use bgp_core::wire::message::{decode_message, Message};
 use bgp_core::wire::open::OptionalParameter;
 use bgp_core::wire::route_refresh::RouteRefresh;
+use bgp_core::wire::split_frame;
 use bgp_core::wire::{
     Capability, Family, GracefulRestartCap, MpNextHop, MpReach, MpUnreach, Nlri, Notification,
     Open, Update, WireContext,

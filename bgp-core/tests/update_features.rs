@@ -194,7 +194,7 @@ fn messages(out: BytesMut, ctx: &WireContext) -> Vec<Update> {
     let mut buf = out;
     let mut updates = Vec::new();
     while !buf.is_empty() {
-        let frame = bgp_core::wire::codec::split_frame(&mut buf, ctx).unwrap().unwrap();
+        let frame = bgp_core::wire::split_frame(&mut buf, ctx).unwrap().unwrap();
         assert!(frame.len() <= ctx.max_message_len);
         let Message::Update(u) = decode_message(frame, ctx).unwrap() else { panic!() };
         assert!(u.issues.is_empty());

@@ -30,8 +30,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bgp_core::wire::message::{decode_message, encode_message};
 use bgp_core::wire::update::{encode_announcements, encode_withdrawals};
 use bgp_core::wire::{
-    codec::split_frame, AsPath, Capability, Family, Message, MpNextHop, Nlri, Notification, Open,
-    Origin, PathAttributes, Update, WireContext,
+    split_frame, AsPath, Capability, Family, Message, MpNextHop, Nlri, Notification, Open, Origin,
+    PathAttributes, Update, WireContext,
 };
 use bytes::{Bytes, BytesMut};
 use clap::{Args, Parser, Subcommand};

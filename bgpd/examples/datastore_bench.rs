@@ -8,6 +8,7 @@
 //! Prints the view's heap size (a counting allocator: bytes live after building it minus
 //! before), the time to build the view and each mapping (median of 21 runs), and the time
 //! from one node's Put to the diff a reflector applies.
+#![allow(unsafe_code)] // the counting global allocator
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,13 +19,17 @@ use bgpd::datastore::{self, Change, ClusterView, KeyLayout, Kind, Secrets};
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
+// SAFETY: every method forwards to the system allocator with the caller's arguments; only
+// a byte counter is added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's pointer and layout, as GlobalAlloc requires.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's pointer and layout, as GlobalAlloc requires.
         unsafe { System.dealloc(ptr, layout) }
     }
 }

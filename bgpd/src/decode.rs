@@ -4,11 +4,11 @@
 //! the binary only reads files and prints. For a malformed message the output says what the
 //! daemon would do: the NOTIFICATION it would send (RFC 4271 §6, code/subcode/data), or the
 //! RFC 7606 action it would take on the UPDATE (treat-as-withdraw, attribute discard).
-use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::context::{MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN};
 use bgp_core::wire::header::{HEADER_LEN, MARKER};
 use bgp_core::wire::message::{decode_message, Message};
 use bgp_core::wire::notification::codes;
+use bgp_core::wire::split_frame;
 use bgp_core::wire::{AttributeAction, DecodeError, Family, Notification, Update, WireContext};
 use bytes::BytesMut;
 use serde_json::{json, Value};

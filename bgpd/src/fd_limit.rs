@@ -1,6 +1,8 @@
 //! The process's descriptor limit (RLIMIT_NOFILE). The `bgpd` program (main.rs) raises its
 //! soft limit to the hard limit at start, so that the sessions have headroom, and sizes what outsiders can hold
 //! open (the HTTP endpoint's connection cap) as a small fraction of it.
+// getrlimit/setrlimit have no std API: unsafe is allowed here only.
+#![allow(unsafe_code)]
 use std::io;
 
 /// Raise the soft limit to the hard one; returns the soft limit in force afterwards.

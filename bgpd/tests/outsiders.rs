@@ -6,8 +6,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use bgpd::control::client::call;
 use bgpd::control::protocol::Request;
-use bgpd::control::server::call;
 use bgpd::peer::source_limit::{BURST, REFILL_EVERY};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};

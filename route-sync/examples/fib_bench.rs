@@ -9,6 +9,7 @@
 //! the kernel holds every route, and from the first `remove()` (BIRD: `birdc disable`) until
 //! none is left; CPU seconds are user+system of the installing thread (BIRD: its process),
 //! which includes the kernel's work done inside its netlink `send()` calls.
+#![allow(unsafe_code)] // setns, getrusage and sysconf through libc
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Child, Command};
@@ -66,8 +67,9 @@ fn fib_prefixes(path: &str) -> u64 {
 }
 
 fn thread_cpu() -> f64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass.
+    // SAFETY: `rusage` is plain integers, for which all-zero bytes are a valid value.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we pass, which lives across the call.
     unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     tv(ru.ru_utime) + tv(ru.ru_stime)

@@ -11,9 +11,9 @@ use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use crate::config::{LEGACY_METRIC, LEGACY_PROTOCOL};
-use crate::igp::{IgpRoutes, RT_TABLE_MAIN};
 use crate::interfaces::Interfaces;
 use crate::nexthop_msg::{self, NexthopMessage, RTM_NEWNEXTHOP};
+use crate::other_routes::{OtherRoutes, RT_TABLE_MAIN};
 use crate::route_msg::{self, ParsedRoute, RouteIdentity};
 use crate::socket::{
     messages, NlSocket, NLMSG_DONE, NLMSG_ERROR, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
@@ -142,15 +142,15 @@ pub async fn routes(
     Ok(out)
 }
 
-/// The main table's routes of other protocols that can resolve a next hop ([`IgpRoutes`]),
+/// The main table's routes of other protocols that can resolve a next hop ([`OtherRoutes`]),
 /// and how many routes of other protocols carry the legacy identity
 /// ([`crate::config::legacy_routes_warning`]). Uses sequence numbers `seq` and `seq + 1`.
-pub async fn igp_routes(
+pub async fn other_routes(
     sock: &mut NlSocket,
     our_protocol: u8,
     seq: u32,
-) -> io::Result<(IgpRoutes, usize)> {
-    let mut out = IgpRoutes::default();
+) -> io::Result<(OtherRoutes, usize)> {
+    let mut out = OtherRoutes::default();
     let mut legacy = 0;
     route_dump(sock, RT_TABLE_MAIN, 0, seq, |p| {
         // Our own routes may be a million: skip them before parsing.
@@ -161,7 +161,7 @@ pub async fn igp_routes(
             if (r.protocol, r.metric) == (LEGACY_PROTOCOL, LEGACY_METRIC) {
                 legacy += 1;
             }
-            if IgpRoutes::wants(&r, our_protocol) {
+            if OtherRoutes::wants(&r, our_protocol) {
                 out.apply(&r, false, NLM_F_APPEND);
             }
         }

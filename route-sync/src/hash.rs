@@ -2,6 +2,9 @@
 //! install; SipHash costs more than the lookup's cache miss). Multiply-rotate mixing per word
 //! (as rustc's FxHash) with a per-process random seed and a final avalanche, so that prefixes
 //! sent by a peer cannot be chosen to collide ahead of time.
+//!
+//! bgp-core's RIB seeds a hasher of its own for the same reason (`bgp-core/src/rib/prefix.rs`);
+//! it is not shared because route-sync does not depend on bgp-core (see `prefix_map.rs`).
 
 use std::hash::{BuildHasher, Hasher};
 

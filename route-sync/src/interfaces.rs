@@ -2,7 +2,7 @@
 //!
 //! A BGP next hop is usable for a route without encapsulation when it lies inside a subnet that
 //! is configured on an interface that is up (the connected route the kernel derives from the
-//! address), or behind another route of the main table ([`IgpRoutes`]: a static or default
+//! address), or behind another route of the main table ([`OtherRoutes`]: a static or default
 //! route), whose gateways the route then uses. Link-local IPv6 next hops cannot be resolved
 //! and are reported unreachable.
 
@@ -12,8 +12,8 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ipnet::IpNet;
 
-use crate::igp::{IgpRoutes, RT_TABLE_MAIN};
 use crate::nexthop_msg::NexthopMessage;
+use crate::other_routes::{OtherRoutes, RT_TABLE_MAIN};
 use crate::route_msg::ParsedRoute;
 use netlink_packet_core::Parseable;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
@@ -22,14 +22,17 @@ use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkHeader, LinkMessa
 /// Links (up or not) and the subnets configured on them.
 #[derive(Debug, Default, Clone)]
 pub struct Interfaces {
+    /// Per link (ifindex), whether it is up (`IFF_UP` and `IFF_LOWER_UP`).
     up: HashMap<u32, bool>,
+    /// Per link, its name (for display).
     names: HashMap<u32, String>,
+    /// Every address configured on a link, with its subnet.
     addresses: Vec<Address>,
     /// The main table's other routes, for next hops off the connected subnets. Shared by
     /// the copies of this view (route-sync's and the one the RIB's resolver reads), and
     /// changed in place: it can be large (another daemon's full table), links and addresses
     /// are not.
-    igp: Arc<RwLock<IgpRoutes>>,
+    other_routes: Arc<RwLock<OtherRoutes>>,
 }
 
 /// One address configured on a link.
@@ -137,40 +140,42 @@ impl Interfaces {
     /// Applies a route of another protocol from a notification (`flags`: the netlink
     /// header's); `our_protocol` routes and other tables are ignored. True on a change.
     pub fn apply_route(&mut self, r: &ParsedRoute, deleted: bool, flags: u16, ours: u8) -> bool {
-        if IgpRoutes::wants(r, ours) {
-            return self.igp_mut().apply(r, deleted, flags);
+        if OtherRoutes::wants(r, ours) {
+            return self.other_routes_mut().apply(r, deleted, flags);
         }
         // A route this view does not keep took the slot of one it keeps (`ip route replace
         // blackhole ...`): the kernel sends no delete for the old one.
-        !deleted && r.table == RT_TABLE_MAIN && self.igp_mut().replaced(&r.prefix, r.metric)
+        !deleted
+            && r.table == RT_TABLE_MAIN
+            && self.other_routes_mut().replaced(&r.prefix, r.metric)
     }
 
-    fn igp(&self) -> RwLockReadGuard<'_, IgpRoutes> {
-        self.igp.read().unwrap_or_else(PoisonError::into_inner)
+    fn other_routes(&self) -> RwLockReadGuard<'_, OtherRoutes> {
+        self.other_routes.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn igp_mut(&self) -> RwLockWriteGuard<'_, IgpRoutes> {
-        self.igp.write().unwrap_or_else(PoisonError::into_inner)
+    fn other_routes_mut(&self) -> RwLockWriteGuard<'_, OtherRoutes> {
+        self.other_routes.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Applies another protocol's nexthop object (`ours`: our protocol, whose objects are
     /// ignored). True on a change.
     pub fn apply_object(&mut self, nh: &NexthopMessage, deleted: bool, ours: u8) -> bool {
-        nh.protocol != ours && self.igp_mut().apply_object(nh, deleted)
+        nh.protocol != ours && self.other_routes_mut().apply_object(nh, deleted)
     }
 
     /// Replaces the other routes with a fresh dump, and their nexthop objects with `objects`
     /// (all of the namespace's; ours are skipped).
-    pub fn set_igp_routes(&mut self, igp: IgpRoutes, objects: &[NexthopMessage], ours: u8) {
-        self.igp = Arc::new(RwLock::new(igp));
+    pub fn set_other_routes(&mut self, routes: OtherRoutes, objects: &[NexthopMessage], ours: u8) {
+        self.other_routes = Arc::new(RwLock::new(routes));
         for nh in objects {
             self.apply_object(nh, false, ours);
         }
     }
 
     /// Whether a route of another protocol leaves through `ifindex`.
-    pub fn igp_uses(&self, ifindex: u32) -> bool {
-        self.igp().uses_interface(ifindex)
+    pub fn other_routes_use(&self, ifindex: u32) -> bool {
+        self.other_routes().uses_interface(ifindex)
     }
 
     /// How `next_hop` is reached, if it is: directly on the most specific connected subnet of
@@ -203,12 +208,12 @@ impl Interfaces {
             hop(next_hop, oif);
             return Some(0);
         }
-        let igp = self.igp();
+        let other_routes = self.other_routes();
         // The first route with a usable path: one whose links are all down is skipped, as
         // the kernel skips dead next hops.
-        let cost = igp.candidates(next_hop).find_map(|route| {
+        let cost = other_routes.candidates(next_hop).find_map(|route| {
             let mut any = false;
-            igp.for_each_path(route, |gateway, oif| {
+            other_routes.for_each_path(route, |gateway, oif| {
                 if !self.is_up(oif) {
                     return;
                 }
@@ -288,7 +293,7 @@ mod tests {
                     flags: AddressFlags::Permanent,
                 })
                 .collect(),
-            igp: Arc::default(),
+            other_routes: Arc::default(),
         }
     }
 
@@ -303,7 +308,7 @@ mod tests {
     fn static_route(prefix: &str, metric: u32, gw: Option<&str>, oif: u32) -> ParsedRoute {
         ParsedRoute {
             prefix: prefix.parse().unwrap(),
-            table: crate::igp::RT_TABLE_MAIN,
+            table: crate::other_routes::RT_TABLE_MAIN,
             protocol: 4,
             metric,
             oif,

@@ -31,11 +31,11 @@ mod dump;
 pub mod events;
 mod fib;
 mod hash;
-pub mod igp;
 pub mod interfaces;
 mod intern;
 pub mod nexthop_msg;
 mod nexthops;
+pub mod other_routes;
 mod prefix_map;
 mod prefix_queue;
 pub mod route_msg;
@@ -98,7 +98,7 @@ impl RouteSync {
         reconcile: Reconcile,
         opts: SyncOptions,
     ) -> io::Result<(RouteSync, mpsc::Receiver<KernelEvent>)> {
-        let req = NlSocket::open(&[], REQUEST_SOCKET_BUFFER)?;
+        let request_socket = NlSocket::open(&[], REQUEST_SOCKET_BUFFER)?;
         let groups = [
             RTNLGRP_LINK,
             RTNLGRP_IPV4_IFADDR,
@@ -107,11 +107,11 @@ impl RouteSync {
             RTNLGRP_IPV6_ROUTE,
         ];
         // The monitor is open before the first dump so that no change falls in between.
-        let mon = NlSocket::open(&groups, opts.monitor_buffer_bytes)?;
-        if let Err(e) = mon.join(RTNLGRP_NEXTHOP) {
+        let monitor_socket = NlSocket::open(&groups, opts.monitor_buffer_bytes)?;
+        if let Err(e) = monitor_socket.join(RTNLGRP_NEXTHOP) {
             tracing::debug!(error = %e, "no nexthop notifications on this kernel");
         }
-        mon.drop_echoes_of(req.port_id()?)?;
+        monitor_socket.drop_echoes_of(request_socket.port_id()?)?;
         let stats = Arc::new(Stats::default());
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
         let shared_ifs = Arc::new(RwLock::new(Interfaces::default()));
@@ -121,8 +121,8 @@ impl RouteSync {
         });
         let mut task = Task {
             shared: shared.clone(),
-            req,
-            mon,
+            request_socket,
+            monitor_socket,
             ifs: Interfaces::default(),
             shared_ifs: shared_ifs.clone(),
             events: events_tx,

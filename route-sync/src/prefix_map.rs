@@ -1,6 +1,13 @@
 //! A map keyed by prefix that stores the key in 4 bytes (IPv4) or 16 bytes (IPv6): one hash
 //! table per prefix length, keyed by the network address. A million `IpNet` keys (18 bytes
 //! each, plus padding next to the value) would cost more than the values themselves.
+//!
+//! bgp-core's RIB has prefix tables of its own (`bgp-core/src/rib/sharded.rs`, keys in
+//! `rib/prefix.rs`); the two are deliberately not shared. route-sync does not depend on
+//! bgp-core: it takes "this prefix has these next hops" commands and knows nothing of BGP,
+//! and a shared map is not worth tying it to the BGP crate. The RIB's keys also serve its
+//! per-peer work lists (sorted by radix, marked) and its tables are sharded per family;
+//! this map takes and yields `IpNet` and needs neither.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};

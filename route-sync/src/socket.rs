@@ -1,5 +1,7 @@
 //! A non-blocking `NETLINK_ROUTE` socket (netlink-sys) registered with tokio, plus an iterator
 //! over the messages of one received datagram.
+// The netlink socket and its BPF filter are set up through libc: unsafe is allowed here only.
+#![allow(unsafe_code)]
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};

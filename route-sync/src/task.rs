@@ -61,21 +61,38 @@ impl Shared {
     }
 }
 
+/// The sync task's state (built by [`crate::RouteSync::start_with`]).
 pub(crate) struct Task {
+    /// The FIB, shared with the handles.
     pub shared: Arc<Shared>,
-    pub req: NlSocket,
-    pub mon: NlSocket,
+    /// Our requests and dumps, and their replies.
+    pub request_socket: NlSocket,
+    /// Kernel notifications (links, addresses, routes, nexthop objects), without the
+    /// echoes of our own requests.
+    pub monitor_socket: NlSocket,
+    /// The task's view of links, addresses and the main table's other routes.
     pub ifs: Interfaces,
+    /// The copy of `ifs` the handles read (next-hop cost and reachability for the RIB).
     pub shared_ifs: Arc<RwLock<Interfaces>>,
+    /// Events to the daemon.
     pub events: mpsc::Sender<KernelEvent>,
     pub stats: Arc<Stats>,
     pub opts: SyncOptions,
+    /// When stale routes are purged if `InitialSyncDone` has not come by then (the end of
+    /// the graceful-restart grace period, [`crate::Reconcile::AfterGrace`]); `None`: no
+    /// deadline.
     pub purge_at: Option<Instant>,
+    /// When the requests the kernel refused are retried; `None`: none armed.
     pub retry_at: Option<Instant>,
+    /// The backoff of the next retry (doubled up to `opts.max_retry_interval`).
     pub retry_interval: Duration,
+    /// When the kernel is read again (after interface changes or lost notifications).
     pub resync_at: Option<Instant>,
+    /// The last `InSync` reported (`None`: not yet, or to be sent again).
     pub last_in_sync: Option<bool>,
+    /// The last command or route change from the handles.
     pub last_command: Instant,
+    /// Since when removals have been held back (`None`: none held).
     pub removals_since: Option<Instant>,
     /// The interface/route view changed since the last [`KernelEvent::NetworkChanged`].
     pub network_changed: bool,
@@ -166,7 +183,7 @@ impl Task {
                     }
                 },
                 _ = self.shared.wake.notified() => {}
-                r = self.mon.readable() => {
+                r = self.monitor_socket.readable() => {
                     if let Err(e) = r {
                         tracing::warn!(error = %e, "monitor socket");
                     }
@@ -217,7 +234,7 @@ impl Task {
             fib.next_seq();
             (seq, fib.identity())
         };
-        match dump::routes(&mut self.req, &id, seq).await {
+        match dump::routes(&mut self.request_socket, &id, seq).await {
             Ok(routes) => self.fib().view(routes, &self.ifs),
             Err(e) => {
                 tracing::warn!(error = %e, "route dump for snapshot failed");
@@ -294,19 +311,20 @@ impl Task {
         for _ in 0..3 {
             self.fib().next_seq();
         }
-        let mut ifs = dump::interfaces(&mut self.req, seq).await?;
+        let mut ifs = dump::interfaces(&mut self.request_socket, seq).await?;
         let (seq, protocol) = {
             let mut fib = self.fib();
             let seq = fib.next_seq();
             fib.next_seq();
             (seq, fib.identity().protocol)
         };
-        let (igp, legacy_routes) = dump::igp_routes(&mut self.req, protocol, seq).await?;
+        let (other_routes, legacy_routes) =
+            dump::other_routes(&mut self.request_socket, protocol, seq).await?;
         self.legacy_routes = legacy_routes;
         // Every object: ours for the FIB, the others' for routes that name them.
         let seq = self.fib().next_seq();
-        let found = dump::nexthops(&mut self.req, seq).await?;
-        ifs.set_igp_routes(igp, found.as_deref().unwrap_or_default(), protocol);
+        let found = dump::nexthops(&mut self.request_socket, seq).await?;
+        ifs.set_other_routes(other_routes, found.as_deref().unwrap_or_default(), protocol);
         self.ifs = ifs;
         self.publish_interfaces();
         let nexthops: Option<Vec<NexthopMessage>> = if self.fib().uses_objects() {
@@ -324,7 +342,7 @@ impl Task {
             fib.next_seq();
             (seq, fib.identity())
         };
-        let routes = dump::routes(&mut self.req, &id, seq).await?;
+        let routes = dump::routes(&mut self.request_socket, &id, seq).await?;
         tracing::debug!(routes = routes.len(), "kernel view loaded");
         self.fib().load_kernel(routes, nexthops.as_deref());
         Ok(())
@@ -346,10 +364,10 @@ impl Task {
         let mut resync = false;
         // Links that went down or lost an address: the kernel may have flushed routes through
         // them without telling (IPv4 sends no RTM_DELROUTE for those).
-        let mut hit: Vec<u32> = Vec::new();
+        let mut links_hit: Vec<u32> = Vec::new();
         let protocol = self.fib().identity().protocol;
         loop {
-            let datagram = match self.mon.try_recv() {
+            let datagram = match self.monitor_socket.try_recv() {
                 Ok(Some(d)) => d,
                 Ok(None) => break,
                 Err(e) => {
@@ -373,14 +391,14 @@ impl Task {
                         if self.ifs.apply_link(m.payload, m.message_type == RTM_DELLINK) =>
                     {
                         view_changed = true;
-                        hit.extend(LinkHeader::parse(m.payload).map(|h| h.index));
+                        links_hit.extend(LinkHeader::parse(m.payload).map(|h| h.index));
                     }
                     RTM_NEWADDR | RTM_DELADDR => {
                         let deleted = m.message_type == RTM_DELADDR;
                         if self.ifs.apply_address(m.payload, deleted) {
                             view_changed = true;
                             if deleted {
-                                hit.extend(AddressHeader::parse(m.payload).map(|h| h.index));
+                                links_hit.extend(AddressHeader::parse(m.payload).map(|h| h.index));
                             }
                         }
                     }
@@ -403,9 +421,9 @@ impl Task {
         if view_changed {
             // The kernel flushes routes through a link that goes down (IPv4 without telling):
             // read the other routes again when one of them used it.
-            let used = hit.iter().any(|i| self.ifs.igp_uses(*i)) || {
+            let used = links_hit.iter().any(|i| self.ifs.other_routes_use(*i)) || {
                 let fib = self.fib();
-                hit.iter().any(|i| fib.uses_interface(*i))
+                links_hit.iter().any(|i| fib.uses_interface(*i))
             };
             // Pod interfaces come and go all the time: only changes that touch our next hops
             // are worth reading the table again.
@@ -421,7 +439,7 @@ impl Task {
         if batch.ops.is_empty() {
             return;
         }
-        if let Err(e) = self.req.send(&batch.buf) {
+        if let Err(e) = self.request_socket.send(&batch.buf) {
             tracing::warn!(error = %e, requests = batch.ops.len(), "netlink send failed, will retry");
             self.fib().batch_lost(batch.ops);
             self.arm_retry();
@@ -430,7 +448,7 @@ impl Task {
         // The kernel ran every request inside send(): all error replies are queued now.
         let mut errors = HashMap::new();
         loop {
-            match self.req.try_recv() {
+            match self.request_socket.try_recv() {
                 Ok(Some(datagram)) => {
                     for m in messages(datagram) {
                         if let Some(code) = m.error_code().filter(|c| *c != 0) {
@@ -452,7 +470,7 @@ impl Task {
         let conflicts = self.fib().complete(batch.ops, &errors);
         for prefix in conflicts {
             let seq = self.fib().next_seq();
-            let owner = dump::slot_owner(&mut self.req, &prefix, seq).await;
+            let owner = dump::slot_owner(&mut self.request_socket, &prefix, seq).await;
             self.fib().conflict_owner(prefix, owner);
         }
         let failed = self.fib().has_failed();

@@ -7,7 +7,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bgp_core::wire::attributes::{AsPath, Origin, PathAttributes};
-use bgp_core::wire::codec::split_frame;
+use bgp_core::wire::split_frame;
 use bgp_core::wire::update::split::encode_announcements;
 use bgp_core::wire::{Family, MpNextHop, Nlri, WireContext};
 use bytes::{Bytes, BytesMut};

@@ -9,9 +9,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bgp_core::wire::header::{begin_message, finish_message};
-use bgp_core::wire::message::{decode_message, Message, MessageType};
 use bgp_core::wire::update::encode_update_body;
-use bgp_core::wire::{Update, WireContext};
+use bgp_core::wire::{decode_message, Message, MessageType, Update, WireContext};
 use bytes::{Bytes, BytesMut};
 
 #[path = "../../benches/support/stream.rs"]

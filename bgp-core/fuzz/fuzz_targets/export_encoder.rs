@@ -7,10 +7,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bgp_core::wire::attributes::FLAG_TRANSITIVE;
-use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::message::decode_message;
+use bgp_core::wire::split_frame;
 use bgp_core::wire::update::{decode_update, encode_announcements, encode_withdrawals};
-use bgp_core::wire::{Family, Message, MpNextHop, Nlri};
+use bgp_core::wire::{AttributeAction, Family, Message, MpNextHop, Nlri};
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
 
@@ -20,6 +20,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((ctx, rest)) = common::split_context(data) else { return };
     let Some((&shape, rest)) = rest.split_first() else { return };
     let Ok(mut update) = decode_update(&Bytes::copy_from_slice(rest), &ctx) else { return };
+    // A treat-as-withdraw UPDATE (RFC 7606) announces nothing: its attributes never reach the
+    // RIB, so they are never exported.
+    if update.issues.iter().any(|i| i.action == AttributeAction::TreatAsWithdraw) {
+        return;
+    }
     // As the RIB's export does (RFC 4271 §9.1.3): unknown optional non-transitive attributes
     // are not passed on.
     update.attributes.unknown.retain(|a| a.flags & FLAG_TRANSITIVE != 0);

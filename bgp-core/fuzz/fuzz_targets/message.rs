@@ -1,8 +1,8 @@
 //! Framer + whole-message decoder. Oracle: a message that decodes without RFC 7606 issues
 //! re-encodes, and that encoding decodes to the same message.
 #![no_main]
-use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::message::{decode_message, Message};
+use bgp_core::wire::split_frame;
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 

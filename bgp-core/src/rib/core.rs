@@ -17,12 +17,12 @@ use crate::policy::Policy;
 
 /// One address family's destinations.
 pub(crate) struct Table<K> {
-    pub(crate) dests: PrefixMap<K, Dest>,
+    pub(crate) destinations: PrefixMap<K, Dest>,
 }
 
 impl<K: FamilyKey> Table<K> {
     pub(crate) fn new(hasher: SeededState) -> Self {
-        Table { dests: PrefixMap::with_hasher(hasher) }
+        Table { destinations: PrefixMap::with_hasher(hasher) }
     }
 }
 
@@ -37,13 +37,13 @@ impl<K: FamilyKey> Table<K> {
     pub(crate) fn warm(&self, keys: impl Iterator<Item = K>) {
         let mut found = 0usize;
         for key in keys {
-            found += usize::from(self.dests.contains_key(&key));
+            found += usize::from(self.destinations.contains_key(&key));
         }
         std::hint::black_box(found);
     }
 }
 
-/// The best path of a destination before a change (kernel set is in `Shared::old_fib`).
+/// The best path of a destination before a change (kernel set is in `Shared::fib_before`).
 pub(crate) struct Before {
     best: Option<(u16, u32, Arc<Attrs>)>,
 }
@@ -51,11 +51,11 @@ pub(crate) struct Before {
 impl Shared {
     /// Record the state of `dest` before changing it.
     pub(crate) fn before(&mut self, dest: Option<&Dest>) -> Before {
-        self.old_fib.clear();
+        self.fib_before.clear();
         let Some(dest) = dest else { return Before { best: None } };
         for p in dest.paths() {
             if p.has(SELECTED) {
-                self.old_fib.push(p.attrs.next_hop_addr());
+                self.fib_before.push(p.attrs.next_hop_addr());
             }
         }
         Before { best: dest.best().map(|p| (p.slot, p.path_id, p.attrs.clone())) }
@@ -76,26 +76,26 @@ impl Shared {
                 overrides: &self.overrides,
                 max_paths: usize::from(self.config.max_paths),
             };
-            decision::run(d.paths_mut(), &ctx, &mut self.cands);
+            decision::run(d.paths_mut(), &ctx, &mut self.candidates);
             &*d
         });
 
         // The kernel's view: the next hops of the selected paths.
-        self.new_fib.clear();
+        self.fib_after.clear();
         if let Some(d) = dest {
             for p in d.paths() {
                 if p.has(SELECTED) {
-                    self.new_fib.push(p.attrs.next_hop_addr());
+                    self.fib_after.push(p.attrs.next_hop_addr());
                 }
             }
         }
-        if self.new_fib != self.old_fib {
-            self.new_fib.sort_unstable();
-            self.new_fib.dedup();
-            self.old_fib.sort_unstable();
-            self.old_fib.dedup();
-            if self.new_fib != self.old_fib {
-                out.fib.push(FibChange { prefix: key.net(), next_hops: self.new_fib.clone() });
+        if self.fib_after != self.fib_before {
+            self.fib_after.sort_unstable();
+            self.fib_after.dedup();
+            self.fib_before.sort_unstable();
+            self.fib_before.dedup();
+            if self.fib_after != self.fib_before {
+                out.fib.push(FibChange { prefix: key.net(), next_hops: self.fib_after.clone() });
                 if out.fib.len() >= FIB_SINK_CHUNK {
                     if let Some(sink) = &mut self.fib_sink {
                         sink(&out.fib);
@@ -149,7 +149,7 @@ impl Shared {
     pub(crate) fn refresh_exporters(&mut self) {
         let peers = &self.peers;
         self.exporters.clear();
-        self.exporters.extend(self.up.iter().copied().filter(|&slot| {
+        self.exporters.extend(self.up_slots.iter().copied().filter(|&slot| {
             peers
                 .get(usize::from(slot))
                 .and_then(Option::as_ref)
@@ -194,7 +194,7 @@ impl Shared {
         }
         self.interner.maybe_sweep();
         out.pending_peers.clear();
-        for &slot in &self.up {
+        for &slot in &self.up_slots {
             if let Some(p) = self.peer(slot) {
                 if p.has_pending() {
                     out.pending_peers.push(p.id);
@@ -210,37 +210,37 @@ impl Shared {
 /// Adj-RIB-In, then the new route SHALL replace the older route in the Adj-RIB-In".
 pub(crate) fn upsert<K: FamilyKey>(
     table: &mut Table<K>,
-    sh: &mut Shared,
+    shared: &mut Shared,
     out: &mut Changes,
     key: K,
     new: Path,
 ) {
-    match table.dests.entry(key) {
-        Entry::Vacant(v) => {
-            sh.count_in(&new);
-            let before = sh.before(None);
-            let dest = v.insert(Dest::One(new));
-            sh.after(key, Some(dest), before, out);
+    match table.destinations.entry(key) {
+        Entry::Vacant(entry) => {
+            shared.count_in(&new);
+            let before = shared.before(None);
+            let dest = entry.insert(Dest::One(new));
+            shared.after(key, Some(dest), before, out);
         }
-        Entry::Occupied(mut o) => {
-            let dest = o.get_mut();
+        Entry::Occupied(mut entry) => {
+            let dest = entry.get_mut();
             let kept = STALE | REJECTED;
             if let Some(i) = dest.find(new.slot, new.path_id) {
                 let old = &dest.paths()[i];
                 if Arc::ptr_eq(&old.attrs, &new.attrs) && old.flags & kept == new.flags & kept {
                     return; // a duplicate announcement changes nothing
                 }
-                let before = sh.before(Some(dest));
+                let before = shared.before(Some(dest));
                 let old = &mut dest.paths_mut()[i];
                 let replaced = std::mem::replace(old, new);
-                sh.count_in(old);
-                sh.gone(replaced);
-                sh.after(key, Some(dest), before, out);
+                shared.count_in(old);
+                shared.gone(replaced);
+                shared.after(key, Some(dest), before, out);
             } else {
-                let before = sh.before(Some(dest));
-                sh.count_in(&new);
+                let before = shared.before(Some(dest));
+                shared.count_in(&new);
                 dest.push(new);
-                sh.after(key, Some(dest), before, out);
+                shared.after(key, Some(dest), before, out);
             }
         }
     }
@@ -249,23 +249,25 @@ pub(crate) fn upsert<K: FamilyKey>(
 /// Remove the path of `slot` with `path_id`, if stored.
 pub(crate) fn remove<K: FamilyKey>(
     table: &mut Table<K>,
-    sh: &mut Shared,
+    shared: &mut Shared,
     out: &mut Changes,
     key: K,
     slot: u16,
     path_id: u32,
 ) {
-    let Entry::Occupied(mut o) = table.dests.entry(key) else { return };
-    if o.get().find(slot, path_id).is_none() {
+    let Entry::Occupied(mut entry) = table.destinations.entry(key) else { return };
+    if entry.get().find(slot, path_id).is_none() {
         return;
     }
-    let before = sh.before(Some(o.get()));
-    let keep = o.get_mut().remove_where(|p| p.slot == slot && p.path_id == path_id, |p| sh.gone(p));
+    let before = shared.before(Some(entry.get()));
+    let keep = entry
+        .get_mut()
+        .remove_where(|p| p.slot == slot && p.path_id == path_id, |p| shared.gone(p));
     if keep {
-        sh.after(key, Some(o.get_mut()), before, out);
+        shared.after(key, Some(entry.get_mut()), before, out);
     } else {
-        o.remove();
-        sh.after(key, None, before, out);
+        entry.remove();
+        shared.after(key, None, before, out);
     }
 }
 
@@ -274,18 +276,18 @@ pub(crate) fn remove<K: FamilyKey>(
 /// without paths are dropped. One pass over the table.
 pub(crate) fn walk<K: FamilyKey>(
     table: &mut Table<K>,
-    sh: &mut Shared,
+    shared: &mut Shared,
     out: &mut Changes,
     mut touch: impl FnMut(&Dest) -> bool,
     mut change: impl FnMut(K, &mut Dest, &mut Shared) -> bool,
 ) {
-    table.dests.retain(|&key, dest| {
+    table.destinations.retain(|&key, dest| {
         if !touch(dest) {
             return true;
         }
-        let before = sh.before(Some(dest));
-        let keep = change(key, dest, sh);
-        sh.after(key, keep.then_some(dest), before, out);
+        let before = shared.before(Some(dest));
+        let keep = change(key, dest, shared);
+        shared.after(key, keep.then_some(dest), before, out);
         keep
     });
 }

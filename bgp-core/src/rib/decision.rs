@@ -170,13 +170,17 @@ impl Context<'_> {
 }
 
 /// Remove from consideration every candidate still in it whose `key` is not the smallest.
-fn keep_min<T: Ord + Copy>(cands: &mut [Candidate], step: Step, key: impl Fn(&Candidate) -> T) {
-    let alive = || cands.iter().filter(|c| c.lost.is_none());
+fn keep_min<T: Ord + Copy>(
+    candidates: &mut [Candidate],
+    step: Step,
+    key: impl Fn(&Candidate) -> T,
+) {
+    let alive = || candidates.iter().filter(|c| c.lost.is_none());
     if alive().nth(1).is_none() {
         return; // "terminates as soon as only one route remains"
     }
     let Some(best) = alive().map(&key).min() else { return };
-    for c in cands.iter_mut().filter(|c| c.lost.is_none()) {
+    for c in candidates.iter_mut().filter(|c| c.lost.is_none()) {
         if key(c) != best {
             c.lost = Some(step);
         }
@@ -185,19 +189,19 @@ fn keep_min<T: Ord + Copy>(cands: &mut [Candidate], step: Step, key: impl Fn(&Ca
 
 /// The elimination steps up to and including the IGP cost: what survives is the multipath
 /// set (the routes the RFC calls "equally preferable" before the arbitrary tie-breakers).
-fn eliminate_to_igp(cands: &mut [Candidate]) {
+fn eliminate_to_igp(candidates: &mut [Candidate]) {
     // Locally originated routes are preferred over learned ones.
-    keep_min(cands, Step::NotLocallyOriginated, |c| !c.local);
+    keep_min(candidates, Step::NotLocallyOriginated, |c| !c.local);
     // RFC 4271 §9.1.2: "the route with the highest degree of preference" (LOCAL_PREF for
     // internal routes, §9.1.1; the configured default for external ones).
-    keep_min(cands, Step::LowerLocalPref, |c| Reverse(c.local_pref));
+    keep_min(candidates, Step::LowerLocalPref, |c| Reverse(c.local_pref));
     // §9.1.2.2 a) "Remove from consideration all routes that are not tied for having the
     // smallest number of AS numbers present in their AS_PATH attributes. Note that when
     // counting this number, an AS_SET counts as 1, no matter how many ASes are in the set."
-    keep_min(cands, Step::LongerAsPath, |c| c.as_path_len);
+    keep_min(candidates, Step::LongerAsPath, |c| c.as_path_len);
     // b) "Remove from consideration all routes that are not tied for having the lowest
     // Origin number in their Origin attribute."
-    keep_min(cands, Step::HigherOrigin, |c| c.origin);
+    keep_min(candidates, Step::HigherOrigin, |c| c.origin);
     // c) "Remove from consideration routes with less-preferred MULTI_EXIT_DISC attributes.
     // MULTI_EXIT_DISC is only comparable between routes learned from the same neighboring AS
     // (the neighboring AS is determined from the AS_PATH attribute)."
@@ -210,45 +214,45 @@ fn eliminate_to_igp(cands: &mut [Candidate]) {
     // Compared with every route still in consideration when the step began (one removed in
     // this step has a higher MED than another of its AS, so comparing with it changes
     // nothing).
-    if cands.iter().filter(|c| c.lost.is_none()).nth(1).is_some() {
-        for i in 0..cands.len() {
-            let Some(m) = cands.get(i).filter(|c| c.lost.is_none()) else { continue };
-            let beaten = cands.iter().any(|n| {
+    if candidates.iter().filter(|c| c.lost.is_none()).nth(1).is_some() {
+        for i in 0..candidates.len() {
+            let Some(m) = candidates.get(i).filter(|c| c.lost.is_none()) else { continue };
+            let beaten = candidates.iter().any(|n| {
                 matches!(n.lost, None | Some(Step::HigherMed))
                     && n.neighbor_as == m.neighbor_as
                     && n.med < m.med
             });
             if beaten {
-                cands[i].lost = Some(Step::HigherMed);
+                candidates[i].lost = Some(Step::HigherMed);
             }
         }
     }
     // d) "If at least one of the candidate routes was received via EBGP, remove from
     // consideration all routes that were received via IBGP."
-    keep_min(cands, Step::IbgpPath, |c| !c.ebgp);
+    keep_min(candidates, Step::IbgpPath, |c| !c.ebgp);
     // e) "Remove from consideration any routes with less-preferred interior cost. [...] If
     // the NEXT_HOP hop for a route is reachable, but no cost can be determined, then this step
     // should be skipped (equivalently, consider all routes to have equal costs)."
-    if cands.iter().filter(|c| c.lost.is_none()).all(|c| c.igp_cost.is_some()) {
-        keep_min(cands, Step::HigherIgpCost, |c| c.igp_cost);
+    if candidates.iter().filter(|c| c.lost.is_none()).all(|c| c.igp_cost.is_some()) {
+        keep_min(candidates, Step::HigherIgpCost, |c| c.igp_cost);
     }
 }
 
 /// The arbitrary tie-breakers after the IGP cost.
-fn tie_break(cands: &mut [Candidate]) {
+fn tie_break(candidates: &mut [Candidate]) {
     // f) "Remove from consideration all routes other than the route that was advertised by
     // the BGP speaker with the lowest BGP Identifier value."
-    keep_min(cands, Step::HigherRouterId, |c| c.router_id);
+    keep_min(candidates, Step::HigherRouterId, |c| c.router_id);
     // RFC 4456 §9 b: "a BGP Speaker SHOULD prefer a route with the shorter CLUSTER_LIST
     // length."
-    keep_min(cands, Step::LongerClusterList, |c| c.cluster_list_len);
+    keep_min(candidates, Step::LongerClusterList, |c| c.cluster_list_len);
     // g) "Prefer the route received from the lowest peer address."
-    keep_min(cands, Step::HigherPeerAddress, |c| c.peer_address);
-    keep_min(cands, Step::HigherPathId, |c| c.path_id);
+    keep_min(candidates, Step::HigherPeerAddress, |c| c.peer_address);
+    keep_min(candidates, Step::HigherPathId, |c| c.path_id);
     // Two paths equal in everything (same peer, same path id) cannot both be stored; keep
     // the first should it ever happen.
     let mut seen = false;
-    for c in cands.iter_mut().filter(|c| c.lost.is_none()) {
+    for c in candidates.iter_mut().filter(|c| c.lost.is_none()) {
         if seen {
             c.lost = Some(Step::HigherPathId);
         }
@@ -258,20 +262,20 @@ fn tie_break(cands: &mut [Candidate]) {
 
 /// Run the decision for one destination: sets [`BEST`] on the best path and [`SELECTED`] on
 /// the paths whose next hops go to the kernel (none when the best is locally originated).
-/// `cands` is scratch space; on return it holds each path's outcome (`index` names the path;
+/// `candidates` is scratch space; on return it holds each path's outcome (`index` names the path;
 /// the order is not the paths' order).
-pub(crate) fn decide(paths: &mut [Path], ctx: &Context<'_>, cands: &mut Vec<Candidate>) {
-    cands.clear();
-    cands.extend(paths.iter().enumerate().map(|(i, p)| ctx.candidate(i, p)));
+pub(crate) fn decide(paths: &mut [Path], ctx: &Context<'_>, candidates: &mut Vec<Candidate>) {
+    candidates.clear();
+    candidates.extend(paths.iter().enumerate().map(|(i, p)| ctx.candidate(i, p)));
     for p in paths.iter_mut() {
         p.set(BEST | SELECTED, false);
     }
-    eliminate_to_igp(cands);
-    for c in cands.iter_mut() {
+    eliminate_to_igp(candidates);
+    for c in candidates.iter_mut() {
         c.multipath = c.lost.is_none();
     }
-    tie_break(cands);
-    let Some(best) = cands.iter().find(|c| c.lost.is_none()) else { return };
+    tie_break(candidates);
+    let Some(best) = candidates.iter().find(|c| c.lost.is_none()) else { return };
     let (best_index, best_med, best_local) = (best.index, best.med, best.local);
     if let Some(p) = paths.get_mut(best_index) {
         p.set(BEST, true);
@@ -283,7 +287,7 @@ pub(crate) fn decide(paths: &mut [Path], ctx: &Context<'_>, cands: &mut Vec<Cand
     // (LOCAL_PREF, AS_PATH length, ORIGIN and eBGP/iBGP are equal by then), best first, then
     // in tie-break order; one path per distinct next hop, at most `max_paths`.
     let member = |c: &Candidate| c.multipath && c.med == best_med;
-    cands.sort_by_key(|c| {
+    candidates.sort_by_key(|c| {
         (
             !member(c),
             c.index != best_index,
@@ -294,17 +298,17 @@ pub(crate) fn decide(paths: &mut [Path], ctx: &Context<'_>, cands: &mut Vec<Cand
         )
     });
     let mut chosen = 0;
-    for i in 0..cands.len() {
-        if chosen >= ctx.max_paths.max(1) || !member(&cands[i]) {
+    for i in 0..candidates.len() {
+        if chosen >= ctx.max_paths.max(1) || !member(&candidates[i]) {
             break;
         }
-        let next_hop = cands[i].next_hop;
-        if cands[..i].iter().any(|d| d.selected && d.next_hop == next_hop) {
+        let next_hop = candidates[i].next_hop;
+        if candidates[..i].iter().any(|d| d.selected && d.next_hop == next_hop) {
             continue;
         }
-        cands[i].selected = true;
+        candidates[i].selected = true;
         chosen += 1;
-        if let Some(p) = paths.get_mut(cands[i].index) {
+        if let Some(p) = paths.get_mut(candidates[i].index) {
             p.set(SELECTED, true);
         }
     }
@@ -327,9 +331,9 @@ pub(crate) fn decide_single(path: &mut Path, ctx: &Context<'_>) {
 }
 
 /// Run the decision on `paths`, whatever their number.
-pub(crate) fn run(paths: &mut [Path], ctx: &Context<'_>, cands: &mut Vec<Candidate>) {
+pub(crate) fn run(paths: &mut [Path], ctx: &Context<'_>, candidates: &mut Vec<Candidate>) {
     match paths {
         [one] => decide_single(one, ctx),
-        _ => decide(paths, ctx, cands),
+        _ => decide(paths, ctx, candidates),
     }
 }

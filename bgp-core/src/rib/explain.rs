@@ -20,7 +20,7 @@ pub struct PathView {
     pub peer: Option<PeerId>,
     pub peer_address: Option<IpAddr>,
     pub path_id: u32,
-    #[serde(serialize_with = "shared")]
+    #[serde(serialize_with = "serialize_attrs")]
     pub attrs: Arc<Attrs>,
     pub best: bool,
     /// In the ECMP set installed in the kernel.
@@ -34,7 +34,7 @@ pub struct PathView {
     pub reason: Option<&'static str>,
 }
 
-fn shared<S: serde::Serializer>(attrs: &Arc<Attrs>, s: S) -> Result<S::Ok, S::Error> {
+fn serialize_attrs<S: serde::Serializer>(attrs: &Arc<Attrs>, s: S) -> Result<S::Ok, S::Error> {
     attrs.as_ref().serialize(s)
 }
 
@@ -50,22 +50,22 @@ impl Rib {
     pub fn explain(&self, prefix: &IpNet) -> Option<RouteExplain> {
         let prefix = prefix.trunc();
         let dest = match prefix {
-            IpNet::V4(_) => self.v4.dests.get(&V4::from_net(&prefix)?),
-            IpNet::V6(_) => self.v6.dests.get(&V6::from_net(&prefix)?),
+            IpNet::V4(_) => self.v4.destinations.get(&V4::from_net(&prefix)?),
+            IpNet::V6(_) => self.v6.destinations.get(&V6::from_net(&prefix)?),
         }?;
         Some(RouteExplain { prefix, paths: self.views(dest) })
     }
 
     fn views(&self, dest: &Dest) -> Vec<PathView> {
         let mut paths = dest.paths().to_vec();
-        let ctx = self.sh.context();
-        let mut cands = Vec::new();
-        decision::decide(&mut paths, &ctx, &mut cands);
-        let mut views: Vec<PathView> = cands
+        let ctx = self.shared.context();
+        let mut candidates = Vec::new();
+        decision::decide(&mut paths, &ctx, &mut candidates);
+        let mut views: Vec<PathView> = candidates
             .iter()
             .filter_map(|c| paths.get(c.index).map(|p| (p, c)))
             .map(|(p, c)| {
-                let peer = self.sh.peer(p.slot).filter(|_| !p.is_local());
+                let peer = self.shared.peer(p.slot).filter(|_| !p.is_local());
                 PathView {
                     peer: peer.map(|s| s.id),
                     peer_address: peer.map(|s| s.info.address),
@@ -92,10 +92,10 @@ impl Rib {
             return self.explain(p).into_iter().collect();
         }
         let mut out: Vec<RouteExplain> = Vec::new();
-        for (key, dest) in &self.v4.dests {
+        for (key, dest) in &self.v4.destinations {
             out.push(RouteExplain { prefix: key.net(), paths: self.views(dest) });
         }
-        for (key, dest) in &self.v6.dests {
+        for (key, dest) in &self.v6.destinations {
             out.push(RouteExplain { prefix: key.net(), paths: self.views(dest) });
         }
         out.sort_by_key(|r| r.prefix);
@@ -106,17 +106,17 @@ impl Rib {
     /// with `lost == Some(Step::RejectedByPolicy)`), one entry per prefix with only that
     /// peer's paths, sorted by prefix.
     pub fn received_from(&self, peer: PeerId) -> Result<Vec<RouteExplain>, RibError> {
-        let slot = self.sh.slot_of(peer)?;
+        let slot = self.shared.slot_of(peer)?;
         let mut out: Vec<RouteExplain> = Vec::new();
         let mine = |d: &&Dest| d.paths().iter().any(|p| p.slot == slot);
         let keep = |mut views: Vec<PathView>| {
             views.retain(|v| v.peer == Some(peer));
             views
         };
-        for (key, dest) in self.v4.dests.iter().filter(|(_, d)| mine(d)) {
+        for (key, dest) in self.v4.destinations.iter().filter(|(_, d)| mine(d)) {
             out.push(RouteExplain { prefix: key.net(), paths: keep(self.views(dest)) });
         }
-        for (key, dest) in self.v6.dests.iter().filter(|(_, d)| mine(d)) {
+        for (key, dest) in self.v6.destinations.iter().filter(|(_, d)| mine(d)) {
             out.push(RouteExplain { prefix: key.net(), paths: keep(self.views(dest)) });
         }
         out.sort_by_key(|r| r.prefix);
@@ -125,7 +125,7 @@ impl Rib {
 
     /// The distinct next hops of the stored paths (what a kernel watcher should follow).
     pub fn next_hops(&self) -> Vec<IpAddr> {
-        let mut hops = self.sh.interner.next_hops();
+        let mut hops = self.shared.interner.next_hops();
         hops.retain(|h| !h.is_unspecified());
         hops.sort_unstable();
         hops.dedup();
@@ -135,8 +135,8 @@ impl Rib {
     /// Prefixes stored for `family`, sorted.
     pub fn prefixes(&self, family: Family) -> Vec<IpNet> {
         let mut list: Vec<IpNet> = match family {
-            Family::IPV4_UNICAST => self.v4.dests.keys().map(|k| k.net()).collect(),
-            Family::IPV6_UNICAST => self.v6.dests.keys().map(|k| k.net()).collect(),
+            Family::IPV4_UNICAST => self.v4.destinations.keys().map(|k| k.net()).collect(),
+            Family::IPV6_UNICAST => self.v6.destinations.keys().map(|k| k.net()).collect(),
             _ => Vec::new(),
         };
         list.sort_unstable();
@@ -146,8 +146,8 @@ impl Rib {
     /// The kernel next hops of `prefix` now (empty: none, or locally originated).
     pub fn fib_next_hops(&self, prefix: &IpNet) -> Vec<IpAddr> {
         let dest = match prefix.trunc() {
-            p @ IpNet::V4(_) => V4::from_net(&p).and_then(|k| self.v4.dests.get(&k)),
-            p @ IpNet::V6(_) => V6::from_net(&p).and_then(|k| self.v6.dests.get(&k)),
+            p @ IpNet::V4(_) => V4::from_net(&p).and_then(|k| self.v4.destinations.get(&k)),
+            p @ IpNet::V6(_) => V6::from_net(&p).and_then(|k| self.v6.destinations.get(&k)),
         };
         dest.map_or_else(Vec::new, fib_of)
     }
@@ -170,7 +170,7 @@ fn fib_of(dest: &Dest) -> Vec<IpAddr> {
 }
 
 fn collect_fib<K: FamilyKey>(rib: &Rib, out: &mut Vec<FibChange>) {
-    for (key, dest) in &K::table(rib).dests {
+    for (key, dest) in &K::table(rib).destinations {
         let next_hops = fib_of(dest);
         if !next_hops.is_empty() {
             out.push(FibChange { prefix: key.net(), next_hops });

@@ -188,11 +188,11 @@ impl Rib {
         peer: PeerId,
         max_prefixes: usize,
     ) -> Result<OutBatch, RibError> {
-        let slot = self.sh.up_slot_of(peer)?;
+        let slot = self.shared.up_slot_of(peer)?;
         let mut batch = OutBatch::default();
         let left = flush::<super::prefix::V4>(self, slot, &mut batch, max_prefixes);
         flush::<super::prefix::V6>(self, slot, &mut batch, left);
-        if let Some(p) = self.sh.peer_mut(slot) {
+        if let Some(p) = self.shared.peer_mut(slot) {
             if !p.has_work_list() {
                 batch.end_of_rib = std::mem::take(&mut p.eor_pending);
             }
@@ -203,7 +203,7 @@ impl Rib {
     /// The Adj-RIB-Out of `peer`: every prefix advertised to it, with the attributes as
     /// sent (computed from the best paths, as the flush does), sorted by prefix.
     pub fn advertised_to(&self, peer: PeerId) -> Result<Vec<(IpNet, Attrs)>, RibError> {
-        let slot = self.sh.up_slot_of(peer)?;
+        let slot = self.shared.up_slot_of(peer)?;
         let mut out = Vec::new();
         advertised::<super::prefix::V4>(self, slot, &mut out);
         advertised::<super::prefix::V6>(self, slot, &mut out);
@@ -218,7 +218,7 @@ impl Rib {
     /// Adj-RIB-Out, so [`Rib::advertised_to`], [`Rib::advertised`] and the advertised count
     /// leave them out until they are queued again. Call it right after encoding the batch.
     pub fn set_unsendable(&mut self, peer: PeerId, unsendable: &[super::Unsendable]) {
-        let Ok(slot) = self.sh.up_slot_of(peer) else { return };
+        let Ok(slot) = self.shared.up_slot_of(peer) else { return };
         let nets: Vec<IpNet> = unsendable
             .iter()
             .flat_map(|u| u.nlri.iter().map(|n| n.prefix.trunc()))
@@ -227,7 +227,7 @@ impl Rib {
                 IpNet::V6(_) => exported::<super::prefix::V6>(self, slot, net),
             })
             .collect();
-        if let Some(p) = self.sh.peer_mut(slot) {
+        if let Some(p) = self.shared.peer_mut(slot) {
             p.unsendable.extend(nets);
         }
     }
@@ -235,7 +235,7 @@ impl Rib {
     /// What we advertise to `peer` for exactly `prefix` (the attributes as sent), or `None`
     /// when the prefix is not in its Adj-RIB-Out (queued changes count as sent).
     pub fn advertised(&self, peer: PeerId, prefix: &IpNet) -> Option<Attrs> {
-        let slot = self.sh.up_slot_of(peer).ok()?;
+        let slot = self.shared.up_slot_of(peer).ok()?;
         let prefix = prefix.trunc();
         match prefix {
             IpNet::V4(_) => advertised_one::<super::prefix::V4>(self, slot, &prefix),
@@ -245,41 +245,41 @@ impl Rib {
 }
 
 fn advertised_one<K: FamilyKey>(rib: &Rib, slot: u16, prefix: &IpNet) -> Option<Attrs> {
-    let sh = &rib.sh;
-    let dst = sh.peer(slot)?;
+    let shared = &rib.shared;
+    let dst = shared.peer(slot)?;
     if dst.unsendable.contains(prefix) {
         return None;
     }
-    let b = K::table(rib).dests.get(&K::from_net(prefix)?)?.best()?;
-    if !exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, prefix) {
+    let b = K::table(rib).destinations.get(&K::from_net(prefix)?)?.best()?;
+    if !exportable(&shared.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, prefix) {
         return None;
     }
-    export_attrs(&sh.config, b, &sh.peer(b.slot)?.info, &dst.info, K::FAMILY)
+    export_attrs(&shared.config, b, &shared.peer(b.slot)?.info, &dst.info, K::FAMILY)
 }
 
 /// Is the best path of `prefix` exportable to `slot` (counted in its advertised prefixes)?
 fn exported<K: FamilyKey>(rib: &Rib, slot: u16, prefix: &IpNet) -> bool {
-    let sh = &rib.sh;
-    let Some(dst) = sh.peer(slot) else { return false };
-    let best = K::from_net(prefix).and_then(|k| K::table(rib).dests.get(&k)?.best());
+    let shared = &rib.shared;
+    let Some(dst) = shared.peer(slot) else { return false };
+    let best = K::from_net(prefix).and_then(|k| K::table(rib).destinations.get(&k)?.best());
     best.is_some_and(|b| {
-        exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, prefix)
+        exportable(&shared.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, prefix)
     })
 }
 
 fn advertised<K: FamilyKey>(rib: &Rib, slot: u16, out: &mut Vec<(IpNet, Attrs)>) {
-    let sh = &rib.sh;
-    let Some(dst) = sh.peer(slot) else { return };
-    for (key, dest) in &K::table(rib).dests {
+    let shared = &rib.shared;
+    let Some(dst) = shared.peer(slot) else { return };
+    for (key, dest) in &K::table(rib).destinations {
         let Some(b) = dest.best() else { continue };
         let net = key.net();
-        if !exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net)
+        if !exportable(&shared.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net)
             || (!dst.unsendable.is_empty() && dst.unsendable.contains(&net))
         {
             continue;
         }
-        let Some(src) = sh.peer(b.slot) else { continue };
-        if let Some(attrs) = export_attrs(&sh.config, b, &src.info, &dst.info, K::FAMILY) {
+        let Some(src) = shared.peer(b.slot) else { continue };
+        if let Some(attrs) = export_attrs(&shared.config, b, &src.info, &dst.info, K::FAMILY) {
             out.push((net, attrs));
         }
     }
@@ -288,9 +288,9 @@ fn advertised<K: FamilyKey>(rib: &Rib, slot: u16, out: &mut Vec<(IpNet, Attrs)>)
 /// Turn up to `max` prefixes of the work list of one family into withdrawals and buckets;
 /// returns how many more the batch may take.
 fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usize) -> usize {
-    let (table, sh) = K::split(rib);
-    let hasher = sh.hasher;
-    let Some(peer) = sh.peer_mut(slot) else { return max };
+    let (table, shared) = K::split(rib);
+    let hasher = shared.hasher;
+    let Some(peer) = shared.peer_mut(slot) else { return max };
     if max == 0 || (K::paging(peer).is_empty() && K::dirty(peer).is_empty()) {
         return max;
     }
@@ -308,8 +308,8 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
         *paging = Vec::new();
     }
     let left = max - dirty.len();
-    let sh: &Shared = sh;
-    let Some(dst) = sh.peer(slot) else { return left };
+    let shared: &Shared = shared;
+    let Some(dst) = shared.peer(slot) else { return left };
     let mut withdrawn = Vec::new();
     // Per (source attribute set, source peer): the bucket, or None if no next hop could be
     // named. The source sets are alive for the whole flush (held by the table).
@@ -330,9 +330,11 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
             withdrawn.push(Nlri::new(net));
             continue;
         }
-        let best = table.dests.get(&key).and_then(Dest::best);
+        let best = table.destinations.get(&key).and_then(Dest::best);
         let bucket = best
-            .filter(|b| exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net))
+            .filter(|b| {
+                exportable(&shared.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &net)
+            })
             .and_then(|b| {
                 let source = (Arc::as_ptr(&b.attrs) as usize, b.slot);
                 if let Some((s, bucket)) = last {
@@ -341,8 +343,8 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
                     }
                 }
                 let bucket = *by_source.entry(source).or_insert_with(|| {
-                    let src_info = &sh.peer(b.slot)?.info;
-                    let attrs = export_attrs(&sh.config, b, src_info, &dst.info, K::FAMILY)?;
+                    let src_info = &shared.peer(b.slot)?.info;
+                    let attrs = export_attrs(&shared.config, b, src_info, &dst.info, K::FAMILY)?;
                     let next = first_bucket + by_attrs.len();
                     let index = *by_attrs.entry(attrs.clone()).or_insert(next);
                     if index == next {
@@ -371,20 +373,20 @@ fn flush<K: FamilyKey>(rib: &mut Rib, slot: u16, batch: &mut OutBatch, max: usiz
 /// Queue every prefix of family `K` whose best path is exportable to `slot` (initial dump,
 /// route refresh); returns how many.
 pub(crate) fn queue_all<K: FamilyKey>(rib: &mut Rib, slot: u16) -> u64 {
-    let (table, sh) = K::split(rib);
-    let Some(peer) = sh.peer_mut(slot) else { return 0 };
+    let (table, shared) = K::split(rib);
+    let Some(peer) = shared.peer_mut(slot) else { return 0 };
     let mut dirty = std::mem::take(K::dirty(peer));
-    let Some(dst) = sh.peer(slot) else { return 0 };
+    let Some(dst) = shared.peer(slot) else { return 0 };
     let mut n = 0;
-    for (key, dest) in &table.dests {
+    for (key, dest) in &table.destinations {
         if let Some(b) = dest.best() {
-            if exportable(&sh.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &key.net()) {
+            if exportable(&shared.peers, b.slot, &b.attrs, slot, &dst.info, K::FAMILY, &key.net()) {
                 PeerSlot::queue(&mut dirty, *key);
                 n += 1;
             }
         }
     }
-    if let Some(peer) = sh.peer_mut(slot) {
+    if let Some(peer) = shared.peer_mut(slot) {
         *K::dirty(peer) = dirty;
         // All of the family is queued again.
         peer.unsendable.retain(|net| K::from_net(net).is_none());

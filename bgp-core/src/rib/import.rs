@@ -91,12 +91,12 @@ impl Rib {
     /// marker (RFC 4724 §2) ends the peer's graceful-restart refresh of that family.
     /// RFC 7606 treat-as-withdraw UPDATEs arrive from the codec already as withdrawals.
     pub fn apply_update(&mut self, peer: PeerId, update: &Update) -> Result<Changes, RibError> {
-        let slot = self.sh.up_slot_of(peer)?;
+        let slot = self.shared.up_slot_of(peer)?;
         if let Some(family) = update.end_of_rib_family() {
             return self.end_of_rib(peer, family);
         }
         let mut out = Changes::default();
-        let (ibgp, allow_local_as, families, malformed) = match self.sh.peer(slot) {
+        let (ibgp, allow_local_as, families, malformed) = match self.shared.peer(slot) {
             Some(p) => (
                 p.info.ibgp,
                 p.info.allow_local_as,
@@ -165,13 +165,14 @@ impl Rib {
     ) -> Announced<'a> {
         let refused = match malformed {
             Some(m) => Some(Refused::Malformed(m)),
-            None => loop_check(&self.sh.config, attrs, ibgp, allow_local_as).map(Refused::Loop),
+            None => loop_check(&self.shared.config, attrs, ibgp, allow_local_as).map(Refused::Loop),
         };
         let attrs = match refused {
             Some(r) => Err(r),
-            None => {
-                Ok(self.sh.interner.intern(Attrs::new(normalize(attrs.clone(), ibgp), next_hop)))
-            }
+            None => Ok(self
+                .shared
+                .interner
+                .intern(Attrs::new(normalize(attrs.clone(), ibgp), next_hop))),
         };
         Announced { nlri, attrs }
     }
@@ -185,25 +186,25 @@ impl Rib {
     }
 
     fn withdraw<K: FamilyKey>(&mut self, slot: u16, nlri: &[Nlri], out: &mut Changes) {
-        let (table, sh) = K::split(self);
+        let (table, shared) = K::split(self);
         for chunk in nlri.chunks(WARM_BATCH) {
             table.warm(chunk.iter().filter_map(|n| K::from_net(&n.prefix)));
             for n in chunk {
                 if let Some(key) = K::from_net(&n.prefix) {
-                    remove(table, sh, out, key, slot, n.path_id.unwrap_or(0));
+                    remove(table, shared, out, key, slot, n.path_id.unwrap_or(0));
                 }
             }
         }
     }
 
     fn announce<K: FamilyKey>(&mut self, slot: u16, a: Announced<'_>, out: &mut Changes) {
-        let (table, sh) = K::split(self);
+        let (table, shared) = K::split(self);
         let attrs = match a.attrs {
             Ok(attrs) => attrs,
             Err(why) => {
                 // Dropped: an earlier route for the same NLRI is implicitly withdrawn (for a
                 // malformed AS_PATH, RFC 7606 §2 treat-as-withdraw says so explicitly).
-                if let Some(p) = sh.peer_mut(slot) {
+                if let Some(p) = shared.peer_mut(slot) {
                     let counter = match why {
                         Refused::Loop(_) => &mut p.counts.looped,
                         Refused::Malformed(_) => &mut p.counts.malformed_as_path,
@@ -212,13 +213,13 @@ impl Rib {
                 }
                 for n in a.nlri {
                     if let Some(key) = K::from_net(&n.prefix) {
-                        remove(table, sh, out, key, slot, n.path_id.unwrap_or(0));
+                        remove(table, shared, out, key, slot, n.path_id.unwrap_or(0));
                     }
                 }
                 return;
             }
         };
-        let Some(policy) = sh.peer(slot).map(|p| p.info.import.clone()) else { return };
+        let Some(policy) = shared.peer(slot).map(|p| p.info.import.clone()) else { return };
         for chunk in a.nlri.chunks(WARM_BATCH) {
             table.warm(chunk.iter().filter_map(|n| K::from_net(&n.prefix)));
             for n in chunk {
@@ -226,9 +227,9 @@ impl Rib {
                 let flags = if policy.accepts(&n.prefix) { 0 } else { REJECTED };
                 let path =
                     Path { attrs: attrs.clone(), path_id: n.path_id.unwrap_or(0), slot, flags };
-                upsert(table, sh, out, key, path);
+                upsert(table, shared, out, key, path);
             }
         }
-        sh.graveyard.push(attrs);
+        shared.graveyard.push(attrs);
     }
 }

@@ -23,9 +23,9 @@ impl Rib {
     /// paths.
     pub fn peer_up(&mut self, peer: PeerId, info: PeerInfo) -> Result<Changes, RibError> {
         let mut out = Changes::default();
-        let slot = match self.sh.slots.get(&peer) {
+        let slot = match self.shared.slots.get(&peer) {
             Some(&slot) => {
-                let p = self.sh.peer_mut(slot).ok_or(RibError::UnknownPeer(peer))?;
+                let p = self.shared.peer_mut(slot).ok_or(RibError::UnknownPeer(peer))?;
                 if p.up {
                     return Err(RibError::PeerAlreadyUp(peer));
                 }
@@ -41,30 +41,31 @@ impl Rib {
                 slot
             }
             None => {
-                let free = self.sh.peers.iter().skip(1).position(Option::is_none).map(|i| i + 1);
+                let free =
+                    self.shared.peers.iter().skip(1).position(Option::is_none).map(|i| i + 1);
                 let slot = match free {
                     Some(i) => i,
-                    None if self.sh.peers.len() < usize::from(u16::MAX) => {
-                        self.sh.peers.push(None);
-                        self.sh.peers.len() - 1
+                    None if self.shared.peers.len() < usize::from(u16::MAX) => {
+                        self.shared.peers.push(None);
+                        self.shared.peers.len() - 1
                     }
                     None => return Err(RibError::TooManyPeers),
                 };
                 let slot = u16::try_from(slot).map_err(|_| RibError::TooManyPeers)?;
-                self.sh.peers[usize::from(slot)] = Some(PeerSlot::new(peer, info));
-                self.sh.slots.insert(peer, slot);
+                self.shared.peers[usize::from(slot)] = Some(PeerSlot::new(peer, info));
+                self.shared.slots.insert(peer, slot);
                 slot
             }
         };
-        if let Some(p) = self.sh.peer_mut(slot) {
+        if let Some(p) = self.shared.peer_mut(slot) {
             p.up = true;
             p.eor_pending = p.info.families.clone();
             p.counts.advertised = 0;
         }
-        self.sh.up.push(slot);
-        self.sh.refresh_exporters();
+        self.shared.up_slots.push(slot);
+        self.shared.refresh_exporters();
         let advertised = queue_all::<V4>(self, slot) + queue_all::<V6>(self, slot);
-        if let Some(p) = self.sh.peer_mut(slot) {
+        if let Some(p) = self.shared.peer_mut(slot) {
             p.counts.advertised = advertised;
         }
         self.done(&mut out);
@@ -73,13 +74,13 @@ impl Rib {
 
     /// The session went down (no graceful restart): all its paths go, in one pass.
     pub fn peer_down(&mut self, peer: PeerId) -> Result<Changes, RibError> {
-        let slot = self.sh.slot_of(peer)?;
+        let slot = self.shared.slot_of(peer)?;
         self.stop_export(slot);
         let mut out = Changes::default();
         self.drop_paths::<V4>(slot, |_| true, &mut out);
         self.drop_paths::<V6>(slot, |_| true, &mut out);
-        self.sh.peers[usize::from(slot)] = None;
-        self.sh.slots.remove(&peer);
+        self.shared.peers[usize::from(slot)] = None;
+        self.shared.slots.remove(&peer);
         self.done(&mut out);
         Ok(out)
     }
@@ -99,25 +100,25 @@ impl Rib {
         peer: PeerId,
         retained: &[Family],
     ) -> Result<Changes, RibError> {
-        let slot = self.sh.slot_of(peer)?;
+        let slot = self.shared.slot_of(peer)?;
         self.stop_export(slot);
         let mut out = Changes::default();
         let mut stale = 0;
         if retained.contains(&Family::IPV4_UNICAST) {
-            for dest in self.v4.dests.values_mut() {
+            for dest in self.v4.destinations.values_mut() {
                 stale += mark_stale(dest, slot);
             }
         } else {
             self.drop_paths::<V4>(slot, |_| true, &mut out);
         }
         if retained.contains(&Family::IPV6_UNICAST) {
-            for dest in self.v6.dests.values_mut() {
+            for dest in self.v6.destinations.values_mut() {
                 stale += mark_stale(dest, slot);
             }
         } else {
             self.drop_paths::<V6>(slot, |_| true, &mut out);
         }
-        if let Some(p) = self.sh.peer_mut(slot) {
+        if let Some(p) = self.shared.peer_mut(slot) {
             p.counts.stale += stale;
         }
         self.done(&mut out);
@@ -128,7 +129,7 @@ impl Rib {
     /// immediately remove all the stale routes from the peer that it is restarting for that
     /// address family").
     pub fn end_of_rib(&mut self, peer: PeerId, family: Family) -> Result<Changes, RibError> {
-        let slot = self.sh.slot_of(peer)?;
+        let slot = self.shared.slot_of(peer)?;
         let mut out = Changes::default();
         // The common case (no restart in progress) makes no pass over the table.
         if self.has_stale(slot) {
@@ -145,7 +146,7 @@ impl Rib {
 
     /// Remove every stale path of `peer` (restart timer expired, RFC 4724 §4.2).
     pub fn purge_stale(&mut self, peer: PeerId) -> Result<Changes, RibError> {
-        let slot = self.sh.slot_of(peer)?;
+        let slot = self.shared.slot_of(peer)?;
         let mut out = Changes::default();
         if self.has_stale(slot) {
             self.drop_paths::<V4>(slot, |p| p.has(STALE), &mut out);
@@ -165,20 +166,20 @@ impl Rib {
         import: Policy,
         export: Policy,
     ) -> Result<Changes, RibError> {
-        let slot = self.sh.slot_of(peer)?;
+        let slot = self.shared.slot_of(peer)?;
         let mut out = Changes::default();
-        let Some(p) = self.sh.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
+        let Some(p) = self.shared.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
         if p.info.import != import {
             p.info.import = import.clone();
             self.reimport::<V4>(slot, &import, &mut out);
             self.reimport::<V6>(slot, &import, &mut out);
         }
-        let Some(p) = self.sh.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
+        let Some(p) = self.shared.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
         if p.info.export != export {
             let old = p.info.clone();
             p.info.export = export;
             let up = p.up;
-            self.sh.refresh_exporters();
+            self.shared.refresh_exporters();
             if up {
                 self.reexport::<V4>(slot, &old);
                 self.reexport::<V6>(slot, &old);
@@ -198,8 +199,8 @@ impl Rib {
         v4: Option<std::net::Ipv4Addr>,
         v6: Option<std::net::Ipv6Addr>,
     ) -> Result<Changes, RibError> {
-        let slot = self.sh.up_slot_of(peer)?;
-        let Some(p) = self.sh.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
+        let slot = self.shared.up_slot_of(peer)?;
+        let Some(p) = self.shared.peer_mut(slot) else { return Err(RibError::UnknownPeer(peer)) };
         let old = p.info.clone();
         p.info.local_v4 = v4;
         p.info.local_v6 = v6;
@@ -221,7 +222,7 @@ impl Rib {
     /// ROUTE-REFRESH from `peer` (RFC 2918 §4: the speaker "re-advertise(s) to that peer the
     /// Adj-RIB-Out of the AFI/SAFI carried in the message"): queue the whole family again.
     pub fn route_refresh(&mut self, peer: PeerId, family: Family) -> Result<Changes, RibError> {
-        let slot = self.sh.up_slot_of(peer)?;
+        let slot = self.shared.up_slot_of(peer)?;
         match family {
             Family::IPV4_UNICAST => {
                 queue_all::<V4>(self, slot);
@@ -259,12 +260,12 @@ impl Rib {
     pub fn set_originated(&mut self, prefixes: Vec<IpNet>) -> Changes {
         let want: std::collections::BTreeSet<IpNet> = prefixes.iter().map(IpNet::trunc).collect();
         let mut out = Changes::default();
-        let gone: Vec<IpNet> = self.sh.originated.difference(&want).copied().collect();
+        let gone: Vec<IpNet> = self.shared.originated.difference(&want).copied().collect();
         for p in gone {
             self.withdraw_one(p, &mut out);
         }
         for p in want {
-            if !self.sh.originated.contains(&p) {
+            if !self.shared.originated.contains(&p) {
                 self.originate_one(p, &mut out);
             }
         }
@@ -274,13 +275,13 @@ impl Rib {
 
     /// Replace the next-hop resolver and re-run the decision everywhere.
     pub fn set_resolver(&mut self, resolver: Box<dyn NextHopResolver>) -> Changes {
-        self.sh.next_hops = NextHopCache::new(resolver);
+        self.shared.next_hops = NextHopCache::new(resolver);
         self.redecide(|_| true)
     }
 
     /// The resolver's answer for `next_hops` changed: re-run the decision where they are used.
     pub fn next_hops_changed(&mut self, next_hops: &[IpAddr]) -> Changes {
-        self.sh.next_hops.forget(next_hops);
+        self.shared.next_hops.forget(next_hops);
         self.redecide_users(next_hops)
     }
 
@@ -291,7 +292,7 @@ impl Rib {
     /// (RFC 4271 §9.1.2, §9.1.2.2 e).
     pub fn revalidate_next_hops(&mut self) -> Changes {
         let in_use = self.next_hops();
-        let changed = self.sh.next_hops.revalidate(&in_use);
+        let changed = self.shared.next_hops.revalidate(&in_use);
         self.redecide_users(&changed)
     }
 
@@ -313,10 +314,10 @@ impl Rib {
         unreachable: &[IpAddr],
     ) -> Changes {
         for nh in reachable {
-            self.sh.overrides.insert(*nh, Resolution::Reachable { igp_cost: None });
+            self.shared.overrides.insert(*nh, Resolution::Reachable { igp_cost: None });
         }
         for nh in unreachable {
-            self.sh.overrides.insert(*nh, Resolution::Unreachable);
+            self.shared.overrides.insert(*nh, Resolution::Unreachable);
         }
         let changed: Vec<IpAddr> = reachable.iter().chain(unreachable).copied().collect();
         self.next_hops_changed(&changed)
@@ -324,7 +325,7 @@ impl Rib {
 
     /// Drop the answers of [`Rib::set_next_hop_reachability`]: the resolver decides again.
     pub fn clear_next_hop_overrides(&mut self) -> Changes {
-        let changed: Vec<IpAddr> = self.sh.overrides.drain().map(|(nh, _)| nh).collect();
+        let changed: Vec<IpAddr> = self.shared.overrides.drain().map(|(nh, _)| nh).collect();
         self.next_hops_changed(&changed)
     }
 
@@ -339,11 +340,11 @@ impl Rib {
         local_as: u32,
         cluster_id: std::net::Ipv4Addr,
     ) {
-        let c = &mut self.sh.config;
+        let c = &mut self.shared.config;
         c.router_id = router_id;
         c.local_as = local_as;
         c.cluster_id = cluster_id;
-        if let Some(local) = self.sh.peer_mut(LOCAL_SLOT) {
+        if let Some(local) = self.shared.peer_mut(LOCAL_SLOT) {
             local.info.router_id = router_id;
             local.info.asn = local_as;
         }
@@ -351,50 +352,50 @@ impl Rib {
 
     /// New ECMP width.
     pub fn set_max_paths(&mut self, max_paths: u16) -> Changes {
-        self.sh.config.max_paths = max_paths.max(1);
+        self.shared.config.max_paths = max_paths.max(1);
         self.redecide(|d| d.paths().len() > 1)
     }
 
     fn redecide(&mut self, touch: impl Fn(&Dest) -> bool) -> Changes {
         let mut out = Changes::default();
-        walk(&mut self.v4, &mut self.sh, &mut out, &touch, |_: V4, _, _| true);
-        walk(&mut self.v6, &mut self.sh, &mut out, &touch, |_: V6, _, _| true);
+        walk(&mut self.v4, &mut self.shared, &mut out, &touch, |_: V4, _, _| true);
+        walk(&mut self.v6, &mut self.shared, &mut out, &touch, |_: V6, _, _| true);
         self.done(&mut out);
         out
     }
 
     fn originate_one(&mut self, prefix: IpNet, out: &mut Changes) {
-        self.sh.originated.insert(prefix);
+        self.shared.originated.insert(prefix);
         let path =
-            Path { attrs: self.sh.local_attrs.clone(), path_id: 0, slot: LOCAL_SLOT, flags: 0 };
+            Path { attrs: self.shared.local_attrs.clone(), path_id: 0, slot: LOCAL_SLOT, flags: 0 };
         match (V4::from_net(&prefix), V6::from_net(&prefix)) {
-            (Some(k), _) => upsert(&mut self.v4, &mut self.sh, out, k, path),
-            (_, Some(k)) => upsert(&mut self.v6, &mut self.sh, out, k, path),
+            (Some(k), _) => upsert(&mut self.v4, &mut self.shared, out, k, path),
+            (_, Some(k)) => upsert(&mut self.v6, &mut self.shared, out, k, path),
             _ => {}
         }
     }
 
     fn withdraw_one(&mut self, prefix: IpNet, out: &mut Changes) {
-        if !self.sh.originated.remove(&prefix) {
+        if !self.shared.originated.remove(&prefix) {
             return;
         }
         match (V4::from_net(&prefix), V6::from_net(&prefix)) {
-            (Some(k), _) => remove(&mut self.v4, &mut self.sh, out, k, LOCAL_SLOT, 0),
-            (_, Some(k)) => remove(&mut self.v6, &mut self.sh, out, k, LOCAL_SLOT, 0),
+            (Some(k), _) => remove(&mut self.v4, &mut self.shared, out, k, LOCAL_SLOT, 0),
+            (_, Some(k)) => remove(&mut self.v6, &mut self.shared, out, k, LOCAL_SLOT, 0),
             _ => {}
         }
     }
 
     /// Does `slot` hold stale paths (its counter, kept by every path entering or leaving)?
     fn has_stale(&self, slot: u16) -> bool {
-        self.sh.peer(slot).is_some_and(|p| p.counts.stale > 0)
+        self.shared.peer(slot).is_some_and(|p| p.counts.stale > 0)
     }
 
     /// Take `slot` out of the export targets and drop its work list.
     fn stop_export(&mut self, slot: u16) {
-        self.sh.up.retain(|&s| s != slot);
-        self.sh.refresh_exporters();
-        if let Some(p) = self.sh.peer_mut(slot) {
+        self.shared.up_slots.retain(|&s| s != slot);
+        self.shared.refresh_exporters();
+        if let Some(p) = self.shared.peer_mut(slot) {
             p.up = false;
             p.dirty4 = Vec::new();
             p.dirty6 = Vec::new();
@@ -413,32 +414,32 @@ impl Rib {
         which: impl Fn(&Path) -> bool,
         out: &mut Changes,
     ) {
-        let (table, sh) = K::split(self);
+        let (table, shared) = K::split(self);
         let mine = |p: &Path| p.slot == slot && which(p);
         walk(
             table,
-            sh,
+            shared,
             out,
             |d| d.paths().iter().any(mine),
-            |_, d, sh| d.remove_where(mine, |p| sh.gone(p)),
+            |_, d, shared| d.remove_where(mine, |p| shared.gone(p)),
         );
     }
 
     /// Re-judge the paths of `slot` with `import`.
     fn reimport<K: FamilyKey>(&mut self, slot: u16, import: &Policy, out: &mut Changes) {
-        let (table, sh) = K::split(self);
+        let (table, shared) = K::split(self);
         walk(
             table,
-            sh,
+            shared,
             out,
             |d| d.paths().iter().any(|p| p.slot == slot),
-            |key, d, sh| {
+            |key, d, shared| {
                 let accept = import.accepts(&key.net());
                 for p in d.paths_mut().iter_mut().filter(|p| p.slot == slot) {
                     if p.has(REJECTED) == accept {
-                        sh.count_out(p);
+                        shared.count_out(p);
                         p.set(REJECTED, !accept);
-                        sh.count_in(p);
+                        shared.count_in(p);
                     }
                 }
                 true
@@ -449,17 +450,17 @@ impl Rib {
     /// Queue the prefixes whose advertisement to `slot` differs between its old session
     /// facts `old` and the current ones.
     fn reexport<K: FamilyKey>(&mut self, slot: u16, old: &PeerInfo) {
-        let (table, sh) = K::split(self);
-        let Some(peer) = sh.peer_mut(slot) else { return };
+        let (table, shared) = K::split(self);
+        let Some(peer) = shared.peer_mut(slot) else { return };
         let mut dirty = std::mem::take(K::dirty(peer));
         let mut delta: i64 = 0;
         let mut requeued = Vec::new();
-        if let Some(new) = sh.peer(slot).map(|p| &p.info) {
-            for (key, dest) in &table.dests {
+        if let Some(new) = shared.peer(slot).map(|p| &p.info) {
+            for (key, dest) in &table.destinations {
                 let Some(b) = dest.best() else { continue };
                 let net = key.net();
-                let was = exportable(&sh.peers, b.slot, &b.attrs, slot, old, K::FAMILY, &net);
-                let is = exportable(&sh.peers, b.slot, &b.attrs, slot, new, K::FAMILY, &net);
+                let was = exportable(&shared.peers, b.slot, &b.attrs, slot, old, K::FAMILY, &net);
+                let is = exportable(&shared.peers, b.slot, &b.attrs, slot, new, K::FAMILY, &net);
                 if was != is {
                     PeerSlot::queue(&mut dirty, *key);
                     requeued.push(net);
@@ -467,7 +468,7 @@ impl Rib {
                 }
             }
         }
-        if let Some(peer) = sh.peer_mut(slot) {
+        if let Some(peer) = shared.peer_mut(slot) {
             *K::dirty(peer) = dirty;
             peer.counts.advertised = peer.counts.advertised.saturating_add_signed(delta);
             for net in &requeued {
@@ -478,9 +479,9 @@ impl Rib {
 
     /// Forget a peer that is down and has no paths left.
     fn release_if_idle(&mut self, peer: PeerId, slot: u16) {
-        if self.sh.peer(slot).is_some_and(|p| !p.up && p.counts.received == 0) {
-            self.sh.peers[usize::from(slot)] = None;
-            self.sh.slots.remove(&peer);
+        if self.shared.peer(slot).is_some_and(|p| !p.up && p.counts.received == 0) {
+            self.shared.peers[usize::from(slot)] = None;
+            self.shared.slots.remove(&peer);
         }
     }
 }

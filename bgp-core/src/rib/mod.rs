@@ -161,12 +161,14 @@ pub(crate) struct Shared {
     pub(crate) config: RibConfig,
     /// Slot 0 stands for ourselves (locally originated routes).
     pub(crate) peers: Vec<Option<PeerSlot>>,
+    /// The slot in `peers` of each known peer.
     pub(crate) slots: HashMap<PeerId, u16>,
     /// Slots of established peers.
-    pub(crate) up: Vec<u16>,
-    /// The slots of `up` whose export policy can accept something: the peers a change of
+    pub(crate) up_slots: Vec<u16>,
+    /// The slots of `up_slots` whose export policy can accept something: the peers a change of
     /// best path is offered to (a peer with `export: none` costs nothing per route).
     pub(crate) exporters: Vec<u16>,
+    /// The shared attribute sets every stored path points at.
     pub(crate) interner: attrs::Interner,
     /// The resolver and its answers per next hop.
     pub(crate) next_hops: resolver::NextHopCache,
@@ -174,20 +176,30 @@ pub(crate) struct Shared {
     pub(crate) overrides: HashMap<IpAddr, Resolution>,
     /// References dropped during an operation, released to the interner at its end.
     pub(crate) graveyard: Vec<Arc<Attrs>>,
-    pub(crate) cands: Vec<Candidate>,
-    pub(crate) old_fib: Vec<IpAddr>,
-    pub(crate) new_fib: Vec<IpAddr>,
+    /// Scratch space of the decision process: one entry per path of the destination decided.
+    pub(crate) candidates: Vec<Candidate>,
+    /// Scratch: the kernel next hops of the destination being changed, before the change.
+    pub(crate) fib_before: Vec<IpAddr>,
+    /// Scratch: the same after the change (compared with `fib_before` to emit a [`FibChange`]).
+    pub(crate) fib_after: Vec<IpAddr>,
+    /// The attribute set of locally originated routes.
     pub(crate) local_attrs: Arc<Attrs>,
+    /// Prefixes we originate.
     pub(crate) originated: BTreeSet<IpNet>,
+    /// The seeded hasher of the prefix tables, also used for the export grouping tables.
     pub(crate) hasher: SeededState,
+    /// Where kernel changes go while an operation runs ([`Rib::set_fib_sink`]).
     pub(crate) fib_sink: Option<FibSink>,
 }
 
 /// The Loc-RIB, the Adj-RIBs-In and the (implicit) Adj-RIBs-Out.
 pub struct Rib {
+    /// IPv4 unicast destinations.
     pub(crate) v4: Table<V4>,
+    /// IPv6 unicast destinations.
     pub(crate) v6: Table<V6>,
-    pub(crate) sh: Shared,
+    /// Peers, attribute sets, next hops and scratch space, used by both families.
+    pub(crate) shared: Shared,
 }
 
 /// Access to one family's table and the per-peer work list of that family.
@@ -200,7 +212,7 @@ pub(crate) trait FamilyKey: PrefixKey {
 
 impl FamilyKey for V4 {
     fn split(rib: &mut Rib) -> (&mut Table<Self>, &mut Shared) {
-        (&mut rib.v4, &mut rib.sh)
+        (&mut rib.v4, &mut rib.shared)
     }
     fn table(rib: &Rib) -> &Table<Self> {
         &rib.v4
@@ -215,7 +227,7 @@ impl FamilyKey for V4 {
 
 impl FamilyKey for V6 {
     fn split(rib: &mut Rib) -> (&mut Table<Self>, &mut Shared) {
-        (&mut rib.v6, &mut rib.sh)
+        (&mut rib.v6, &mut rib.shared)
     }
     fn table(rib: &Rib) -> &Table<Self> {
         &rib.v6
@@ -257,19 +269,19 @@ impl Rib {
         Rib {
             v4: Table::new(hasher),
             v6: Table::new(hasher),
-            sh: Shared {
+            shared: Shared {
                 config,
                 peers: vec![Some(local)],
                 slots: HashMap::new(),
-                up: Vec::new(),
+                up_slots: Vec::new(),
                 exporters: Vec::new(),
                 interner,
                 next_hops: resolver::NextHopCache::new(Box::new(AllReachable)),
                 overrides: HashMap::new(),
                 graveyard: Vec::new(),
-                cands: Vec::new(),
-                old_fib: Vec::new(),
-                new_fib: Vec::new(),
+                candidates: Vec::new(),
+                fib_before: Vec::new(),
+                fib_after: Vec::new(),
                 local_attrs,
                 originated: BTreeSet::new(),
                 hasher,
@@ -279,7 +291,7 @@ impl Rib {
     }
 
     pub fn config(&self) -> &RibConfig {
-        &self.sh.config
+        &self.shared.config
     }
 
     /// Hand kernel changes to `sink` in chunks while an operation runs, instead of
@@ -287,47 +299,49 @@ impl Rib {
     /// would otherwise hold a million [`FibChange`]s at once. The chunks come in the order
     /// of the changes, before the operation's own [`Changes::fib`] (the rest).
     pub fn set_fib_sink(&mut self, sink: FibSink) {
-        self.sh.fib_sink = Some(sink);
+        self.shared.fib_sink = Some(sink);
     }
 
     /// Destinations in the Loc-RIB, both families (cheap: no pass over the tables).
     pub fn prefix_count(&self) -> usize {
-        self.v4.dests.len() + self.v6.dests.len()
+        self.v4.destinations.len() + self.v6.destinations.len()
     }
 
     /// Table statistics; counting the best paths is a pass over both tables.
     pub fn stats(&self) -> RibStats {
-        let best4 = self.v4.dests.values().filter(|d| d.best().is_some()).count();
-        let best6 = self.v6.dests.values().filter(|d| d.best().is_some()).count();
+        let best4 = self.v4.destinations.values().filter(|d| d.best().is_some()).count();
+        let best6 = self.v6.destinations.values().filter(|d| d.best().is_some()).count();
         RibStats {
-            ipv4_prefixes: self.v4.dests.len(),
-            ipv6_prefixes: self.v6.dests.len(),
+            ipv4_prefixes: self.v4.destinations.len(),
+            ipv6_prefixes: self.v6.destinations.len(),
             best_paths: best4 + best6,
-            attribute_sets: self.sh.interner.len(),
+            attribute_sets: self.shared.interner.len(),
         }
     }
 
     /// Route counts of `peer` (`None` for an unknown peer).
     pub fn peer_counts(&self, peer: PeerId) -> Option<PeerCounts> {
-        let slot = *self.sh.slots.get(&peer)?;
-        self.sh.peers.get(usize::from(slot))?.as_ref().map(PeerSlot::counts)
+        let slot = *self.shared.slots.get(&peer)?;
+        self.shared.peers.get(usize::from(slot))?.as_ref().map(PeerSlot::counts)
     }
 
     /// Is there anything to send to `peer`?
     pub fn has_pending(&self, peer: PeerId) -> bool {
-        self.sh.slot_of(peer).is_ok_and(|s| self.sh.peer(s).is_some_and(PeerSlot::has_pending))
+        self.shared
+            .slot_of(peer)
+            .is_ok_and(|s| self.shared.peer(s).is_some_and(PeerSlot::has_pending))
     }
 
     /// Prefixes we originate.
     pub fn originated(&self) -> impl Iterator<Item = &IpNet> {
-        self.sh.originated.iter()
+        self.shared.originated.iter()
     }
 }
 
 impl Rib {
     /// End of a public operation: release dropped attribute sets, list the peers with work.
     pub(crate) fn done(&mut self, out: &mut Changes) {
-        self.sh.finish(out);
+        self.shared.finish(out);
     }
 
     /// Give memory back when a table has shrunk to a quarter of its capacity (after a peer
@@ -335,11 +349,11 @@ impl Rib {
     /// this when the RIB is idle rather than after every operation: after a full withdrawal
     /// the table is empty by then and shrinking it costs nothing.
     pub fn compact(&mut self) {
-        self.v4.dests.shrink_sparse();
-        self.v6.dests.shrink_sparse();
-        if self.sh.next_hops.wants_prune() {
+        self.v4.destinations.shrink_sparse();
+        self.v6.destinations.shrink_sparse();
+        if self.shared.next_hops.wants_prune() {
             let in_use = self.next_hops();
-            self.sh.next_hops.prune(&in_use);
+            self.shared.next_hops.prune(&in_use);
         }
     }
 }

@@ -4,6 +4,8 @@
 //! length. Hashing one of them is a single folded multiply (the technique of `foldhash`)
 //! keyed by a per-RIB random seed: prefixes come from peers, so the table layout must not be
 //! predictable to them (a fixed hash would let a peer aim many prefixes at one bucket).
+//! route-sync's `hash.rs` does the same for the kernel's route table; why the two are not
+//! shared is in `sharded.rs`.
 use std::collections::hash_map::RandomState;
 use std::fmt::Debug;
 use std::hash::{BuildHasher, Hash, Hasher};

@@ -5,6 +5,16 @@
 //! the daemon's peak RSS. With [`SHARDS`] shards each grows on its own, so the extra memory
 //! of a growth step is a [`SHARDS`]th of that. Lookups pay one more hash of the key (a folded
 //! multiply) to pick the shard.
+//!
+//! route-sync has a prefix map of its own (`route-sync/src/prefix_map.rs`, with the hasher of
+//! its `hash.rs`); the two are deliberately not shared. route-sync does not depend on
+//! bgp-core: the kernel sink takes "this prefix has these next hops" commands and knows
+//! nothing of BGP, and sharing one small map is not worth tying it to the BGP crate. They
+//! are also shaped for different callers: this map is keyed by the RIB's compact
+//! [`PrefixKey`](super::prefix::PrefixKey)s (an IPv4 prefix is one `u64`, which the per-peer
+//! work lists also sort by radix and mark), holds every prefix length of a family in one
+//! sharded table, and is seeded per RIB; route-sync's map takes and yields `IpNet`, keeps one
+//! table per prefix length keyed by the bare address, and is seeded per process.
 use std::collections::hash_map::{Entry, HashMap};
 use std::hash::{BuildHasher, Hash};
 

@@ -40,6 +40,10 @@ impl Family {
     }
 }
 
+/// The one spelling of a family name (`ipv4_unicast`, `ipv6_unicast`, `afi25_safi70`): logs,
+/// `bgpctl`, the control socket and the configuration all use it, and [`FromStr`] reads it back.
+///
+/// [`FromStr`]: std::str::FromStr
 impl std::fmt::Display for Family {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
@@ -87,6 +91,8 @@ mod tests {
         assert_eq!("ipv4".parse::<Family>(), Ok(Family::IPV4_UNICAST));
         assert_eq!("IPv6-Unicast".parse::<Family>(), Ok(Family::IPV6_UNICAST));
         assert_eq!("2/1".parse::<Family>(), Ok(Family::IPV6_UNICAST));
+        assert_eq!(Family::IPV6_UNICAST.to_string(), "ipv6_unicast");
+        assert_eq!(Family::new(25, 70).to_string(), "afi25_safi70");
         assert!("ipx".parse::<Family>().is_err());
         assert!("1/300".parse::<Family>().is_err());
     }

@@ -1,4 +1,5 @@
-//! Message header (RFC 4271 §4.1) and its error checks (RFC 4271 §6.1).
+//! Message header (RFC 4271 §4.1): the message types, the header's error checks (RFC 4271
+//! §6.1) and writing a header around an encoded body.
 //!
 //! ```text
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -11,10 +12,10 @@ use bytes::{BufMut, BytesMut};
 use nom::bytes::complete::tag;
 use nom::number::complete::{be_u16, be_u8};
 use nom::{IResult, Parser};
+use serde::Serialize;
 
 use super::context::{WireContext, MAX_MESSAGE_LEN};
 use super::error::{DecodeError, EncodeError};
-use super::message::MessageType;
 
 pub const HEADER_LEN: usize = 19;
 pub const MARKER: [u8; 16] = [0xff; 16];
@@ -36,6 +37,17 @@ pub struct Header {
     /// Total message length, header included.
     pub length: u16,
     pub msg_type: MessageType,
+}
+
+/// The Type octet of the header (RFC 4271 §4.1; ROUTE-REFRESH is RFC 2918).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum MessageType {
+    Open = 1,
+    Update = 2,
+    Notification = 3,
+    Keepalive = 4,
+    /// RFC 2918.
+    RouteRefresh = 5,
 }
 
 impl MessageType {

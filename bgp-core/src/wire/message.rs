@@ -1,25 +1,15 @@
-//! The BGP message: header (RFC 4271 §4.1) and the five message types, and the entry points
-//! that decode and encode a whole message.
+//! The BGP message: the five message types of RFC 4271 §4 and RFC 2918, and the entry points
+//! that decode and encode a whole message (header + body).
 use bytes::{Bytes, BytesMut};
 use serde::Serialize;
 
 use super::context::{WireContext, MAX_MESSAGE_LEN};
 use super::error::{DecodeError, EncodeError};
-use super::header::{self, HEADER_LEN};
+use super::header::{self, MessageType, HEADER_LEN};
 use super::notification::Notification;
 use super::open::Open;
 use super::route_refresh::RouteRefresh;
 use super::update::{self, Update};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum MessageType {
-    Open = 1,
-    Update = 2,
-    Notification = 3,
-    Keepalive = 4,
-    /// RFC 2918.
-    RouteRefresh = 5,
-}
 
 /// `Update` is much larger than the other variants; it is not boxed because UPDATEs are the
 /// bulk of the traffic and a box would add one allocation per message on the hot path.
@@ -46,8 +36,8 @@ impl Message {
 }
 
 /// Decode one whole message (`frame` = header + body, as split off by
-/// [`super::codec::BgpCodec::decode_frame`]). Every error converts into the NOTIFICATION to
-/// send (`Notification::from(&err)`).
+/// [`super::split_frame`]). Every error converts into the NOTIFICATION to send
+/// (`Notification::from(&err)`).
 ///
 /// A frame whose length differs from its header's Length field is a Bad Message Length.
 pub fn decode_message(frame: Bytes, ctx: &WireContext) -> Result<Message, DecodeError> {

@@ -3,13 +3,26 @@
 //! Every decoder takes an explicit [`WireContext`] (what the session negotiated); nothing is
 //! guessed from the bytes. Every decode error is typed and converts straight into the
 //! NOTIFICATION that RFC 4271 §6 / RFC 7606 ask for.
+//!
+//! Entry points, all re-exported here:
+//! - receiving: [`split_frame`] cuts a whole message off the read buffer (`frame.rs`), then
+//!   [`decode_message`] decodes it (`message.rs`); [`decode_update`] decodes an UPDATE body.
+//! - sending: [`encode_message`] (or [`Message::to_bytes`]) for one message,
+//!   [`encode_update_body`] for an UPDATE body, and the splitting encoder
+//!   [`encode_announcements`] / [`encode_withdrawals`] (`update/split.rs`) that packs many
+//!   prefixes into as few whole UPDATEs as the session allows.
+//!
+//! One module per message or element: `header.rs` (header and [`MessageType`]),
+//! `open.rs`, `update/` (with MP_REACH/MP_UNREACH in `update/mp.rs`), `notification/` (with
+//! the error codes in `notification/codes.rs`), `route_refresh.rs`, `capability.rs`,
+//! `attributes/`, `nlri.rs`, `family.rs`, `context.rs`, `error.rs`.
 
 pub mod attributes;
 pub mod capability;
-pub mod codec;
 pub mod context;
 pub mod error;
 pub mod family;
+mod frame;
 pub mod header;
 pub mod message;
 pub mod nlri;
@@ -25,13 +38,17 @@ pub use attributes::{
 pub use capability::{
     AddPathEntry, AddPathMode, Capability, ExtendedNextHopEntry, GracefulRestartCap,
 };
-pub use codec::BgpCodec;
 pub use context::WireContext;
 pub use error::{AttributeAction, AttributeIssue, DecodeError, EncodeError};
 pub use family::{Afi, Family, Safi};
-pub use message::{Message, MessageType};
+pub use frame::split_frame;
+pub use header::MessageType;
+pub use message::{decode_message, encode_message, Message};
 pub use nlri::Nlri;
 pub use notification::Notification;
 pub use open::{Open, OptionalParameter};
 pub use route_refresh::RouteRefresh;
-pub use update::{MpNextHop, MpReach, MpUnreach, Update};
+pub use update::{
+    decode_update, encode_announcements, encode_update_body, encode_withdrawals, MpNextHop,
+    MpReach, MpUnreach, Update,
+};

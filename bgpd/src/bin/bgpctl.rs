@@ -24,9 +24,9 @@ struct Cli {
 enum Command {
     /// Decode BGP messages (raw file or hex) and print each as one JSON line.
     Decode(DecodeArgs),
-    /// Daemon subcommands (`show`, `reload`, `neighbor`), defined in `bgpd::ctl`.
+    /// Daemon subcommands (`show`, `reload`, `neighbor`), defined in `bgpd::bgpctl`.
     #[command(flatten)]
-    Ctl(bgpd::ctl::CtlCommand),
+    Daemon(bgpd::bgpctl::DaemonCommand),
 }
 
 #[derive(Args, Debug)]
@@ -81,7 +81,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Decode(args) => decode(args),
-        Command::Ctl(cmd) => {
+        Command::Daemon(cmd) => {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(r) => r,
                 Err(e) => {
@@ -89,7 +89,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            let code = runtime.block_on(bgpd::ctl::run(&cli.socket, cmd.clone()));
+            let code = runtime.block_on(bgpd::bgpctl::run(&cli.socket, cmd.clone()));
             return ExitCode::from(code as u8);
         }
     };

@@ -11,7 +11,6 @@
 //! start, naming the path. On the way out the socket file is removed only while it is still
 //! the one we bound (same inode): never someone else's.
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,9 +22,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::protocol::{Request, Response};
-
-/// A request and where its answer goes.
-pub type ControlRequest = (Request, oneshot::Sender<Response>);
+use crate::messages::ControlRequest;
 
 /// Longest request line accepted.
 const MAX_REQUEST: usize = 64 * 1024;
@@ -133,15 +130,11 @@ pub fn lock_path(path: &Path) -> PathBuf {
 fn take_lock(path: &Path) -> Result<File, BindError> {
     let lock = lock_path(path);
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock)?;
-    // SAFETY: flock on a descriptor we own; no memory is passed.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            BindError::Locked(lock)
-        } else {
-            BindError::Io(e)
-        });
+    // std's advisory lock is flock(2) on Linux: held until the file is closed.
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(BindError::Locked(lock)),
+        Err(std::fs::TryLockError::Error(e)) => return Err(BindError::Io(e)),
     }
     std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o600))?;
     Ok(file)
@@ -217,7 +210,7 @@ async fn serve(stream: UnixStream, to_daemon: mpsc::Sender<ControlRequest>) {
         let response = match serde_json::from_str::<Request>(&line) {
             Ok(request) => {
                 let (tx, rx) = oneshot::channel();
-                if to_daemon.send((request, tx)).await.is_err() {
+                if to_daemon.send(ControlRequest { request, reply: tx }).await.is_err() {
                     Response::error("daemon is shutting down")
                 } else {
                     rx.await.unwrap_or_else(|_| Response::error("no answer"))
@@ -231,21 +224,6 @@ async fn serve(stream: UnixStream, to_daemon: mpsc::Sender<ControlRequest>) {
             return;
         }
     }
-}
-
-/// Client side, used by `bgpctl`: send one request, read one response.
-pub async fn call(path: &Path, request: &Request) -> std::io::Result<Response> {
-    let stream = UnixStream::connect(path).await?;
-    let (read, mut write) = stream.into_split();
-    let mut text = serde_json::to_string(request).map_err(std::io::Error::other)?;
-    text.push('\n');
-    write.write_all(text.as_bytes()).await?;
-    let mut lines = BufReader::new(read).lines();
-    let line = lines
-        .next_line()
-        .await?
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no response"))?;
-    serde_json::from_str(&line).map_err(std::io::Error::other)
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
 //! The daemon: starts the RIB owner task, kernel sync, sessions, listeners, control socket and
 //! HTTP endpoint from a configuration, then runs the main loop: signals (SIGHUP reload,
-//! SIGTERM/SIGINT stop), control-socket requests, and a one-second housekeeping tick.
+//! SIGTERM/SIGINT stop), control-socket requests (answered in `requests.rs`), datastore
+//! events, and a one-second housekeeping tick. What the tasks send each other:
+//! `crate::messages`.
 mod cluster;
-mod control;
+pub mod error;
 mod reload;
+mod requests;
 mod setup;
 mod supervise;
 
@@ -20,12 +23,12 @@ use tokio::task::JoinHandle;
 use tracing::{error, info};
 
 use crate::config::Config;
-use crate::control::server::ControlRequest;
+use crate::control::server::ControlServer;
 use crate::health::Health;
+use crate::messages::{ControlRequest, PeerCommand, RibInput};
 use crate::metrics::Metrics;
 use crate::peer::listener::{Directory, Listener};
-use crate::peer::{PeerCommand, PeerHandle};
-use crate::routing::input::RibInput;
+use crate::peer::PeerHandle;
 
 pub struct Daemon {
     config_path: PathBuf,
@@ -48,9 +51,10 @@ pub struct Daemon {
     kernel: Option<RouteSync>,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
-    control_rx: mpsc::Receiver<ControlRequest>,
+    /// `bgpctl` requests from the control server.
+    control_requests: mpsc::Receiver<ControlRequest>,
     /// Removes its socket file (only while it is still ours) when stopped or dropped.
-    control_server: Option<crate::control::server::ControlServer>,
+    control_server: Option<ControlServer>,
     http_task: Option<JoinHandle<()>>,
     /// We restarted with our kernel routes still in place (RFC 4724 restarting speaker).
     restarting: bool,
@@ -130,8 +134,8 @@ impl Daemon {
                     exit_code = supervise::EXIT_TASK_FAILED;
                     break;
                 }
-                Some((request, reply)) = self.control_rx.recv() => {
-                    let response = self.handle_control(request).await;
+                Some(ControlRequest { request, reply }) = self.control_requests.recv() => {
+                    let response = self.answer(request).await;
                     let _ = reply.send(response);
                 }
                 event = Self::next_datastore_event(&mut self.cluster) => {
@@ -167,13 +171,13 @@ impl Daemon {
         }
         let mut waiting = Vec::new();
         for (addr, peer) in &self.peers {
-            let st = peer.status.lock();
+            let status = peer.status.lock();
             let label = addr.to_string();
             self.metrics
                 .neighbor_uptime_seconds
                 .with_label_values(&[&label])
-                .set(st.uptime_secs() as i64);
-            if !st.admin_down && !st.given_up && st.established_at.is_none() {
+                .set(status.uptime_secs() as i64);
+            if !status.admin_down && !status.given_up && status.established_at.is_none() {
                 waiting.push(*addr);
             }
         }

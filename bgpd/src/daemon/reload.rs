@@ -6,10 +6,11 @@ use bgp_core::wire::notification::codes;
 use route_sync::{Reconcile, RouteSync};
 use tracing::info;
 
+use super::error::{ReloadError, StartError};
 use super::Daemon;
 use crate::config::{self, Config, ConfigDiff, NeighborConfig};
-use crate::peer::{params, PeerCommand};
-use crate::routing::input::{GlobalSettings, PeerSettings, RibInput};
+use crate::messages::{GlobalSettings, PeerCommand, PeerSettings, RibInput};
+use crate::peer::params;
 
 pub fn global_settings(config: &Config) -> RibInput {
     RibInput::Global(GlobalSettings {
@@ -45,7 +46,7 @@ pub type KernelStart =
 /// Start kernel sync when enabled. Returns whether our routes from a previous run are still in
 /// the kernel (then, with graceful restart on, we are a restarting speaker: the routes stay
 /// until the peers have re-sent theirs, RFC 4724 §4.1).
-pub async fn start_kernel(config: &Config) -> Result<KernelStart, String> {
+pub async fn start_kernel(config: &Config) -> Result<KernelStart, StartError> {
     if !config.kernel.enabled {
         return Ok((None, None, false));
     }
@@ -54,25 +55,25 @@ pub async fn start_kernel(config: &Config) -> Result<KernelStart, String> {
     } else {
         Reconcile::Now
     };
-    let kcfg = route_sync::KernelConfig {
+    let kernel_config = route_sync::KernelConfig {
         protocol: config.kernel.protocol,
         table: config.kernel.table,
         metric: config.kernel.metric,
     };
     let (sync, events) =
-        RouteSync::start(kcfg, reconcile).await.map_err(|e| format!("kernel route sync: {e}"))?;
+        RouteSync::start(kernel_config, reconcile).await.map_err(StartError::KernelSync)?;
     let restarting = config.graceful_restart.enabled && sync.found_at_start() > 0;
     Ok((Some(sync), Some(events), restarting))
 }
 
 impl Daemon {
     /// Reload the file we were started with. `Ok(summary)` when applied.
-    pub(super) async fn reload(&mut self) -> Result<String, String> {
+    pub(super) async fn reload(&mut self) -> Result<String, ReloadError> {
         let new = match config::load(&self.config_path) {
             Ok(c) => c,
             Err(e) => {
                 self.metrics.config_reloads.with_label_values(&["failure"]).inc();
-                return Err(e.to_string());
+                return Err(ReloadError::Config(e));
             }
         };
         for w in new.warnings() {

@@ -7,18 +7,23 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+use super::error::{SocketError, StartError};
 use super::Daemon;
 use crate::config::{Config, NeighborConfig};
 use crate::control;
 use crate::health::Health;
 use crate::http::{self, HttpState};
+use crate::messages::{PeerCommand, RibInput};
 use crate::metrics::Metrics;
 use crate::peer::listener::Listener;
 use crate::peer::{params, PeerHandle};
-use crate::routing::{self, input::RibInput};
+use crate::routing;
 
 impl Daemon {
-    pub(super) async fn start(config_path: PathBuf, file_config: Config) -> Result<Daemon, String> {
+    pub(super) async fn start(
+        config_path: PathBuf,
+        file_config: Config,
+    ) -> Result<Daemon, StartError> {
         // With a datastore: its saved view (if any) until the datastore answers.
         let mut cluster = super::cluster::Cluster::open(&file_config);
         let config = match cluster.as_mut() {
@@ -27,10 +32,11 @@ impl Daemon {
         };
         super::apply_log_level(&file_config, &config);
         // First, before the kernel is touched: a second daemon with our socket path stops here.
-        let (control_tx, control_rx) = mpsc::channel(64);
-        let control_server = control::server::spawn(&config.control_socket, control_tx)
-            .await
-            .map_err(|e| format!("control socket {}: {e}", config.control_socket.display()))?;
+        let (control_tx, control_requests) = mpsc::channel(64);
+        let control_server =
+            control::server::spawn(&config.control_socket, control_tx).await.map_err(|error| {
+                SocketError::ControlSocket { path: config.control_socket.clone(), error }
+            })?;
         let metrics = Arc::new(Metrics::new());
         let health = Arc::new(Health::new());
         health.daemon_beat();
@@ -53,7 +59,7 @@ impl Daemon {
             Some(addr) => Some(
                 http::spawn(addr, HttpState { metrics: metrics.clone(), health: health.clone() })
                     .await
-                    .map_err(|e| format!("http_listen {addr}: {e}"))?,
+                    .map_err(|error| SocketError::HttpListen { addr, error })?,
             ),
             None => None,
         };
@@ -72,7 +78,7 @@ impl Daemon {
             kernel,
             metrics,
             health,
-            control_rx,
+            control_requests,
             control_server: Some(control_server),
             http_task,
             restarting,
@@ -115,8 +121,8 @@ impl Daemon {
             dir.remove(&address);
         }
         if let Some(peer) = self.peers.remove(&address) {
-            peer.send(crate::peer::PeerCommand::Stop { subcode, message: message.to_string() });
-            peer.send(crate::peer::PeerCommand::Exit { graceful: false });
+            peer.send(PeerCommand::Stop { subcode, message: message.to_string() });
+            peer.send(PeerCommand::Exit { graceful: false });
             let _ = tokio::time::timeout(Duration::from_secs(2), peer.task).await;
         }
         self.send_rib(RibInput::Deconfigure { peer: address }).await;

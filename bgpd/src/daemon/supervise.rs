@@ -76,7 +76,7 @@ mod tests {
         let config = crate::config::parse(&text, "bgpd.yaml").unwrap();
         let mut daemon = super::super::Daemon::start(dir.join("bgpd.yaml"), config).await.unwrap();
         let health = daemon.health.clone();
-        daemon.send_rib(crate::routing::input::RibInput::InjectPanic).await;
+        daemon.send_rib(crate::messages::RibInput::InjectPanic).await;
         let code = tokio::time::timeout(
             std::time::Duration::from_secs(30),
             daemon.main_loop(std::future::pending()),

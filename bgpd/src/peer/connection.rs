@@ -6,8 +6,8 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::message::decode_message;
+use bgp_core::wire::split_frame;
 use bgp_core::wire::{DecodeError, Message, MessageType, Open, WireContext};
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;

@@ -23,8 +23,8 @@ use super::connection::canonical_ip;
 use super::session::refuse_connection;
 use super::socket;
 use super::source_limit::SourceLimiter;
-use super::PeerCommand;
 use crate::log_limit::{LogLimiter, Verdict};
+use crate::messages::PeerCommand;
 use crate::metrics::Metrics;
 
 /// One "refused" line per source per this interval...

@@ -18,7 +18,7 @@ use tokio::task::AbortHandle;
 use tracing::info;
 
 use super::status::SharedStatus;
-use super::PeerCommand;
+use crate::messages::PeerCommand;
 
 /// Which maximum-prefix teardown, if any, holds the session down (kept in the shared status).
 #[derive(Debug, Default)]
@@ -112,7 +112,7 @@ mod tests {
     use crate::peer::PeerHandle;
 
     /// A passive session (it never dials) with `max_prefixes.restart_after: 60`.
-    fn session() -> (PeerHandle, mpsc::Receiver<crate::routing::input::RibInput>) {
+    fn session() -> (PeerHandle, mpsc::Receiver<crate::messages::RibInput>) {
         let text = "router_id: 198.18.0.1\nlocal_as: 64512\nneighbors:\n  - address: 198.18.0.2\n    remote_as: 64512\n    passive: true\n    max_prefixes: {limit: 10, restart_after: 60}\n";
         let config = crate::config::parse(text, "bgpd.yaml").unwrap();
         let params = crate::peer::params::session_params(&config, &config.neighbors[0], false);

@@ -1,5 +1,8 @@
 //! TCP sockets for BGP sessions: source address, TTL (eBGP single-hop / multihop), GTSM
 //! (RFC 5082), TCP MD5 signatures (RFC 2385), TCP_NODELAY and TCP_USER_TIMEOUT.
+// Socket options std and tokio do not expose (TTL floor, MD5 keys, TCP_USER_TIMEOUT, saved
+// SYN) go through libc: unsafe is allowed here only.
+#![allow(unsafe_code)]
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -130,15 +133,37 @@ pub fn syn_ttl(stream: &TcpStream) -> io::Result<Option<u8>> {
     })
 }
 
+/// Why an accepted connection fails the GTSM check ([`check_gtsm`]).
+#[derive(Debug)]
+pub enum GtsmError {
+    /// The SYN arrived with a TTL below the configured minimum.
+    TtlTooLow { ttl: u8, min: u8 },
+    /// The SYN's TTL could not be read.
+    Unreadable(io::Error),
+}
+
+impl std::fmt::Display for GtsmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GtsmError::TtlTooLow { ttl, min } => {
+                write!(f, "SYN arrived with TTL {ttl}, GTSM needs {min}")
+            }
+            GtsmError::Unreadable(e) => write!(f, "cannot read the SYN's TTL: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for GtsmError {}
+
 /// RFC 5082 §3: "If the TTL/Hop Limit value ... of the packet is less than the configured
 /// minimum, ... the packet MUST be discarded". `IP_MINTTL` enforces it from accept on; this
 /// checks the SYN that came before. `Err` names the offending TTL.
-pub fn check_gtsm(stream: &TcpStream, opts: &SocketOptions) -> Result<(), String> {
+pub fn check_gtsm(stream: &TcpStream, opts: &SocketOptions) -> Result<(), GtsmError> {
     let Some(min) = opts.min_ttl else { return Ok(()) };
     match syn_ttl(stream) {
-        Ok(Some(ttl)) if ttl < min => Err(format!("SYN arrived with TTL {ttl}, GTSM needs {min}")),
+        Ok(Some(ttl)) if ttl < min => Err(GtsmError::TtlTooLow { ttl, min }),
         Ok(_) => Ok(()),
-        Err(e) => Err(format!("cannot read the SYN's TTL: {e}")),
+        Err(e) => Err(GtsmError::Unreadable(e)),
     }
 }
 

@@ -31,9 +31,9 @@ use tracing::{error, info};
 
 use super::session::SessionParams;
 use super::status::SharedStatus;
-use super::{views, PeerCommand};
+use super::views;
+use crate::messages::{PeerCommand, RibInput};
 use crate::metrics::Metrics;
-use crate::routing::input::RibInput;
 
 /// First restart delay after a panic; doubles with each further one, up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);

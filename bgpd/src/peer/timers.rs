@@ -7,23 +7,19 @@ use std::time::Duration;
 use bgp_core::fsm::TimerKind;
 use tokio::time::Instant;
 
-const KINDS: [TimerKind; 6] = [
-    TimerKind::ConnectRetry,
-    TimerKind::Hold,
-    TimerKind::Keepalive,
-    TimerKind::DelayOpen,
-    TimerKind::IdleHold,
-    TimerKind::ErrorForget,
-];
+/// How many kinds of timer the FSM has.
+const KINDS: usize = TimerKind::ALL.len();
 
+/// `kind`'s place in [`TimerKind::ALL`], and in [`Timers::deadlines`].
 fn slot(kind: TimerKind) -> usize {
-    KINDS.iter().position(|k| *k == kind).unwrap_or(0)
+    TimerKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
 }
 
 /// At most one deadline per timer kind.
 #[derive(Debug, Default)]
 pub struct Timers {
-    deadlines: [Option<Instant>; 6],
+    /// Indexed like [`TimerKind::ALL`].
+    deadlines: [Option<Instant>; KINDS],
 }
 
 impl Timers {
@@ -36,7 +32,7 @@ impl Timers {
     }
 
     pub fn stop_all(&mut self) {
-        self.deadlines = [None; 6];
+        self.deadlines = [None; KINDS];
     }
 
     pub fn is_running(&self, kind: TimerKind) -> bool {
@@ -47,7 +43,7 @@ impl Timers {
     pub fn next(&self) -> Option<(Instant, TimerKind)> {
         self.deadlines
             .iter()
-            .zip(KINDS)
+            .zip(TimerKind::ALL)
             .filter_map(|(d, k)| d.map(|d| (d, k)))
             .min_by_key(|(d, _)| *d)
     }

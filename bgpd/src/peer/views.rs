@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use bgp_core::fsm::{DownReason, Negotiated, State};
-use bgp_core::wire::{Family, Notification};
+use bgp_core::wire::Notification;
 
 use super::status::NegotiatedView;
 
@@ -54,16 +54,6 @@ pub fn describe_down(reason: &DownReason) -> String {
         DownReason::ConnectionFailed(Some(kind)) => format!("connection failed: {kind}"),
         DownReason::UnexpectedEvent(event) => format!("unexpected event {event}"),
         DownReason::Collision => "replaced by a newer connection (collision)".to_string(),
-        #[allow(unreachable_patterns)]
-        other => format!("{other:?}"),
-    }
-}
-
-pub fn family_name(family: Family) -> String {
-    match family {
-        Family::IPV4_UNICAST => "ipv4_unicast".to_string(),
-        Family::IPV6_UNICAST => "ipv6_unicast".to_string(),
-        other => format!("afi{}_safi{}", other.afi, other.safi),
     }
 }
 
@@ -73,13 +63,13 @@ pub fn negotiated_view(n: &Negotiated, local: IpAddr, remote_port: u16) -> Negot
         peer_router_id: n.peer_router_id.to_string(),
         hold_time: n.hold_time,
         keepalive_secs: n.keepalive_interval.as_secs(),
-        families: n.families.iter().copied().map(family_name).collect(),
+        families: n.families.iter().map(ToString::to_string).collect(),
         four_octet_as: n.rx.four_octet_as,
         route_refresh: n.route_refresh,
         graceful_restart: n.peer_graceful_restart.is_some() && n.local_graceful_restart,
         extended_message: n.rx.max_message_len > 4096,
-        add_path_rx: n.rx.add_path.iter().copied().map(family_name).collect(),
-        add_path_tx: n.tx.add_path.iter().copied().map(family_name).collect(),
+        add_path_rx: n.rx.add_path.iter().map(ToString::to_string).collect(),
+        add_path_tx: n.tx.add_path.iter().map(ToString::to_string).collect(),
         peer_hostname: n.peer_hostname.clone(),
         local_address: local.to_string(),
         remote_port,
@@ -111,6 +101,5 @@ mod tests {
         let bare = Notification::new(6, 9);
         assert_eq!(describe_notification(&bare), "NOTIFICATION 6/9 (Cease / Hard Reset)");
         assert_eq!(state_number(State::Established), 6);
-        assert_eq!(family_name(Family::IPV6_UNICAST), "ipv6_unicast");
     }
 }

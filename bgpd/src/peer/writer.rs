@@ -4,8 +4,9 @@
 //! ROUTE-REFRESH, close) is unbounded and always served first, so a keepalive never waits
 //! behind a table dump. The RIB's UPDATE queue is bounded: a slow peer fills it, the RIB sees
 //! `try_send` fail and stops generating UPDATEs for that peer until the writer reports the
-//! queue drained (back-pressure instead of unbounded memory). Whatever is queued when the
-//! writer wakes is packed into one buffer and written out (write batching).
+//! queue drained (back-pressure instead of unbounded memory; the queue and its two ends are in
+//! `crate::messages::update_queue`). Whatever is queued when the writer wakes is packed into
+//! one buffer and written out (write batching).
 //!
 //! A peer that stops reading (a zero TCP window) must not pin the writer, its socket and its
 //! queued data for ever:
@@ -14,8 +15,6 @@
 //!   the peer gets a reset, and the session's read side sees the end of the stream;
 //! - Close (or the session dropping its handle) writes what was queued before it for at most
 //!   [`Limits::close_grace`], then aborts the same way.
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -25,10 +24,10 @@ use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 use tracing::warn;
 
+use crate::messages::update_queue::{update_queue, UpdateReceiver, UpdateSender};
+
 /// Batches up to this many octets per write.
 const BATCH_BYTES: usize = 256 * 1024;
-/// UPDATE queue depth, in chunks (each chunk is up to ~64 KiB of whole messages).
-pub const UPDATE_QUEUE_CHUNKS: usize = 16;
 /// How long a write may make no progress when the socket sets no bound of its own.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(240);
 /// How long Close waits for what was queued before it (a NOTIFICATION) to be written.
@@ -98,38 +97,6 @@ pub enum Control {
     Close,
 }
 
-/// The RIB's handle on a connection's UPDATE queue.
-#[derive(Clone, Debug)]
-pub struct UpdateSender {
-    tx: mpsc::Sender<Bytes>,
-    want_drain: Arc<AtomicBool>,
-}
-
-impl UpdateSender {
-    /// Queue whole encoded UPDATE messages. `Err` gives the chunk back when the queue is full
-    /// (try again after the drained callback) or the connection is gone (`is_closed`).
-    #[allow(clippy::result_large_err)]
-    pub fn try_send(&self, chunk: Bytes) -> Result<(), Bytes> {
-        match self.tx.try_send(chunk) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(c)) => {
-                self.want_drain.store(true, Ordering::Release);
-                Err(c)
-            }
-            Err(mpsc::error::TrySendError::Closed(c)) => Err(c),
-        }
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
-    }
-
-    /// Free chunk slots right now.
-    pub fn capacity(&self) -> usize {
-        self.tx.capacity()
-    }
-}
-
 /// The session's handle on the writer.
 #[derive(Debug)]
 pub struct WriterHandle {
@@ -165,13 +132,11 @@ pub fn spawn_with<W: Sink>(
     limits: Limits,
 ) -> WriterHandle {
     let (control, control_rx) = mpsc::unbounded_channel();
-    let (tx, update_rx) = mpsc::channel(UPDATE_QUEUE_CHUNKS);
-    let want_drain = Arc::new(AtomicBool::new(false));
-    let updates = UpdateSender { tx, want_drain: want_drain.clone() };
+    let (updates, update_rx) = update_queue();
     let peer = sink.peer().map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
     let writer =
         Writer { sink, peer, control: control_rx, limits, close_by: None, later: BytesMut::new() };
-    tokio::spawn(writer.run(update_rx, want_drain, on_drained));
+    tokio::spawn(writer.run(update_rx, on_drained));
     WriterHandle { control, updates }
 }
 
@@ -199,12 +164,7 @@ enum Written {
 }
 
 impl<W: Sink> Writer<W> {
-    async fn run(
-        mut self,
-        mut updates: mpsc::Receiver<Bytes>,
-        want_drain: Arc<AtomicBool>,
-        on_drained: Box<dyn Fn() + Send + Sync>,
-    ) {
+    async fn run(mut self, mut updates: UpdateReceiver, on_drained: Box<dyn Fn() + Send + Sync>) {
         let mut buf = BytesMut::with_capacity(BATCH_BYTES);
         let mut updates_open = true;
         loop {
@@ -222,8 +182,8 @@ impl<W: Sink> Writer<W> {
                     match self.control.try_recv() {
                         Ok(item) => self.take(Some(item), &mut buf),
                         Err(_) => match updates.try_recv() {
-                            Ok(b) => buf.extend_from_slice(&b),
-                            Err(_) => break,
+                            Some(b) => buf.extend_from_slice(&b),
+                            None => break,
                         },
                     }
                 }
@@ -257,7 +217,7 @@ impl<W: Sink> Writer<W> {
                 }
                 return;
             }
-            if updates.is_empty() && want_drain.swap(false, Ordering::AcqRel) {
+            if updates.drained_after_refusal() {
                 on_drained();
             }
         }
@@ -310,7 +270,9 @@ impl<W: Sink> Writer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use crate::messages::update_queue::UPDATE_QUEUE_CHUNKS;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
     use tokio::io::AsyncReadExt;
 
     #[tokio::test]

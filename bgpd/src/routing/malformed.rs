@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use bgp_core::rib::MalformedAsPath;
 use tracing::warn;
 
-use super::input::PeerKey;
 use super::task::RibTask;
 use crate::log_limit::{LogLimiter, Verdict};
+use crate::messages::PeerKey;
 
 /// One line per neighbour per minute, at most this many lines a minute in all.
 const LINES_PER_MINUTE: u32 = 20;

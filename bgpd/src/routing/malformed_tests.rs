@@ -10,7 +10,7 @@ use bgp_core::wire::{
 
 use super::stale_tests::{peer, task, up, PEER};
 use super::RibTask;
-use crate::routing::input::RibInput;
+use crate::messages::RibInput;
 use crate::routing::malformed::captured_logs;
 use crate::routing::outbound::report_unsendable;
 

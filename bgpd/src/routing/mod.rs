@@ -3,28 +3,28 @@
 //! Sessions send it decoded UPDATEs and up/down events; it applies them, sends the kernel
 //! changes to route-sync and generates each peer's UPDATEs (grouped by attribute set) into that
 //! peer's bounded writer queue. Inputs are drained in batches before the outputs are flushed,
-//! so a burst of UPDATEs costs one export pass, not one per message.
-pub mod input;
+//! so a burst of UPDATEs costs one export pass, not one per message. What it receives and
+//! sends is defined in `crate::messages` ([`RibInput`], `KernelEvent`, `UpdateSender`,
+//! `PeerCommand`).
 mod kernel_filter;
 mod malformed;
 mod next_hops;
 mod outbound;
 mod peers;
-pub mod query;
 mod resolver;
 mod task;
 mod views;
 
 use std::sync::Arc;
 
-use route_sync::{KernelEvent, RouteSync};
+use route_sync::RouteSync;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::health::Health;
+use crate::messages::{KernelEvent, RibInput};
 use crate::metrics::Metrics;
-use input::RibInput;
 
 /// Depth of the RIB's input queue (sessions wait when it is full: TCP back-pressure).
 const INPUT_QUEUE: usize = 4096;

@@ -6,7 +6,7 @@ use ipnet::IpNet;
 
 use super::stale_tests::{peer, task, up, PEER};
 use super::RibTask;
-use crate::routing::input::RibInput;
+use crate::messages::RibInput;
 
 const V6_POD_CIDR: &str = "2001:db8:244:1::/64";
 

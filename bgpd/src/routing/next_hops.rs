@@ -24,7 +24,7 @@ use ipnet::IpNet;
 use route_sync::RouteSync;
 use tracing::{info, warn};
 
-use super::input::PeerKey;
+use crate::messages::PeerKey;
 use crate::metrics::Metrics;
 
 /// Our next hop per family on one session.

@@ -12,11 +12,10 @@ use bgp_core::wire::{Family, Notification};
 use bytes::{BufMut, BytesMut};
 use tracing::{debug, warn};
 
-use super::input::PeerKey;
 use super::task::RibTask;
 use crate::log_limit::{LogLimiter, Verdict};
+use crate::messages::{PeerCommand, PeerKey};
 use crate::metrics::Metrics;
-use crate::peer::PeerCommand;
 
 /// Size of the chunks queued to a writer.
 const CHUNK: usize = 64 * 1024;

@@ -8,9 +8,7 @@ use bgp_core::wire::{Family, WireContext};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::input::{PeerKey, PeerSettings};
-use crate::peer::writer::UpdateSender;
-use crate::peer::PeerCommand;
+use crate::messages::{PeerCommand, PeerKey, PeerSettings, UpdateSender};
 
 /// An Established session as the RIB task sees it.
 pub struct LiveSession {

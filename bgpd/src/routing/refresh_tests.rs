@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use bgp_core::fsm::{local_open, FsmConfig, Negotiated};
 use bgp_core::policy::Policy;
-use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::message::decode_message;
+use bgp_core::wire::split_frame;
 use bgp_core::wire::{Capability, Family, Message, Open, RouteRefresh, WireContext};
 use bytes::BytesMut;
 use ipnet::IpNet;
@@ -19,9 +19,9 @@ use tokio::sync::mpsc;
 
 use super::RibTask;
 use crate::health::Health;
+use crate::messages::{PeerKey, RibInput};
 use crate::metrics::Metrics;
 use crate::peer::writer;
-use crate::routing::input::{PeerKey, RibInput};
 
 const YAML: &str = "router_id: 198.18.0.1\nlocal_as: 64512\nkernel: {enabled: false}\n";
 

@@ -12,9 +12,9 @@ use tokio::sync::mpsc;
 
 use super::RibTask;
 use crate::health::Health;
+use crate::messages::{PeerKey, PeerSettings, RibInput};
 use crate::metrics::Metrics;
 use crate::peer::writer;
-use crate::routing::input::{PeerKey, PeerSettings, RibInput};
 
 pub(super) const PEER: &str = "198.18.0.2";
 

@@ -7,12 +7,11 @@ use std::time::Duration;
 use bgp_core::rib::{AllReachable, Changes, FibChange, PeerId, PeerInfo, Rib, RibConfig};
 use bgp_core::wire::{Family, Update};
 use ipnet::IpNet;
-use route_sync::{KernelEvent, RouteSync};
+use route_sync::RouteSync;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::input::{GlobalSettings, PeerKey, PeerSettings, RibInput};
 use super::kernel_filter::{inside_any, KernelFilter};
 use super::malformed;
 use super::next_hops::{self, NextHops};
@@ -21,8 +20,8 @@ use super::resolver::KernelResolver;
 use crate::config::Config;
 use crate::health::Health;
 use crate::log_limit::LogLimiter;
+use crate::messages::{GlobalSettings, KernelEvent, PeerCommand, PeerKey, PeerSettings, RibInput};
 use crate::metrics::Metrics;
-use crate::peer::connection::canonical_ip;
 
 /// Inputs handled before outputs are flushed.
 const BATCH: usize = 2048;
@@ -155,7 +154,7 @@ impl RibTask {
                     warn!(neighbor = %peer, "session up for an unconfigured neighbour");
                     return;
                 };
-                let local = canonical_ip(local_address);
+                let local = local_address.to_canonical();
                 let configured =
                     NextHops { v4: entry.settings.next_hop_v4, v6: entry.settings.next_hop_v6 };
                 let next_hops = next_hops::for_session(
@@ -334,7 +333,7 @@ impl RibTask {
                 // What we export to and through this peer changes (RFC 4456 §6 reflection
                 // rules, next hop): re-establish the session so every export is recomputed.
                 if let Some(s) = self.peers.get(&peer).and_then(|e| e.session.as_ref()) {
-                    let _ = s.control.send(crate::peer::PeerCommand::Reset {
+                    let _ = s.control.send(PeerCommand::Reset {
                         subcode: bgp_core::wire::notification::codes::CEASE_OTHER_CONFIG_CHANGE,
                         message: "route reflection or next-hop settings changed".to_string(),
                     });
@@ -452,20 +451,20 @@ impl RibTask {
         self.absorb(changes);
     }
 
-    fn global(&mut self, g: GlobalSettings) {
-        self.max_restart_time = g.max_restart_time;
-        let cfg = self.rib.config();
-        if cfg.max_paths != g.max_paths.max(1) {
-            let changes = self.rib.set_max_paths(g.max_paths.max(1));
+    fn global(&mut self, settings: GlobalSettings) {
+        self.max_restart_time = settings.max_restart_time;
+        let current = self.rib.config();
+        if current.max_paths != settings.max_paths.max(1) {
+            let changes = self.rib.set_max_paths(settings.max_paths.max(1));
             self.absorb(changes);
         }
-        let cfg = self.rib.config();
-        if cfg.router_id != g.router_id
-            || cfg.local_as != g.local_as
-            || cfg.cluster_id != g.cluster_id
+        let current = self.rib.config();
+        if current.router_id != settings.router_id
+            || current.local_as != settings.local_as
+            || current.cluster_id != settings.cluster_id
         {
-            info!(router_id = %g.router_id, local_as = g.local_as, cluster_id = %g.cluster_id, "new identity");
-            self.rib.set_identity(g.router_id, g.local_as, g.cluster_id);
+            info!(router_id = %settings.router_id, local_as = settings.local_as, cluster_id = %settings.cluster_id, "new identity");
+            self.rib.set_identity(settings.router_id, settings.local_as, settings.cluster_id);
         }
     }
 

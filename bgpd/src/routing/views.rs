@@ -6,8 +6,8 @@ use bgp_core::wire::Origin;
 use ipnet::IpNet;
 use serde_json::{json, Map, Value};
 
-use super::query::{Query, QueryAnswer};
 use super::task::RibTask;
+use crate::messages::{Query, QueryAnswer};
 
 impl RibTask {
     pub(super) fn answer(&self, query: Query) -> QueryAnswer {

@@ -16,7 +16,7 @@ pub enum Held {
 #[derive(Debug, Clone, Copy)]
 pub struct Flag(u16);
 
-/// Blackhole wanted (`set_blackhole`); takes precedence over `via`.
+/// Blackhole wanted (`set_blackhole`); takes precedence over `next_hop_set`.
 pub const BLACKHOLE: Flag = Flag(1 << 3);
 /// Left by a previous run (or written by someone else with our protocol) and never set by
 /// the RIB since: removed only once the stale purge is allowed.
@@ -38,7 +38,7 @@ const HELD_MASK: u16 = 0b111;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Entry {
     /// Next hops the RIB wants (`set`): an interned sorted set.
-    pub via: Option<Id>,
+    pub next_hop_set: Option<Id>,
     /// The object or gateway-list id of the [`Held`] state.
     held: u32,
     /// [`Held`] variant (`HELD_MASK`) and flags.
@@ -72,7 +72,7 @@ impl Entry {
     }
 
     pub fn desired(&self) -> bool {
-        self.has(BLACKHOLE) || self.via.is_some()
+        self.has(BLACKHOLE) || self.next_hop_set.is_some()
     }
 
     /// Our route as the kernel holds it, as far as we know.

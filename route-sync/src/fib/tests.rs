@@ -1,4 +1,7 @@
+use super::plan::Batch;
 use super::*;
+use crate::interfaces::Interfaces;
+use crate::route_msg::ParsedRoute;
 use crate::socket::messages;
 
 fn ifs() -> Interfaces {

@@ -1,7 +1,7 @@
 //! Network-namespace lab for the integration tests: two namespaces joined by a veth pair,
 //! removed again when the guard drops. Tests run their body on a thread that entered the
 //! namespace (setns) with its own current-thread tokio runtime.
-
+#![allow(unsafe_code)] // setns(2) into the test's namespace
 #![allow(dead_code)]
 
 use std::future::Future;

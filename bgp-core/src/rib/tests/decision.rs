@@ -137,10 +137,9 @@ fn unreachable_next_hop_is_ineligible_until_it_resolves() {
     assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.1"])));
     assert_eq!(r.explain(&net(P)).unwrap().paths[1].lost.unwrap().describe(), "lower LOCAL_PREF");
     // And unreachable again, announced through next_hops_changed.
-    r.sh.next_hops = crate::rib::resolver::NextHopCache::new(Box::new(ReachableNetworks::new([(
-        net("198.18.0.2/32"),
-        None,
-    )])));
+    r.shared.next_hops = crate::rib::resolver::NextHopCache::new(Box::new(ReachableNetworks::new(
+        [(net("198.18.0.2/32"), None)],
+    )));
     let c = r.next_hops_changed(&[ip("198.18.0.1")]);
     assert_eq!(fib_of(&c, P), Some(ips(&["198.18.0.2"])));
 }
@@ -337,5 +336,5 @@ fn revalidation_redecides_only_where_an_answer_changed() {
     // B's peer goes: its next hop leaves the cache with its last path.
     r.peer_down(b).unwrap();
     r.revalidate_next_hops();
-    assert_eq!(r.sh.next_hops.cached(), 1);
+    assert_eq!(r.shared.next_hops.cached(), 1);
 }

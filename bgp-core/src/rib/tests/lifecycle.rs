@@ -27,7 +27,7 @@ fn peer_down_removes_everything_in_one_pass() {
     assert_eq!(r.stats().attribute_sets, 2, "A's sets are freed");
     // The slot is reused by the next peer.
     up(&mut r, 4, peer("198.18.4.1", 65004, "4.4.4.4"));
-    assert_eq!(r.sh.peers.len(), 4);
+    assert_eq!(r.shared.peers.len(), 4);
 }
 
 #[test]
@@ -157,13 +157,13 @@ fn compact_gives_back_the_memory_of_a_withdrawn_table() {
         .map(|i| Nlri::new(format!("10.{}.{}.0/24", i >> 8, i & 0xff).parse().unwrap()))
         .collect();
     r.apply_update(a, &announce_nlri(nlri, &mut attrs(&[65001]), "198.18.1.1")).unwrap();
-    let full = r.v4.dests.capacity();
+    let full = r.v4.destinations.capacity();
     assert!(full >= 20_000);
     r.peer_down(a).unwrap();
     assert_eq!(r.prefix_count(), 0);
-    assert!(r.v4.dests.capacity() > full / 2, "no rehash on the withdrawal path");
+    assert!(r.v4.destinations.capacity() > full / 2, "no rehash on the withdrawal path");
     r.compact();
-    assert!(r.v4.dests.capacity() < full / 4, "capacity {}", r.v4.dests.capacity());
+    assert!(r.v4.destinations.capacity() < full / 4, "capacity {}", r.v4.destinations.capacity());
 }
 
 #[test]

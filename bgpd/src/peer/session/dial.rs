@@ -12,6 +12,18 @@ use super::{Internal, Session};
 use crate::peer::socket;
 use bgp_core::fsm::{State, TimerKind};
 
+/// Which of the session's dials a result comes from. Every dial started or abandoned moves
+/// the session's current id on, so a result that arrives after its dial was abandoned
+/// carries an old id and is ignored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct DialId(u64);
+
+impl DialId {
+    fn next(self) -> DialId {
+        DialId(self.0 + 1)
+    }
+}
+
 /// The dial in progress. Dropping it aborts the task (its socket, if any, is closed).
 pub(super) struct DialTask {
     task: JoinHandle<()>,
@@ -27,7 +39,7 @@ impl Session {
     /// Start a dial; one still in progress is aborted first.
     pub(super) fn dial(&mut self) {
         self.abort_dial();
-        let gen = self.dial_gen;
+        let id = self.current_dial;
         let remote = self.params.neighbor.remote();
         let opts = self.params.socket.clone();
         let tx = self.internal_tx.clone();
@@ -43,21 +55,21 @@ impl Session {
                     Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))
                 }
             };
-            let _ = tx.send(Internal::Dialed(gen, result));
+            let _ = tx.send(Internal::Dialed(id, result));
         });
         self.dial = Some(DialTask { task });
     }
 
     /// Abort the dial in progress, if any: its result, should one be queued already, is
-    /// stale from now on (`dial_gen`).
+    /// stale from now on (its [`DialId`] is no longer the current one).
     pub(super) fn abort_dial(&mut self) {
-        self.dial_gen += 1;
+        self.current_dial = self.current_dial.next();
         self.dial = None;
     }
 
-    /// The dial `gen` reported: `true` if it is the current one (and it is done with).
-    pub(super) fn dial_reported(&mut self, gen: u64) -> bool {
-        if gen != self.dial_gen {
+    /// The dial `id` reported: `true` if it is the current one (and it is done with).
+    pub(super) fn dial_reported(&mut self, id: DialId) -> bool {
+        if id != self.current_dial {
             return false;
         }
         self.dial = None;

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{self, OwnedPermit};
 
-use crate::routing::input::RibInput;
+use crate::messages::RibInput;
 
 pub struct RibFeed {
     tx: mpsc::Sender<RibInput>,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bgp_core::wire::capability::Capability;
-use bgp_core::wire::codec::split_frame;
 use bgp_core::wire::message::decode_message;
+use bgp_core::wire::split_frame;
 use bgp_core::wire::{
     Family, GracefulRestartCap, Message, Notification, Open, RouteRefresh, Update, WireContext,
 };
@@ -17,10 +17,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 use super::Session;
+use crate::messages::{PeerCommand, RibInput};
 use crate::metrics::Metrics;
+use crate::peer::params;
 use crate::peer::status::SharedStatus;
-use crate::peer::{params, PeerCommand};
-use crate::routing::input::RibInput;
 use bgp_core::fsm::State;
 
 const PEER_AS: u32 = 65002;

@@ -33,7 +33,7 @@ const RTPROT_KERNEL: u8 = 2;
 /// One route: its metric and paths (gateway, interface), or the nexthop object it names. A
 /// path without a gateway reaches the destination on the link (`dev eth1 scope link`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IgpRoute {
+pub struct OtherRoute {
     pub metric: u32,
     pub paths: Vec<(Option<IpAddr>, u32)>,
     pub object: Option<u32>,
@@ -41,16 +41,16 @@ pub struct IgpRoute {
 
 /// The main table's other routes, indexed for longest-prefix match.
 #[derive(Debug, Default, Clone)]
-pub struct IgpRoutes {
+pub struct OtherRoutes {
     /// Per prefix, its routes by ascending metric.
-    routes: HashMap<IpNet, Vec<IgpRoute>>,
+    routes: HashMap<IpNet, Vec<OtherRoute>>,
     /// How many prefixes of each length exist, per family (false: IPv4), for the lookup.
     lengths: [BTreeMap<u8, u32>; 2],
     /// The other protocols' nexthop objects.
     objects: HashMap<u32, NexthopKind>,
 }
 
-impl IgpRoutes {
+impl OtherRoutes {
     /// Whether `r` (read from the kernel) is a route this view keeps.
     pub fn wants(r: &ParsedRoute, our_protocol: u8) -> bool {
         r.unicast
@@ -58,14 +58,14 @@ impl IgpRoutes {
             && r.protocol != our_protocol
             && r.protocol != RTPROT_KERNEL
             && match &r.target {
-                RouteTarget::Gateways(gws) => !gws.is_empty() || r.oif != 0,
+                RouteTarget::Gateways(gateways) => !gateways.is_empty() || r.oif != 0,
                 RouteTarget::Object(_) => true,
                 _ => false,
             }
     }
 
     /// Applies a route from a dump or an `RTM_NEWROUTE`/`RTM_DELROUTE` (`flags`: the netlink
-    /// header's). The caller filtered with [`IgpRoutes::wants`]. Returns true on a change.
+    /// header's). The caller filtered with [`OtherRoutes::wants`]. Returns true on a change.
     pub fn apply(&mut self, r: &ParsedRoute, deleted: bool, flags: u16) -> bool {
         let paths = paths_of(r);
         let object = match r.target {
@@ -87,14 +87,14 @@ impl IgpRoutes {
                 list[i].paths.len() != before
             }
             (false, Some(i)) => {
-                let new = IgpRoute { metric: r.metric, paths, object };
+                let new = OtherRoute { metric: r.metric, paths, object };
                 let same = list[i] == new;
                 list[i] = new;
                 !same
             }
             (false, None) => {
                 let at = list.partition_point(|x| x.metric < r.metric);
-                list.insert(at, IgpRoute { metric: r.metric, paths, object });
+                list.insert(at, OtherRoute { metric: r.metric, paths, object });
                 true
             }
             (true, Some(i)) => {
@@ -155,7 +155,7 @@ impl IgpRoutes {
     }
 
     /// Calls `each` with every (gateway, interface) of `route`, its nexthop object expanded.
-    pub fn for_each_path(&self, route: &IgpRoute, mut each: impl FnMut(Option<IpAddr>, u32)) {
+    pub fn for_each_path(&self, route: &OtherRoute, mut each: impl FnMut(Option<IpAddr>, u32)) {
         let Some(id) = route.object else {
             for (gateway, oif) in &route.paths {
                 each(*gateway, *oif);
@@ -176,13 +176,13 @@ impl IgpRoutes {
     }
 
     /// The route the kernel would use for `addr`: longest prefix, then lowest metric.
-    pub fn lookup(&self, addr: IpAddr) -> Option<&IgpRoute> {
+    pub fn lookup(&self, addr: IpAddr) -> Option<&OtherRoute> {
         self.candidates(addr).next()
     }
 
     /// Every route covering `addr`, in the order the kernel prefers them: longest prefix
     /// first, then lowest metric (a caller skips those whose links are down).
-    pub fn candidates(&self, addr: IpAddr) -> impl Iterator<Item = &IgpRoute> {
+    pub fn candidates(&self, addr: IpAddr) -> impl Iterator<Item = &OtherRoute> {
         let family = usize::from(addr.is_ipv6());
         self.lengths[family].keys().rev().flat_map(move |len| {
             let net = IpNet::new(addr, *len).ok().map(|n| n.trunc());
@@ -229,8 +229,8 @@ impl IgpRoutes {
 
 fn paths_of(r: &ParsedRoute) -> Vec<(Option<IpAddr>, u32)> {
     match &r.target {
-        RouteTarget::Gateways(gws) if !gws.is_empty() => {
-            gws.iter().map(|(gw, oif)| (Some(*gw), *oif)).collect()
+        RouteTarget::Gateways(gateways) if !gateways.is_empty() => {
+            gateways.iter().map(|(gateway, oif)| (Some(*gateway), *oif)).collect()
         }
         RouteTarget::Gateways(_) if r.oif != 0 => vec![(None, r.oif)],
         _ => Vec::new(),
@@ -259,13 +259,13 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn hit(t: &IgpRoutes, a: &str) -> Option<(u32, Option<IpAddr>)> {
+    fn hit(t: &OtherRoutes, a: &str) -> Option<(u32, Option<IpAddr>)> {
         t.lookup(ip(a)).map(|r| (r.metric, r.paths[0].0))
     }
 
     #[test]
     fn longest_prefix_then_lowest_metric() {
-        let mut t = IgpRoutes::default();
+        let mut t = OtherRoutes::default();
         assert!(t.apply(&route("0.0.0.0/0", 100, &[("198.18.0.254", 2)], 0), false, 0));
         assert!(t.apply(&route("198.18.64.0/18", 20, &[("198.18.0.253", 2)], 0), false, 0));
         assert!(t.apply(&route("198.18.64.0/18", 10, &[("198.18.0.252", 2)], 0), false, 0));
@@ -284,9 +284,9 @@ mod tests {
 
     #[test]
     fn link_routes_and_appended_paths() {
-        let mut t = IgpRoutes::default();
+        let mut t = OtherRoutes::default();
         let dev = route("2001:db8:40::/48", 1024, &[], 3);
-        assert!(IgpRoutes::wants(&dev, 186));
+        assert!(OtherRoutes::wants(&dev, 186));
         t.apply(&dev, false, 0);
         assert_eq!(t.lookup(ip("2001:db8:40::9")).unwrap().paths, vec![(None, 3)]);
         assert!(t.uses_interface(3) && !t.uses_interface(2));
@@ -304,18 +304,18 @@ mod tests {
     #[test]
     fn keeps_only_other_protocols_unicast_main_table() {
         let r = route("0.0.0.0/0", 0, &[("198.18.0.254", 2)], 0);
-        assert!(IgpRoutes::wants(&r, 186));
-        assert!(!IgpRoutes::wants(&ParsedRoute { protocol: 186, ..r.clone() }, 186), "ours");
-        assert!(!IgpRoutes::wants(&ParsedRoute { protocol: 2, ..r.clone() }, 186), "kernel");
-        assert!(!IgpRoutes::wants(&ParsedRoute { table: 100, ..r.clone() }, 186), "other table");
-        assert!(!IgpRoutes::wants(&ParsedRoute { unicast: false, ..r.clone() }, 186), "local");
+        assert!(OtherRoutes::wants(&r, 186));
+        assert!(!OtherRoutes::wants(&ParsedRoute { protocol: 186, ..r.clone() }, 186), "ours");
+        assert!(!OtherRoutes::wants(&ParsedRoute { protocol: 2, ..r.clone() }, 186), "kernel");
+        assert!(!OtherRoutes::wants(&ParsedRoute { table: 100, ..r.clone() }, 186), "other table");
+        assert!(!OtherRoutes::wants(&ParsedRoute { unicast: false, ..r.clone() }, 186), "local");
         let object = ParsedRoute { target: RouteTarget::Object(7), ..r };
-        assert!(IgpRoutes::wants(&object, 186), "nexthop object");
+        assert!(OtherRoutes::wants(&object, 186), "nexthop object");
     }
 
     #[test]
     fn routes_naming_nexthop_objects_expand_them() {
-        let mut t = IgpRoutes::default();
+        let mut t = OtherRoutes::default();
         let obj = |id, kind| NexthopMessage { id, protocol: 11, kind };
         let gw = |g: &str, oif| NexthopKind::Gateway { gateway: ip(g), oif };
         assert!(t.apply_object(&obj(1, gw("198.18.0.2", 2)), false));
@@ -325,9 +325,9 @@ mod tests {
             target: RouteTarget::Object(id),
             ..route("198.18.64.0/18", 20, &[], 0)
         };
-        assert!(IgpRoutes::wants(&via(3), 186));
+        assert!(OtherRoutes::wants(&via(3), 186));
         t.apply(&via(3), false, 0);
-        let paths = |t: &IgpRoutes| {
+        let paths = |t: &OtherRoutes| {
             let mut v = Vec::new();
             t.for_each_path(t.lookup(ip("198.18.70.1")).unwrap(), |g, o| v.push((g, o)));
             v

@@ -1,4 +1,6 @@
-//! Answers to control-socket requests that need the daemon's state.
+//! The daemon's answers to `bgpctl`'s requests (`crate::control::protocol::Request`, passed
+//! by the control server as `crate::messages::ControlRequest`): shows, reload, and the
+//! administrative actions on one neighbour.
 use bgp_core::wire::notification::codes;
 use bgp_core::wire::RouteRefresh;
 use serde_json::{json, Value};
@@ -6,12 +8,12 @@ use tokio::sync::oneshot;
 
 use super::Daemon;
 use crate::control::protocol::{Request, Response};
-use crate::peer::{views, PeerCommand, PeerHandle};
-use crate::routing::input::RibInput;
-use crate::routing::query::{Query, QueryAnswer};
+use crate::messages::{PeerCommand, Query, QueryAnswer, RibInput};
+use crate::peer::PeerHandle;
 
 impl Daemon {
-    pub(super) async fn handle_control(&mut self, request: Request) -> Response {
+    /// Carry out one `bgpctl` request.
+    pub(super) async fn answer(&mut self, request: Request) -> Response {
         match request {
             Request::ShowNeighbors => {
                 let counts = self.ask_rib(Query::PeerCounts).await;
@@ -46,7 +48,7 @@ impl Daemon {
             },
             Request::Reload => match self.reload().await {
                 Ok(summary) => Response::ok(json!({ "summary": summary })),
-                Err(e) => Response::error(e),
+                Err(e) => Response::error(e.to_string()),
             },
             Request::NeighborShutdown { address, message } => self.neighbor(address, |p| {
                 p.status.lock().admin_down = true;
@@ -68,7 +70,7 @@ impl Daemon {
                 };
                 self.neighbor(address, |p| {
                     for family in p.params.neighbor.families.iter().copied() {
-                        if families.contains(&views::family_name(family)) {
+                        if families.contains(&family.to_string()) {
                             p.send(PeerCommand::SendRouteRefresh(RouteRefresh::new(family)));
                         }
                     }
@@ -104,30 +106,29 @@ impl Daemon {
 
 fn neighbor_json(p: &PeerHandle, counts: &Value, detail: bool) -> Value {
     let n = &p.params.neighbor;
-    let st = p.status.lock();
+    let status = p.status.lock();
     let c = &counts[n.address.to_string()];
     let mut v = json!({
         "address": n.address.to_string(),
         "remote_as": n.remote_as,
         "description": n.description,
         "source": n.source.to_string(),
-        "state": st.state.to_string(),
-        "uptime_secs": st.uptime_secs(),
-        "established_count": st.established_count,
+        "state": status.state.to_string(),
+        "uptime_secs": status.uptime_secs(),
+        "established_count": status.established_count,
         "prefixes_received": c["received"].as_u64().unwrap_or(0),
         "prefixes_accepted": c["accepted"].as_u64().unwrap_or(0),
         "prefixes_advertised": c["advertised"].as_u64().unwrap_or(0),
-        "last_error": st.last_error,
-        "admin_down": st.admin_down,
+        "last_error": status.last_error,
+        "admin_down": status.admin_down,
     });
     if detail {
-        v["negotiated"] = serde_json::to_value(&st.negotiated).unwrap_or(Value::Null);
-        v["messages_received"] = json!(st.messages_in);
-        v["messages_sent"] = json!(st.messages_out);
-        v["state_secs"] = json!(st.since.elapsed().as_secs());
+        v["negotiated"] = serde_json::to_value(&status.negotiated).unwrap_or(Value::Null);
+        v["messages_received"] = json!(status.messages_in);
+        v["messages_sent"] = json!(status.messages_out);
+        v["state_secs"] = json!(status.since.elapsed().as_secs());
         v["ibgp"] = json!(n.ibgp);
-        v["families"] =
-            json!(n.families.iter().copied().map(views::family_name).collect::<Vec<_>>());
+        v["families"] = json!(n.families.iter().map(ToString::to_string).collect::<Vec<_>>());
     }
     v
 }

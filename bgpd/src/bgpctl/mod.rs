@@ -1,6 +1,8 @@
-//! `bgpctl` commands that talk to a running bgpd over its control socket: `show ...`,
-//! `reload`, `neighbor ADDR shutdown|enable|reset`. Human tables by default, `--json` for
-//! scripts.
+//! The `bgpctl` commands that talk to a running bgpd over its control socket (`show ...`,
+//! `reload`, `neighbor ADDR shutdown|enable|reset|refresh`): each becomes one control-socket
+//! request (`crate::control`), and the answer is printed as a human table (`table.rs`) or,
+//! with `--json`, as JSON for scripts. The `bgpctl` binary (`src/bin/bgpctl.rs`) adds the
+//! offline `decode`.
 mod table;
 
 use std::net::IpAddr;
@@ -10,11 +12,12 @@ use clap::Subcommand;
 use ipnet::IpNet;
 use serde_json::Value;
 
+use crate::control::client::call;
 use crate::control::protocol::Request;
-use crate::control::server::call;
 
+/// A `bgpctl` command for the running daemon.
 #[derive(Subcommand, Debug, Clone)]
-pub enum CtlCommand {
+pub enum DaemonCommand {
     /// Show sessions, routes or kernel routes.
     Show {
         #[command(subcommand)]
@@ -78,9 +81,9 @@ pub enum NeighborAction {
 }
 
 /// Run `cmd` against the daemon at `socket`; returns the process exit code.
-pub async fn run(socket: &Path, cmd: CtlCommand) -> i32 {
+pub async fn run(socket: &Path, cmd: DaemonCommand) -> i32 {
     let (request, json, render): (Request, bool, fn(&Value) -> String) = match cmd {
-        CtlCommand::Show { what, json } => match what {
+        DaemonCommand::Show { what, json } => match what {
             ShowWhat::Neighbors => (Request::ShowNeighbors, json, table::neighbors),
             ShowWhat::Neighbor { address } => {
                 (Request::ShowNeighbor { address }, json, table::pretty)
@@ -94,8 +97,8 @@ pub async fn run(socket: &Path, cmd: CtlCommand) -> i32 {
             ShowWhat::Nexthops => (Request::ShowNexthops, json, table::nexthops),
             ShowWhat::Datastore => (Request::ShowDatastore, json, table::datastore),
         },
-        CtlCommand::Reload => (Request::Reload, false, table::summary),
-        CtlCommand::Neighbor { address, action } => {
+        DaemonCommand::Reload => (Request::Reload, false, table::summary),
+        DaemonCommand::Neighbor { address, action } => {
             let request = match action {
                 NeighborAction::Shutdown { message } => {
                     Request::NeighborShutdown { address, message }

@@ -30,9 +30,7 @@ use super::error::{AttributeAction, AttributeIssue, DecodeError, EncodeError};
 use super::family::Family;
 use super::nlri::{decode_nlri, encode_nlri_list, Nlri};
 
-#[path = "update_mp.rs"]
 pub(crate) mod mp;
-#[path = "update_split.rs"]
 pub mod split;
 
 pub use split::{encode_announcements, encode_withdrawals};

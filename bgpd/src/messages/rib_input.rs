@@ -1,4 +1,6 @@
-//! What the sessions, the kernel watcher and the control socket tell the RIB owner task.
+//! What the daemon, the sessions and their writers tell the RIB owner task (`routing/`), and
+//! the settings it is configured with. (route-sync's [`super::KernelEvent`]s come on their own
+//! queue.)
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -7,22 +9,22 @@ use bgp_core::fsm::Negotiated;
 use bgp_core::wire::{RouteRefresh, Update};
 use tokio::sync::{mpsc, oneshot};
 
+use super::rib_query::{Query, QueryAnswer};
+use super::{PeerCommand, UpdateSender};
 use crate::config::{MaxPrefixes, Policy};
-use crate::peer::writer::UpdateSender;
-use crate::peer::PeerCommand;
-
-use super::query::{Query, QueryAnswer};
 
 /// Identifies a configured neighbour: its address.
 pub type PeerKey = IpAddr;
 
+/// One input of the RIB owner task. Its queue is bounded ([`crate::routing::spawn`]).
 #[derive(Debug)]
 pub enum RibInput {
     /// The session reached Established (RFC 4271 §8.2.2): start the initial table dump.
     PeerUp {
         peer: PeerKey,
         negotiated: Box<Negotiated>,
-        /// Our end of the TCP connection: the next hop we advertise (next-hop-self).
+        /// Our end of the TCP connection: the next hop we advertise (next-hop-self). An
+        /// IPv4-mapped IPv6 address counts as the IPv4 address.
         local_address: IpAddr,
         out: UpdateSender,
         /// The session's command queue (e.g. to stop it at the prefix limit).
@@ -34,7 +36,8 @@ pub enum RibInput {
     PeerDown { peer: PeerKey, graceful: bool },
     /// The peer asked for our Adj-RIB-Out again (RFC 2918 / RFC 7313).
     RouteRefresh { peer: PeerKey, request: RouteRefresh },
-    /// The peer's UPDATE queue has room again.
+    /// The peer's UPDATE queue has room again (its writer drained it after a refused
+    /// `try_send`).
     Writable { peer: PeerKey },
     /// A neighbour's routing settings (at start and on reload; policy changes re-evaluate).
     Configure { peer: PeerKey, settings: Box<PeerSettings> },

@@ -1,4 +1,4 @@
-//! Questions the control socket asks the RIB owner task.
+//! Questions the daemon asks the RIB owner task for `bgpctl` ([`super::RibInput::Query`]).
 use std::net::IpAddr;
 
 use ipnet::IpNet;

@@ -20,8 +20,7 @@ use crate::wire::attributes::{
 use crate::wire::context::WireContext;
 use crate::wire::error::EncodeError;
 use crate::wire::family::Family;
-use crate::wire::header::{begin_message, finish_message, HEADER_LEN};
-use crate::wire::message::MessageType;
+use crate::wire::header::{begin_message, finish_message, MessageType, HEADER_LEN};
 use crate::wire::nlri::{encode_nlri_run, Nlri};
 
 /// Withdrawn Routes Length + Total Path Attribute Length.
