@@ -15,7 +15,6 @@ use bgp_core::wire::{Capability, Family, Message, Open, RouteRefresh, WireContex
 use bytes::BytesMut;
 use ipnet::IpNet;
 use tokio::io::{AsyncReadExt, DuplexStream};
-use tokio::sync::mpsc;
 
 use super::RibTask;
 use crate::health::Health;
@@ -56,18 +55,8 @@ fn task_and_wire() -> (RibTask, DuplexStream, writer::WriterHandle) {
     ];
     let theirs = Open::new(64513, 90, "198.18.0.2".parse().unwrap(), caps);
     let negotiated = Negotiated::from_opens(&fsm, &local_open(&fsm), &theirs).unwrap();
-    let (sink, far) = tokio::io::duplex(1 << 16);
     // The session's handle keeps the writer running (dropping it closes the connection).
-    let handle = writer::spawn(sink, Box::new(|| {}));
-    let out = handle.updates();
-    let (control, _rx) = mpsc::unbounded_channel();
-    t.handle(RibInput::PeerUp {
-        peer: peer(),
-        negotiated: Box::new(negotiated),
-        local_address: "198.18.0.1".parse().unwrap(),
-        out,
-        control,
-    });
+    let (handle, far) = super::stale_tests::session_up(&mut t, negotiated);
     (t, far, handle)
 }
 

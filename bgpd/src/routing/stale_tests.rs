@@ -74,16 +74,27 @@ pub(super) fn up(t: &mut RibTask, gr: Option<GracefulRestartCap>) {
         extended_next_hop: Vec::new(),
         peer_hostname: None,
     };
-    let (sink, _far) = tokio::io::duplex(1 << 16);
-    let out = writer::spawn(sink, Box::new(|| {})).updates();
+    session_up(t, negotiated);
+}
+
+/// The RIB is told the session is up with `negotiated`, its UPDATEs going to a writer on an
+/// in-memory connection. Returns the writer's handle (dropping it closes the connection) and
+/// the neighbour's end of the connection.
+pub(super) fn session_up(
+    t: &mut RibTask,
+    negotiated: Negotiated,
+) -> (writer::WriterHandle, tokio::io::DuplexStream) {
+    let (sink, far) = tokio::io::duplex(1 << 16);
+    let handle = writer::spawn(sink, Box::new(|| {}));
     let (control, _rx) = mpsc::unbounded_channel();
     t.handle(RibInput::PeerUp {
         peer: peer(),
         negotiated: Box::new(negotiated),
         local_address: "198.18.0.1".parse().unwrap(),
-        out,
+        out: handle.updates(),
         control,
     });
+    (handle, far)
 }
 
 /// Graceful Restart capability: `restart_time`, forwarding preserved for `families`.
