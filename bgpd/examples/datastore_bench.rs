@@ -8,6 +8,10 @@
 //! Prints the view's heap size (a counting allocator: bytes live after building it minus
 //! before), the time to build the view and each mapping (median of 21 runs), and the time
 //! from one node's Put to the diff a reflector applies.
+//!
+//! Then the Kubernetes datastore (`datastore_bench/kubernetes.rs`): N plain v1 Nodes with dual-stack
+//! Pod CIDRs, 300 Services (every third a LoadBalancer with `externalTrafficPolicy: Local`)
+//! with their EndpointSlices, route reflector label mode.
 #![allow(unsafe_code)] // the counting global allocator
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -227,7 +231,11 @@ fn main() {
         "node added -> diff at RR:  {:.2} ms (Put + mapping + diff, median of 21)",
         ms(median(joins))
     );
+    kubernetes_bench::run(nodes);
 }
+
+#[path = "datastore_bench/kubernetes.rs"]
+mod kubernetes_bench;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0

@@ -14,8 +14,9 @@
 //!
 //! One module per message or element: `header.rs` (header and [`MessageType`]),
 //! `open.rs`, `update/` (with MP_REACH/MP_UNREACH in `update/mp.rs`), `notification/` (with
-//! the error codes in `notification/codes.rs`), `route_refresh.rs`, `capability.rs`,
-//! `attributes/`, `nlri.rs`, `family.rs`, `context.rs`, `error.rs`.
+//! the error codes in `notification/codes.rs`), `route_refresh.rs`, `capability/` (one file per
+//! capability family), `attributes/`, `nlri.rs`, `family.rs`, `context.rs`, `error/` (decode
+//! errors, their NOTIFICATION, RFC 7606 issues, encode errors).
 
 pub mod attributes;
 pub mod capability;

@@ -1,5 +1,6 @@
 //! `bgpd --check FILE`: validate a configuration and print every diagnostic.
 use super::load;
+use super::model::DatastoreBackend;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -40,10 +41,9 @@ pub(crate) fn check_report(path: &Path) -> (CheckReport, bool) {
             );
             if let Some(datastore) = &config.datastore {
                 summary.push_str(&format!(
-                    "; node {} takes the rest from etcd {} (prefix {})",
+                    "; node {} takes the rest from {}",
                     config.node_name,
-                    datastore.etcd.endpoints.join(", "),
-                    datastore.etcd.prefix
+                    describe(&datastore.backend)
                 ));
             }
             (CheckReport { diagnostics, summary }, true)
@@ -57,6 +57,37 @@ pub(crate) fn check_report(path: &Path) -> (CheckReport, bool) {
                 errors.warnings.len()
             );
             (CheckReport { diagnostics, summary }, false)
+        }
+    }
+}
+
+/// The datastore as the summary names it: `etcd https://198.18.0.250:2379 (prefix /calico)`,
+/// `the Kubernetes API (in-cluster service account; Secrets from kube-system)`.
+fn describe(backend: &DatastoreBackend) -> String {
+    match backend {
+        DatastoreBackend::Etcd(etcd) => {
+            format!("etcd {} (prefix {})", etcd.endpoints.join(", "), etcd.prefix)
+        }
+        DatastoreBackend::Kubernetes(kubernetes) => {
+            let credentials = match &kubernetes.kubeconfig {
+                Some(path) => format!("kubeconfig {}", path.display()),
+                None => "in-cluster service account".to_string(),
+            };
+            let mut text = format!(
+                "the Kubernetes API ({credentials}; Secrets from {}",
+                kubernetes.secrets_namespace
+            );
+            if let Some(label) = &kubernetes.route_reflector_label {
+                text.push_str(&format!("; route reflectors labelled {label}"));
+            }
+            let services = kubernetes.service_cluster_ips.len()
+                + kubernetes.service_external_ips.len()
+                + kubernetes.service_load_balancer_ips.len();
+            if services > 0 {
+                text.push_str(&format!("; {services} Service ranges"));
+            }
+            text.push(')');
+            text
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod originate_guard;
 mod policy;
 mod raw;
 mod validate;
+mod validate_datastore;
 pub use validate::{default_policy, neighbor_ttl};
 
 #[cfg(test)]
@@ -20,9 +21,9 @@ pub use check::check_command;
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity};
 pub use diff::{ConfigDiff, NeighborChange};
 pub use model::{
-    AddPathConfig, Config, DatastoreConfig, EtcdConfig, FileSets, GracefulRestartConfig,
-    KernelConfig, LogConfig, LogFormat, MaxPrefixes, NeighborConfig, NeighborSource, Password,
-    DEFAULT_LOG_LEVEL,
+    AddPathConfig, Config, DatastoreBackend, DatastoreConfig, EtcdConfig, FileSets,
+    GracefulRestartConfig, KernelConfig, KubernetesConfig, LogConfig, LogFormat, MaxPrefixes,
+    NeighborConfig, NeighborSource, Password, DEFAULT_LOG_LEVEL,
 };
 pub use policy::{parse_prefix, Policy, PolicyAction, PolicyRule};
 pub use raw::default_listen;

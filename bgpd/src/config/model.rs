@@ -57,11 +57,39 @@ pub struct FileSets {
 /// `datastore:` (docs/datastore.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DatastoreConfig {
-    pub etcd: EtcdConfig,
+    /// Where the cluster's resources are read from (exactly one backend).
+    pub backend: DatastoreBackend,
     /// The last datastore view is saved here as `datastore-view.json`.
     pub state_dir: PathBuf,
     /// Secrets as Kubernetes mounts them: `<secrets_dir>/<secret name>/<key>`.
     pub secrets_dir: PathBuf,
+}
+
+/// `datastore.etcd` or `datastore.kubernetes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatastoreBackend {
+    Etcd(EtcdConfig),
+    Kubernetes(KubernetesConfig),
+}
+
+/// `datastore.kubernetes`: the Kubernetes API (Nodes, Services, EndpointSlices, and Calico's
+/// `crd.projectcalico.org/v1` resources when they exist). docs/kubernetes.md.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KubernetesConfig {
+    /// `None`: in-cluster service account (else `$KUBECONFIG`, else `~/.kube/config`).
+    pub kubeconfig: Option<PathBuf>,
+    /// Namespace of the Secrets that BGPPeer `password.secretKeyRef` names (default:
+    /// `$POD_NAMESPACE`, else `kube-system`).
+    pub secrets_namespace: String,
+    /// Plain clusters (no Calico CRDs): nodes with this label are route reflectors; the mesh
+    /// is off and every node peers with them (their cluster ID is the label's value when it
+    /// is an IPv4 address, else 244.0.0.1). `None`: full mesh.
+    pub route_reflector_label: Option<String>,
+    /// Plain clusters: the Service ranges to advertise (Calico clusters take them from the
+    /// BGPConfiguration `serviceClusterIPs` / `serviceExternalIPs` / `serviceLoadBalancerIPs`).
+    pub service_cluster_ips: Vec<IpNet>,
+    pub service_external_ips: Vec<IpNet>,
+    pub service_load_balancer_ips: Vec<IpNet>,
 }
 
 /// `datastore.etcd`: the etcd v3 cluster holding Calico's resources.

@@ -111,6 +111,9 @@ impl Default for RawGracefulRestart {
 pub struct RawDatastore {
     #[serde(default)]
     pub etcd: Option<RawEtcd>,
+    /// `kubernetes: {}`: the Kubernetes API (in-cluster, or `kubeconfig`).
+    #[serde(default)]
+    pub kubernetes: Option<RawKubernetes>,
     /// Where the last datastore view is saved (for a start while the datastore is down).
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
@@ -135,6 +138,24 @@ pub struct RawEtcd {
     pub username: Option<String>,
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+}
+
+/// `datastore.kubernetes`; CIDRs stay strings so that each bad one is reported at its line.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKubernetes {
+    #[serde(default)]
+    pub kubeconfig: Option<PathBuf>,
+    #[serde(default)]
+    pub secrets_namespace: Option<String>,
+    #[serde(default)]
+    pub route_reflector_label: Option<String>,
+    #[serde(default)]
+    pub service_cluster_ips: Vec<String>,
+    #[serde(default)]
+    pub service_external_ips: Vec<String>,
+    #[serde(default)]
+    pub service_load_balancer_ips: Vec<String>,
 }
 
 /// `log.format`.

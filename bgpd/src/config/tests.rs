@@ -751,8 +751,9 @@ fn a_datastore_makes_router_id_and_local_as_optional() {
     let config = ok(&format!("node_name: node-1\n{DATASTORE}"));
     assert_eq!(config.node_name, "node-1");
     let datastore = config.datastore.as_ref().unwrap();
-    assert_eq!(datastore.etcd.endpoints, ["http://198.18.0.250:2379"]);
-    assert_eq!(datastore.etcd.prefix, "/calico");
+    let DatastoreBackend::Etcd(etcd) = &datastore.backend else { panic!("{datastore:?}") };
+    assert_eq!(etcd.endpoints, ["http://198.18.0.250:2379"]);
+    assert_eq!(etcd.prefix, "/calico");
     assert_eq!(datastore.state_dir, PathBuf::from("/var/lib/bgpd"));
     assert_eq!(datastore.secrets_dir, PathBuf::from("/etc/bgpd/secrets"));
     assert!(config.router_id.is_unspecified(), "filled in by the datastore");
@@ -793,9 +794,107 @@ fn datastore_mistakes_name_their_field() {
         "must start with `/`",
     );
     check("datastore: {}\n", "datastore: name a datastore");
-    check("datastore:\n  kubernetes: {}\n", "unknown field `kubernetes`");
+    check("datastore:\n  consul: {}\n", "unknown field `consul`, expected one of `etcd`");
     let all = errors(&format!("node_name: Node_1\n{DATASTORE}"));
     assert!(all.iter().any(|e| e.contains("node_name: `Node_1` is not a node name")), "{all:#?}");
+}
+
+fn kubernetes(config: &Config) -> KubernetesConfig {
+    match config.datastore.as_ref().map(|d| &d.backend) {
+        Some(DatastoreBackend::Kubernetes(kubernetes)) => kubernetes.clone(),
+        other => panic!("not a kubernetes datastore: {other:?}"),
+    }
+}
+
+#[test]
+fn an_empty_kubernetes_datastore_means_in_cluster_with_defaults() {
+    let config = ok("node_name: node-1\ndatastore:\n  kubernetes: {}\n");
+    let expected_namespace = std::env::var("POD_NAMESPACE")
+        .ok()
+        .filter(|namespace| !namespace.is_empty())
+        .unwrap_or_else(|| "kube-system".to_string());
+    let kubernetes = kubernetes(&config);
+    assert_eq!(
+        kubernetes,
+        KubernetesConfig { secrets_namespace: expected_namespace, ..KubernetesConfig::default() }
+    );
+    assert!(config.router_id.is_unspecified(), "filled in by the datastore");
+    assert_eq!(config.datastore.as_ref().unwrap().state_dir, PathBuf::from("/var/lib/bgpd"));
+}
+
+#[test]
+fn every_kubernetes_datastore_field_is_read() {
+    let dir = std::env::temp_dir().join(format!("bgpd-kubeconfig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("kubeconfig"), "apiVersion: v1\n").unwrap();
+    let text = "node_name: node-1\ndatastore:\n  kubernetes:\n    kubeconfig: kubeconfig\n    \
+                secrets_namespace: calico-system\n    \
+                route_reflector_label: bgpd.io/route-reflector\n    \
+                service_cluster_ips: [198.19.0.0/16, \"2001:db8:5::/112\"]\n    \
+                service_external_ips: [198.18.100.0/24]\n    \
+                service_load_balancer_ips: [198.18.200.0/24, 198.18.200.0/24]\n";
+    let path = dir.join("bgpd.yaml");
+    std::fs::write(&path, text).unwrap();
+    let config = load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let kubernetes = kubernetes(&config);
+    assert_eq!(kubernetes.kubeconfig, Some(dir.join("kubeconfig")), "relative to the file");
+    assert_eq!(kubernetes.secrets_namespace, "calico-system");
+    assert_eq!(kubernetes.route_reflector_label.as_deref(), Some("bgpd.io/route-reflector"));
+    assert_eq!(kubernetes.service_cluster_ips, [net("198.19.0.0/16"), net("2001:db8:5::/112")]);
+    assert_eq!(kubernetes.service_external_ips, [net("198.18.100.0/24")]);
+    assert_eq!(kubernetes.service_load_balancer_ips, [net("198.18.200.0/24")], "deduplicated");
+    let (report, passed) = check::check_report(&path);
+    assert!(passed, "{:?}", report.diagnostics);
+    assert!(
+        report.summary.ends_with(&format!(
+            "; node node-1 takes the rest from the Kubernetes API (kubeconfig {}; Secrets from \
+             calico-system; route reflectors labelled bgpd.io/route-reflector; 4 Service ranges)",
+            dir.join("kubeconfig").display()
+        )),
+        "{}",
+        report.summary
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn kubernetes_datastore_mistakes_name_their_line_and_field() {
+    let both = "node_name: node-1\ndatastore:\n  etcd:\n    endpoints: [\"http://e:2379\"]\n  \
+                kubernetes: {}\n";
+    assert_eq!(
+        one_error(both),
+        "bgpd.yaml:5:3: datastore.kubernetes: set either `etcd` or `kubernetes`, not both"
+    );
+    let unknown = one_error("node_name: node-1\ndatastore:\n  kubernetes:\n    server: x\n");
+    assert!(
+        unknown.starts_with("bgpd.yaml:4:5: datastore.kubernetes: unknown field `server`"),
+        "{unknown}"
+    );
+    let host_bits = "node_name: node-1\ndatastore:\n  kubernetes:\n    \
+                     service_cluster_ips: [198.19.0.0/16, 198.19.0.1/16]\n";
+    assert_eq!(
+        one_error(host_bits),
+        "bgpd.yaml:4:42: datastore.kubernetes.service_cluster_ips[1]: `198.19.0.1/16` has host \
+         bits set; did you mean 198.19.0.0/16?"
+    );
+    let not_a_prefix = "node_name: node-1\ndatastore:\n  kubernetes:\n    \
+                        service_external_ips: [nope]\n";
+    let error = one_error(not_a_prefix);
+    assert!(error.contains("service_external_ips[0]: `nope` is not a prefix"), "{error}");
+    let namespace =
+        "node_name: node-1\ndatastore:\n  kubernetes:\n    secrets_namespace: Kube_System\n";
+    let error = one_error(namespace);
+    assert!(
+        error.starts_with("bgpd.yaml:4:5: datastore.kubernetes.secrets_namespace: `Kube_System`"),
+        "{error}"
+    );
+    let label =
+        "node_name: node-1\ndatastore:\n  kubernetes:\n    route_reflector_label: \"-rr\"\n";
+    assert!(one_error(label).contains("route_reflector_label: `-rr` is not a label key"));
+    let missing =
+        "node_name: node-1\ndatastore:\n  kubernetes:\n    kubeconfig: /nonexistent/kubeconfig\n";
+    assert!(one_error(missing)
+        .contains("datastore.kubernetes.kubeconfig: cannot read /nonexistent/kubeconfig"));
 }
 
 #[test]

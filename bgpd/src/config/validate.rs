@@ -3,13 +3,12 @@
 use super::diagnostic::{path_string, sort_by_position, ConfigErrors, Diagnostic, Seg, Severity};
 use super::locate::locate;
 use super::model::{
-    AddPathConfig, Config, DatastoreConfig, EtcdConfig, FileSets, GracefulRestartConfig,
-    KernelConfig, LogConfig, MaxPrefixes, NeighborConfig, NeighborSource, Password,
-    DEFAULT_LOG_LEVEL,
+    AddPathConfig, Config, FileSets, GracefulRestartConfig, KernelConfig, LogConfig, MaxPrefixes,
+    NeighborConfig, NeighborSource, Password, DEFAULT_LOG_LEVEL,
 };
 use super::originate_guard;
 use super::policy::{parse_prefix, Policy, PolicyRule};
-use super::raw::{default_listen, FamilyName, RawConfig, RawDatastore, RawNeighbor, RawPolicy};
+use super::raw::{default_listen, FamilyName, RawConfig, RawNeighbor, RawPolicy};
 use bgp_core::wire::Family;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -45,7 +44,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn error(&mut self, path: &[Seg], message: String) {
+    pub(super) fn error(&mut self, path: &[Seg], message: String) {
         let diagnostic = self.diagnostic(Severity::Error, path, message);
         self.errors.push(diagnostic);
     }
@@ -129,7 +128,23 @@ impl<'a> Checker<'a> {
                 }
                 name.clone()
             }
-            None => host_name(),
+            // Calico's NODENAME (a DaemonSet sets it from spec.nodeName), else the host name.
+            None => match std::env::var("NODENAME") {
+                Ok(name) if !name.trim().is_empty() => {
+                    let name = name.trim().to_string();
+                    if !valid_node_name(&name) {
+                        self.error(
+                            &[Key("node_name")],
+                            format!(
+                                "$NODENAME `{name}` is not a node name (1-253 characters: \
+                                 a-z, 0-9, `-`, `.`)"
+                            ),
+                        );
+                    }
+                    name
+                }
+                _ => host_name(),
+            },
         };
         if datastore.is_some() && raw.node_name.is_none() && node_name.is_empty() {
             self.error(
@@ -276,85 +291,6 @@ impl<'a> Checker<'a> {
             file_sets,
             warnings: Vec::new(),
         }
-    }
-
-    /// `datastore:`: exactly one backend, usable endpoints, TLS files that exist.
-    fn datastore(
-        &mut self,
-        raw: &RawDatastore,
-        base_dir: Option<&Path>,
-    ) -> Option<DatastoreConfig> {
-        use Seg::Key;
-        let Some(etcd) = &raw.etcd else {
-            self.error(&[Key("datastore")], "name a datastore: `etcd: {endpoints: [...]}`".into());
-            return None;
-        };
-        let at = |field: &'static str| [Key("datastore"), Key("etcd"), Key(field)];
-        if etcd.endpoints.is_empty() {
-            self.error(&at("endpoints"), "at least one endpoint is needed".into());
-        }
-        for (index, endpoint) in etcd.endpoints.iter().enumerate() {
-            let path = [Key("datastore"), Key("etcd"), Key("endpoints"), Seg::Index(index)];
-            let rest =
-                endpoint.strip_prefix("http://").or_else(|| endpoint.strip_prefix("https://"));
-            match rest {
-                Some(host) if !host.is_empty() && !host.contains('/') => {}
-                _ => self.error(
-                    &path,
-                    format!("`{endpoint}` is not an endpoint like http://198.18.0.250:2379"),
-                ),
-            }
-            if endpoint.starts_with("https://") && etcd.ca_file.is_none() {
-                self.error(&at("ca_file"), format!("{endpoint} uses TLS: set ca_file"));
-            }
-        }
-        if !etcd.prefix.starts_with('/') {
-            self.error(&at("prefix"), format!("`{}` must start with `/`", etcd.prefix));
-        }
-        if etcd.cert_file.is_some() != etcd.key_file.is_some() {
-            self.error(&at("key_file"), "set cert_file and key_file together".into());
-        }
-        // Relative paths are relative to the configuration file, like password_file.
-        let resolve = |file: &Option<std::path::PathBuf>| {
-            file.as_ref().map(|f| match base_dir {
-                Some(dir) if f.is_relative() => dir.join(f),
-                _ => f.clone(),
-            })
-        };
-        let (ca_file, cert_file, key_file, password_file) = (
-            resolve(&etcd.ca_file),
-            resolve(&etcd.cert_file),
-            resolve(&etcd.key_file),
-            resolve(&etcd.password_file),
-        );
-        for (field, file) in [
-            ("ca_file", &ca_file),
-            ("cert_file", &cert_file),
-            ("key_file", &key_file),
-            ("password_file", &password_file),
-        ] {
-            if let Some(file) = file {
-                if let Err(error) = std::fs::metadata(file) {
-                    self.error(&at(field), format!("cannot read {}: {error}", file.display()));
-                }
-            }
-        }
-        if etcd.password_file.is_some() != etcd.username.is_some() {
-            self.error(&at("username"), "set username and password_file together".into());
-        }
-        Some(DatastoreConfig {
-            etcd: EtcdConfig {
-                endpoints: etcd.endpoints.clone(),
-                prefix: etcd.prefix.clone(),
-                ca_file,
-                cert_file,
-                key_file,
-                username: etcd.username.clone(),
-                password_file,
-            },
-            state_dir: raw.state_dir.clone(),
-            secrets_dir: raw.secrets_dir.clone(),
-        })
     }
 
     fn check_as(&mut self, path: &[Seg], asn: u32) {

@@ -8,10 +8,11 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::Daemon;
-use crate::config::{Config, DatastoreConfig};
-use crate::datastore::etcd::{self, DatastoreEvent};
+use crate::config::{Config, DatastoreBackend, DatastoreConfig};
+use crate::datastore::kubernetes::{self, secrets::SecretValues};
 use crate::datastore::status::{DatastoreStatus, ViewSource};
-use crate::datastore::{self, state, Change, ClusterView, KeyLayout, Problem, SecretsDir};
+use crate::datastore::DatastoreEvent;
+use crate::datastore::{self, etcd, state, Change, ClusterView, KeyLayout, Problem, SecretsDir};
 
 /// Changes are applied once the datastore has been quiet this long (etcd delivers a burst,
 /// such as a rolling upgrade's node updates, a few milliseconds apart) ...
@@ -22,10 +23,20 @@ const MAX_DELAY: Duration = Duration::from_millis(500);
 /// Calico sets to 2 s).
 const FIRST_DIAL_DELAY: Duration = Duration::from_millis(300);
 
+/// What differs between the backends on the daemon's side.
+enum Backend {
+    /// etcd sends key changes, read through the layout; passwords come from `secrets_dir`.
+    Etcd { layout: KeyLayout },
+    /// Kubernetes sends whole views, with the Secrets' values (never saved).
+    Kubernetes { secrets: SecretValues },
+}
+
 /// The datastore connection, the view, and what is waiting to be applied.
 pub struct Cluster {
     datastore: DatastoreConfig,
-    layout: KeyLayout,
+    backend: Backend,
+    /// Names the datastore in the saved view, so that another cluster's view is never used.
+    source: String,
     pub view: ClusterView,
     pub status: DatastoreStatus,
     /// The problems of the last mapping, so that only new ones are logged.
@@ -45,22 +56,33 @@ impl Drop for Cluster {
 }
 
 /// Names the datastore in the saved view, so that another cluster's view is never used.
-fn source_id(datastore: &DatastoreConfig) -> String {
-    format!("etcd {} {}", datastore.etcd.endpoints.join(","), datastore.etcd.prefix)
+fn source_id(backend: &DatastoreBackend) -> String {
+    match backend {
+        DatastoreBackend::Etcd(etcd) => {
+            format!("etcd {} {}", etcd.endpoints.join(","), etcd.prefix)
+        }
+        DatastoreBackend::Kubernetes(options) => {
+            format!("kubernetes {}", kubernetes::client::server_name(options))
+        }
+    }
 }
 
 impl Cluster {
     /// Loads the saved view (if any) and starts the client. `file` must have a datastore.
     pub fn open(file: &Config) -> Option<Cluster> {
         let datastore = file.datastore.clone()?;
-        let layout = KeyLayout::new(&datastore.etcd.prefix, &file.node_name);
-        let mut status = DatastoreStatus::new(
-            "etcd",
-            datastore.etcd.endpoints.clone(),
-            datastore.etcd.prefix.clone(),
-        );
-        let view = match state::load(&datastore.state_dir, &file.node_name, &source_id(&datastore))
-        {
+        let source = source_id(&datastore.backend);
+        let mut status = match &datastore.backend {
+            DatastoreBackend::Etcd(etcd) => {
+                DatastoreStatus::new("etcd", etcd.endpoints.clone(), etcd.prefix.clone())
+            }
+            DatastoreBackend::Kubernetes(options) => DatastoreStatus::new(
+                "kubernetes",
+                vec![kubernetes::client::server_name(options)],
+                String::new(),
+            ),
+        };
+        let view = match state::load(&datastore.state_dir, &file.node_name, &source) {
             Ok(Some(view)) => {
                 info!(
                     revision = view.revision,
@@ -80,10 +102,21 @@ impl Cluster {
             }
         };
         let (tx, events) = mpsc::channel(256);
-        let task = etcd::spawn(datastore.etcd.clone(), layout.clone(), tx);
+        let (backend, task) = match &datastore.backend {
+            DatastoreBackend::Etcd(etcd) => {
+                let layout = KeyLayout::new(&etcd.prefix, &file.node_name);
+                let task = etcd::spawn(etcd.clone(), layout.clone(), tx);
+                (Backend::Etcd { layout }, task)
+            }
+            DatastoreBackend::Kubernetes(options) => {
+                let task = kubernetes::client::spawn(options.clone(), file.node_name.clone(), tx);
+                (Backend::Kubernetes { secrets: SecretValues::default() }, task)
+            }
+        };
         Some(Cluster {
             datastore,
-            layout,
+            backend,
+            source,
             view,
             status,
             problems: Vec::new(),
@@ -97,8 +130,13 @@ impl Cluster {
     /// The configuration to run: the file merged with the view. Logs problems not seen in
     /// the previous mapping.
     pub fn map(&mut self, file: &Config) -> Config {
-        let secrets = SecretsDir(self.datastore.secrets_dir.clone());
-        let mapped = datastore::build(file, &self.view, &secrets);
+        let mapped = match &self.backend {
+            Backend::Etcd { .. } => {
+                let secrets = SecretsDir(self.datastore.secrets_dir.clone());
+                datastore::build(file, &self.view, &secrets)
+            }
+            Backend::Kubernetes { secrets } => datastore::build(file, &self.view, secrets),
+        };
         let old: BTreeSet<&Problem> = self.problems.iter().collect();
         for problem in mapped.problems.iter().filter(|p| !old.contains(p)) {
             warn!(key = %problem.key, "datastore: {}", problem.message);
@@ -124,6 +162,9 @@ impl Cluster {
         let changed = match event {
             DatastoreEvent::Connected { endpoint } => {
                 info!(%endpoint, "datastore connected");
+                if matches!(self.backend, Backend::Kubernetes { .. }) {
+                    self.status.endpoints = vec![endpoint];
+                }
                 self.status.connected = true;
                 self.status.connected_since = Some(Instant::now());
                 false
@@ -141,8 +182,9 @@ impl Cluster {
                 false
             }
             DatastoreEvent::Listing { kinds, revision } => {
+                let Backend::Etcd { layout } = &self.backend else { return };
                 for (kind, entries) in &kinds {
-                    self.view.replace_kind(&self.layout, *kind, entries);
+                    self.view.replace_kind(layout, *kind, entries);
                     self.log_bad(entries.iter());
                 }
                 self.view.revision = self.view.revision.max(revision);
@@ -153,21 +195,44 @@ impl Cluster {
                 true
             }
             DatastoreEvent::Changes { changes, revision } => {
+                let Backend::Etcd { layout } = &self.backend else { return };
                 let mut changed = false;
                 for change in &changes {
-                    changed |= self.view.apply(&self.layout, change);
+                    changed |= self.view.apply(layout, change);
                 }
                 self.log_bad(changes.iter());
                 self.view.revision = self.view.revision.max(revision);
                 self.unsaved = true;
                 changed
             }
+            DatastoreEvent::View { view, secrets } => self.replace_view(*view, secrets),
         };
         if changed {
             let now = Instant::now();
             let first = self.pending.map_or(now, |(first, _)| first);
             self.pending = Some((first, now));
         }
+    }
+
+    /// Kubernetes: takes a whole view and the Secrets. Returns whether the mapping must run
+    /// again: the view (its revision aside) or a Secret changed, or it is the first view from
+    /// the datastore (which replaces a saved one).
+    fn replace_view(&mut self, mut view: ClusterView, secrets: SecretValues) -> bool {
+        let Backend::Kubernetes { secrets: kept } = &mut self.backend else { return false };
+        let revision = view.revision;
+        view.revision = self.view.revision;
+        let first = self.status.view_source != ViewSource::Datastore;
+        let view_changed = view != self.view;
+        let secrets_changed = secrets != *kept;
+        *kept = secrets;
+        for (key, error) in view.bad.iter().filter(|(key, _)| !self.view.bad.contains_key(*key)) {
+            warn!(%key, %error, "datastore: resource skipped");
+        }
+        view.revision = revision;
+        self.view = view;
+        self.status.view_source = ViewSource::Datastore;
+        self.unsaved |= view_changed || first;
+        view_changed || secrets_changed || first
     }
 
     /// When the pending batch is due.
@@ -184,7 +249,7 @@ impl Cluster {
         }
         self.unsaved = false;
         let dir = &self.datastore.state_dir;
-        if let Err(error) = state::save(dir, node_name, &source_id(&self.datastore), &self.view) {
+        if let Err(error) = state::save(dir, node_name, &self.source, &self.view) {
             warn!(dir = %dir.display(), %error, "cannot save the datastore view");
         }
     }
@@ -242,3 +307,7 @@ impl Daemon {
         self.first_dial_delay = Duration::ZERO;
     }
 }
+
+#[cfg(test)]
+#[path = "cluster_tests.rs"]
+mod tests;

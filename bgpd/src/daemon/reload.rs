@@ -152,14 +152,16 @@ impl Daemon {
             self.remove_peer(*addr, codes::CEASE_ADMIN_SHUTDOWN, "").await;
             self.add_peer(&n).await;
         }
+        // Exclusions first: a new service range is originated without a blackhole, never
+        // with one for a moment.
+        if diff.kernel_exclude_changed {
+            self.send_rib(RibInput::KernelExclude(self.config.kernel.exclude.clone())).await;
+        }
         if !diff.originate_added.is_empty() || !diff.originate_removed.is_empty() {
             self.send_rib(RibInput::Originate(self.config.originate.clone())).await;
         }
         if diff.listen_changed {
             self.bind_listeners();
-        }
-        if diff.kernel_exclude_changed {
-            self.send_rib(RibInput::KernelExclude(self.config.kernel.exclude.clone())).await;
         }
         // Keys change with neighbours (added, removed, reset for a new password).
         let cleared: Vec<_> = diff

@@ -17,32 +17,9 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+pub use super::event::DatastoreEvent;
 use super::view::{Change, KeyLayout, Kind};
 use crate::config::EtcdConfig;
-
-/// What the client tells the daemon.
-#[derive(Debug)]
-pub enum DatastoreEvent {
-    Connected {
-        endpoint: String,
-    },
-    /// The connection or a watch failed; the client retries after `retry_in`.
-    Disconnected {
-        error: String,
-        retry_in: Duration,
-    },
-    /// A complete listing of every kind at `revision` (one consistent snapshot, applied as
-    /// one batch): replaces what the view had.
-    Listing {
-        kinds: Vec<(Kind, Vec<Change>)>,
-        revision: i64,
-    },
-    /// Changes seen by the watches, in order, up to `revision`.
-    Changes {
-        changes: Vec<Change>,
-        revision: i64,
-    },
-}
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

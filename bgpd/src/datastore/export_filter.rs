@@ -19,10 +19,32 @@ pub struct Pool {
     pub encapsulated: bool,
 }
 
+/// The service routes a node exports.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ServiceExport<'a> {
+    /// The configured service ranges.
+    pub ranges: &'a [IpNet],
+    /// What this node originates inside them (the ranges, its `Local` Services' /32s).
+    pub originated: &'a [IpNet],
+}
+
 /// The export policy, first match wins: pools closed to export, own blocks, the file's
-/// prefixes, the other pools.
-pub fn export_policy(own_blocks: &[IpNet], file_prefixes: &[IpNet], pools: &[Pool]) -> Policy {
-    let mut rules = Vec::with_capacity(own_blocks.len() * 2 + file_prefixes.len() + pools.len());
+/// prefixes, the service routes this node originates, nothing else inside the service
+/// ranges (a `Local` Service's /32 learned from the node with the endpoint is not passed on
+/// with this node as next hop), the other pools.
+pub fn export_policy(
+    own_blocks: &[IpNet],
+    file_prefixes: &[IpNet],
+    services: ServiceExport<'_>,
+    pools: &[Pool],
+) -> Policy {
+    let mut rules = Vec::with_capacity(
+        own_blocks.len() * 2
+            + file_prefixes.len()
+            + services.ranges.len()
+            + services.originated.len()
+            + pools.len(),
+    );
     for pool in pools.iter().filter(|p| !p.export) {
         rules.push(rule(PolicyAction::Reject, pool.cidr, true));
     }
@@ -34,6 +56,12 @@ pub fn export_policy(own_blocks: &[IpNet], file_prefixes: &[IpNet], pools: &[Poo
     }
     for prefix in file_prefixes {
         rules.push(rule(PolicyAction::Accept, *prefix, false));
+    }
+    for prefix in services.originated {
+        rules.push(rule(PolicyAction::Accept, *prefix, false));
+    }
+    for range in services.ranges {
+        rules.push(rule(PolicyAction::Reject, *range, true));
     }
     for pool in pools.iter().filter(|p| p.export) {
         rules.push(rule(PolicyAction::Accept, pool.cidr, true));
@@ -70,6 +98,10 @@ mod tests {
         let policy = export_policy(
             &[net("198.19.1.0/26"), net("198.18.128.0/26")],
             &[net("198.18.200.0/24")],
+            ServiceExport {
+                ranges: &[net("10.96.0.0/12")],
+                originated: &[net("10.96.0.0/12"), net("10.96.0.10/32")],
+            },
             &pools,
         );
         // Own block: itself, not the pods inside it.
@@ -83,6 +115,10 @@ mod tests {
         // The file's own prefix, and IPv6 pools.
         assert!(accepts(&policy, "198.18.200.0/24"));
         assert!(accepts(&policy, "2001:db8:100:1::/64"));
+        // The service routes this node originates, and no other inside the ranges.
+        assert!(accepts(&policy, "10.96.0.0/12"));
+        assert!(accepts(&policy, "10.96.0.10/32"));
+        assert!(!accepts(&policy, "10.96.0.11/32"), "learned from the node with the endpoint");
         // Outside every pool.
         assert!(!accepts(&policy, "203.0.113.0/24"));
         assert!(!accepts(&policy, "0.0.0.0/0"));

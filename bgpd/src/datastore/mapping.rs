@@ -11,9 +11,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
-use super::export_filter::{export_policy, Pool};
+use super::export_filter::{export_policy, Pool, ServiceExport};
 use super::nodes::{bgp_nodes, bgp_settings};
 use super::peers::{bgp_peers, mesh, PeerContext};
+use super::service_routes::{service_prefixes, service_ranges};
 use super::view::ClusterView;
 use super::{Problem, Secrets};
 use crate::config::{
@@ -95,9 +96,21 @@ pub fn build(file: &Config, view: &ClusterView, secrets: &dyn Secrets) -> Mapped
             config.originate.push(*block);
         }
     }
+    // Services: the ranges (and Local services' own addresses) are originated, exported to
+    // every peer, and never programmed into the kernel (no blackhole either).
+    let ranges = service_ranges(view, &mut problems);
+    let own_services = service_prefixes(view, &file.node_name, &ranges, &mut problems);
+    for prefix in &own_services {
+        if !config.originate.contains(prefix) {
+            config.originate.push(*prefix);
+        }
+    }
     let pools = pools(view, !guarded, &mut problems);
-    let export = export_policy(&own_blocks, &file.originate, &pools);
+    let service_ranges = ranges.all();
+    let services = ServiceExport { ranges: &service_ranges, originated: &own_services };
+    let export = export_policy(&own_blocks, &file.originate, services, &pools);
     config.kernel.exclude = pools.iter().filter(|p| p.encapsulated).map(|p| p.cidr).collect();
+    config.kernel.exclude.extend(service_ranges.iter().copied());
 
     if let Some(me) = me {
         let ctx = PeerContext {

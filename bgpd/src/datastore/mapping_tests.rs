@@ -546,3 +546,41 @@ fn log_severity_screen_sets_the_log_level_unless_the_file_does() {
         loud.problems
     );
 }
+
+#[test]
+fn service_ranges_from_bgpconfiguration_are_originated_exported_and_kept_out_of_the_kernel() {
+    let mut entries = three_node_mesh();
+    entries.push(resource(
+        "bgpconfigurations",
+        "default",
+        r#"{"serviceClusterIPs":[{"cidr":"10.96.0.0/12"}],
+            "serviceLoadBalancerIPs":[{"cidr":"198.18.200.0/24"},{"cidr":"224.0.0.0/24"}]}"#,
+    ));
+    let mapped = map(&node_file("node-1"), &view("node-1", &entries));
+    let c = &mapped.config;
+    let originated: Vec<String> = c.originate.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        originated,
+        [
+            "198.19.1.0/26",
+            "198.19.1.64/26",
+            "2001:db8:100:1::/122",
+            "10.96.0.0/12",
+            "198.18.200.0/24"
+        ]
+    );
+    let excluded: Vec<String> = c.kernel.exclude.iter().map(|p| p.to_string()).collect();
+    assert_eq!(excluded, ["198.18.32.0/19", "198.18.64.0/18", "10.96.0.0/12", "198.18.200.0/24"]);
+    // The multicast range is refused with a problem naming the BGPConfiguration.
+    assert_eq!(mapped.problems.len(), 1, "{:?}", mapped.problems);
+    assert_eq!(mapped.problems[0].key, "bgpconfigurations/default");
+    // Exported to every peer: what this node originates, not a /32 learned from another.
+    let Policy::Rules(rules) = &neighbor(c, "198.18.0.2").export else { panic!("rules") };
+    let accepts = |prefix: &str| {
+        let prefix: ipnet::IpNet = prefix.parse().unwrap();
+        rules.iter().find(|r| r.matches(&prefix)).is_some_and(|r| r.action == PolicyAction::Accept)
+    };
+    assert!(accepts("10.96.0.0/12") && accepts("198.18.200.0/24"));
+    assert!(!accepts("198.18.200.10/32"), "another node's Local service");
+    assert!(!accepts("203.0.113.0/24"));
+}

@@ -12,12 +12,15 @@
 //! mapping is a pure function tested on JSON fixtures. A datastore change is applied
 //! through the same diff as `bgpctl reload`, so sessions that did not change keep running.
 pub mod etcd;
+pub mod event;
 mod export_filter;
+pub mod kubernetes;
 pub mod mapping;
 mod nodes;
 mod peers;
 pub mod resources;
 pub mod selector;
+pub mod service_routes;
 pub mod state;
 pub mod status;
 pub mod view;
@@ -28,6 +31,7 @@ mod mapping_tests;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use event::DatastoreEvent;
 pub use mapping::{build, Mapped};
 pub use view::{Change, ClusterView, KeyLayout, Kind};
 

@@ -103,6 +103,23 @@ pub struct BgpConfigurationSpec {
     pub log_severity_screen: Option<String>,
     /// Mesh sessions' TCP MD5 key.
     pub node_mesh_password: Option<Password>,
+    /// Service cluster IP ranges every node advertises (`[{cidr: 10.96.0.0/12}]`).
+    #[serde(rename = "serviceClusterIPs", skip_serializing_if = "Vec::is_empty")]
+    pub service_cluster_ips: Vec<ServiceCidr>,
+    /// Service external IP ranges every node advertises.
+    #[serde(rename = "serviceExternalIPs", skip_serializing_if = "Vec::is_empty")]
+    pub service_external_ips: Vec<ServiceCidr>,
+    /// Service load balancer IP ranges every node advertises.
+    #[serde(rename = "serviceLoadBalancerIPs", skip_serializing_if = "Vec::is_empty")]
+    pub service_load_balancer_ips: Vec<ServiceCidr>,
+}
+
+/// One entry of a BGPConfiguration's service ranges: `{cidr: 10.96.0.0/12}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceCidr {
+    /// The range, as written (parsed by `super::service_routes`).
+    pub cidr: String,
 }
 
 /// A BGPPeer (`bgppeers/<name>`).

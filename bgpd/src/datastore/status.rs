@@ -21,8 +21,11 @@ pub enum ViewSource {
 /// The datastore connection's state, kept by the daemon from the client's events.
 #[derive(Clone, Debug)]
 pub struct DatastoreStatus {
+    /// `etcd` or `kubernetes`.
     pub backend: &'static str,
+    /// etcd's endpoints, or the Kubernetes API server's URL.
     pub endpoints: Vec<String>,
+    /// etcd's key prefix; empty (shown as `null`) for Kubernetes.
     pub prefix: String,
     pub connected: bool,
     pub view_source: ViewSource,
@@ -62,7 +65,7 @@ impl DatastoreStatus {
         json!({
             "backend": self.backend,
             "endpoints": self.endpoints,
-            "prefix": self.prefix,
+            "prefix": (!self.prefix.is_empty()).then_some(&self.prefix),
             "node_name": node_name,
             "connected": self.connected,
             "connected_secs": self.connected_since.as_ref().map(ago),

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::resources::{BgpConfiguration, BgpPeer, BlockAffinity, IpPool, Node};
+use super::service_routes::{ServiceRecord, SliceRecord};
 
 /// The kinds of data read, each under its own key prefix (one listing and one watch each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,6 +103,12 @@ pub struct ClusterView {
     pub ip_pools: BTreeMap<String, IpPool>,
     /// This node's block affinities.
     pub blocks: BTreeMap<IpNet, BlockAffinity>,
+    /// Kubernetes Services (`<namespace>/<name>`), compact; empty with etcd.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceRecord>,
+    /// Kubernetes EndpointSlices (`<namespace>/<name>`), compact; empty with etcd.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoint_slices: BTreeMap<String, SliceRecord>,
     /// The datastore revision this view reflects (etcd's header revision).
     pub revision: i64,
     /// Keys whose latest value could not be used, with why (not saved: re-found on re-list).

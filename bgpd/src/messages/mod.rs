@@ -33,12 +33,12 @@
 //! | message | sent by | received by (owner of the receiver) | queue |
 //! |---|---|---|---|
 //! | [`RibInput`] | daemon main loop, sessions, session supervisors (a panicked session's PeerDown), writers (drained) | RIB owner task (`routing::spawn`) | bounded, 4096; a session never waits on it (`peer/session/rib_feed.rs`), writers `try_send` |
-//! | [`PeerCommand`] | daemon main loop, listener, RIB, the session itself (its max-prefix `restart_after` timer) | session supervisor, which forwards to the running session | unbounded |
+//! | [`PeerCommand`] (a `Reconfigure` carries [`SessionParams`]) | daemon main loop, listener, RIB, the session itself (its max-prefix `restart_after` timer) | session supervisor, which forwards to the running session | unbounded |
 //! | UPDATE chunks ([`UpdateSender`]) | RIB owner task | the connection's writer task ([`update_queue::UpdateReceiver`]) | bounded, [`update_queue::UPDATE_QUEUE_CHUNKS`]; `try_send`, the RIB waits for `Writable` |
 //! | `peer::writer::Control` | its session (`WriterHandle`) | the writer task | unbounded, served before UPDATEs |
 //! | [`KernelEvent`] | route-sync task | RIB owner task | bounded, 1024 (route-sync's) |
 //! | [`ControlRequest`] | control server (a task per `bgpctl` connection) | daemon main loop | bounded, 64 |
-//! | [`DatastoreEvent`] | datastore client (etcd list and watch) | daemon main loop (`daemon/cluster.rs`) | bounded, 256 |
+//! | [`DatastoreEvent`] | datastore client (etcd or Kubernetes list and watch) | daemon main loop (`daemon/cluster.rs`) | bounded, 256 |
 //! | `daemon::supervise::TaskFailure` | watchers of the RIB and route-sync tasks | daemon main loop | unbounded |
 //!
 //! Questions carry their answer's `oneshot` sender ([`RibInput::Query`],
@@ -51,12 +51,14 @@ pub mod control_request;
 pub mod peer_command;
 pub mod rib_input;
 pub mod rib_query;
+pub mod session_params;
 pub mod update_queue;
 
-pub use crate::datastore::etcd::DatastoreEvent;
+pub use crate::datastore::event::DatastoreEvent;
 pub use control_request::ControlRequest;
 pub use peer_command::PeerCommand;
 pub use rib_input::{GlobalSettings, PeerKey, PeerSettings, RibInput};
 pub use rib_query::{Query, QueryAnswer};
 pub use route_sync::KernelEvent;
+pub use session_params::{SessionParams, SocketOptions};
 pub use update_queue::UpdateSender;

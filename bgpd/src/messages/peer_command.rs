@@ -5,7 +5,7 @@
 use bgp_core::wire::{Notification, RouteRefresh};
 use tokio::net::TcpStream;
 
-use crate::peer::session::SessionParams;
+use super::SessionParams;
 
 /// One command for a session.
 #[derive(Debug)]

@@ -16,7 +16,7 @@ use crate::config::{MaxPrefixes, Policy};
 /// Identifies a configured neighbour: its address.
 pub type PeerKey = IpAddr;
 
-/// One input of the RIB owner task. Its queue is bounded ([`crate::routing::spawn`]).
+/// One input of the RIB owner task. Its queue is bounded (`routing::spawn`).
 #[derive(Debug)]
 pub enum RibInput {
     /// The session reached Established (RFC 4271 §8.2.2): start the initial table dump.

@@ -11,22 +11,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
-/// Per-session socket settings, derived from the neighbour's config.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SocketOptions {
-    /// Source address to bind before dialling.
-    pub local_address: Option<IpAddr>,
-    /// TTL / hop limit of outgoing packets (1 for single-hop eBGP, 255 with GTSM).
-    pub ttl: Option<u32>,
-    /// RFC 5082 §3: accept only packets whose TTL is at least this (255 - hops + 1).
-    pub min_ttl: Option<u8>,
-    /// RFC 2385 TCP MD5 key for the peer.
-    pub md5_key: Option<Vec<u8>>,
-    /// TCP_USER_TIMEOUT: data we sent may stay unacknowledged (a peer that stopped reading,
-    /// a dead path) this long before the kernel gives the connection up. The writer uses the
-    /// same bound for a write that makes no progress (`writer.rs`). See [`user_timeout`].
-    pub user_timeout: Duration,
-}
+pub use crate::messages::SocketOptions;
 
 /// The user timeout for a session proposing `hold_time` seconds: the hold time (a peer that
 /// takes nothing from us for that long cannot have received our KEEPALIVEs either, RFC 4271

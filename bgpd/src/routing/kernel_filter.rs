@@ -1,7 +1,10 @@
-//! Prefixes the RIB keeps but does not install into the kernel: routes inside Calico IP
-//! pools that use VXLAN or IP-in-IP, which Felix programs itself (confd's
+//! Prefixes the RIB keeps but does not install into the kernel (`kernel.exclude`): routes
+//! inside Calico IP pools that use VXLAN or IP-in-IP, which Felix programs itself (confd's
 //! `calico_kernel_programming` filter with Calico's default `programClusterRoutes:
-//! EnabledNoEncapOnly`). They are still exchanged over BGP.
+//! EnabledNoEncapOnly`), and the Kubernetes service ranges (kube-proxy handles service IPs on
+//! every node: a route to another node, or a blackhole, would take them away from it). They
+//! are still exchanged over BGP, and an originated prefix inside one gets no blackhole route
+//! (`RibTask::originate`).
 use std::sync::{Arc, PoisonError, RwLock};
 
 use bgp_core::rib::FibChange;
@@ -17,6 +20,11 @@ impl KernelFilter {
     pub fn replace(&self, excluded: Vec<IpNet>) -> Vec<IpNet> {
         let mut guard = self.0.write().unwrap_or_else(PoisonError::into_inner);
         std::mem::replace(&mut *guard, excluded)
+    }
+
+    /// The excluded prefixes.
+    pub fn excluded(&self) -> Vec<IpNet> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Hands RIB changes to route-sync, 2048 per call (route-sync takes its

@@ -267,8 +267,12 @@ impl RibTask {
 
     /// New prefixes to keep out of the kernel: routes now inside one are removed from it,
     /// routes no longer inside one are installed with the RIB's current next hops.
+    /// Originated prefixes inside an exclusion lose their blackhole route; those no longer
+    /// inside one get it back.
     fn kernel_exclude(&mut self, excluded: Vec<IpNet>) {
+        let blackholed = self.blackholed();
         let old = self.kernel_filter.replace(excluded.clone());
+        self.sync_blackholes(&blackholed);
         let Some(kernel) = &self.kernel else { return };
         let changed: Vec<FibChange> = self
             .rib
@@ -438,17 +442,35 @@ impl RibTask {
     }
 
     fn originate(&mut self, prefixes: Vec<IpNet>) {
-        if let (Some(kernel), true) = (&self.kernel, self.blackhole) {
-            for old in self.originated.iter().filter(|p| !prefixes.contains(p)) {
-                kernel.set_blackhole(*old, false);
-            }
-            for new in prefixes.iter().filter(|p| !self.originated.contains(p)) {
-                kernel.set_blackhole(*new, true);
-            }
-        }
+        let blackholed = self.blackholed();
         self.originated = prefixes.clone();
+        self.sync_blackholes(&blackholed);
         let changes = self.rib.set_originated(prefixes);
         self.absorb(changes);
+    }
+
+    /// The originated prefixes that get a blackhole route: all of them when
+    /// `kernel.blackhole_originated` is on, except those inside `kernel.exclude` (service
+    /// ranges, encapsulated pools: never programmed on this node).
+    fn blackholed(&self) -> Vec<IpNet> {
+        if !self.blackhole {
+            return Vec::new();
+        }
+        let excluded = self.kernel_filter.excluded();
+        self.originated.iter().filter(|p| !inside_any(&excluded, p)).copied().collect()
+    }
+
+    /// Installs and removes blackhole routes so that the kernel holds [`Self::blackholed`],
+    /// given that it held `before`.
+    fn sync_blackholes(&self, before: &[IpNet]) {
+        let Some(kernel) = &self.kernel else { return };
+        let after = self.blackholed();
+        for old in before.iter().filter(|p| !after.contains(p)) {
+            kernel.set_blackhole(*old, false);
+        }
+        for new in after.iter().filter(|p| !before.contains(p)) {
+            kernel.set_blackhole(*new, true);
+        }
     }
 
     fn global(&mut self, settings: GlobalSettings) {
@@ -657,3 +679,31 @@ mod malformed_tests;
 #[cfg(test)]
 #[path = "next_hop_tests.rs"]
 mod next_hop_tests;
+
+#[cfg(test)]
+mod blackhole_tests {
+    use ipnet::IpNet;
+
+    use super::stale_tests::task;
+    use crate::messages::RibInput;
+
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn originated_prefixes_inside_exclusions_get_no_blackhole() {
+        let mut t = task(120);
+        t.blackhole = true;
+        t.handle(RibInput::Originate(nets(&["198.19.1.0/26", "10.96.0.0/12", "10.96.0.10/32"])));
+        assert_eq!(t.blackholed(), nets(&["198.19.1.0/26", "10.96.0.0/12", "10.96.0.10/32"]));
+        t.handle(RibInput::KernelExclude(nets(&["10.96.0.0/12"])));
+        assert_eq!(t.blackholed(), nets(&["198.19.1.0/26"]));
+        t.handle(RibInput::Originate(nets(&["198.19.1.0/26", "10.96.0.11/32"])));
+        assert_eq!(t.blackholed(), nets(&["198.19.1.0/26"]));
+        t.handle(RibInput::KernelExclude(Vec::new()));
+        assert_eq!(t.blackholed(), nets(&["198.19.1.0/26", "10.96.0.11/32"]));
+        t.blackhole = false;
+        assert!(t.blackholed().is_empty());
+    }
+}

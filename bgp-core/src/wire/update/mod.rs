@@ -16,8 +16,8 @@
 //!
 //! [`decode_update`] / [`encode_update_body`] handle one message body; the splitting encoder
 //! ([`encode_announcements`], [`encode_withdrawals`]) packs many prefixes into as few whole
-//! messages as the session allows.
-use std::net::{IpAddr, Ipv6Addr};
+//! messages as the session allows. The MP_REACH_NLRI / MP_UNREACH_NLRI types and codec are in
+//! `mp.rs`.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
@@ -33,28 +33,8 @@ use super::nlri::{decode_nlri, encode_nlri_list, Nlri};
 pub(crate) mod mp;
 pub mod split;
 
+pub use mp::{MpNextHop, MpReach, MpUnreach};
 pub use split::{encode_announcements, encode_withdrawals};
-
-/// Next hop of MP_REACH_NLRI: IPv4, IPv6 global, IPv6 global + link-local (RFC 2545 §3), or
-/// an IPv6 next hop for IPv4 NLRI (RFC 8950).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct MpNextHop {
-    pub global: IpAddr,
-    pub link_local: Option<Ipv6Addr>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct MpReach {
-    pub family: Family,
-    pub next_hop: MpNextHop,
-    pub nlri: Vec<Nlri>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct MpUnreach {
-    pub family: Family,
-    pub withdrawn: Vec<Nlri>,
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Update {

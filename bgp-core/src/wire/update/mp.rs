@@ -1,5 +1,5 @@
-//! MP_REACH_NLRI and MP_UNREACH_NLRI values (RFC 4760 §3, §4), with the IPv6 next hops of
-//! RFC 2545 §3 and the IPv6 next hop for IPv4 NLRI of RFC 8950 §3.
+//! MP_REACH_NLRI and MP_UNREACH_NLRI (RFC 4760 §3, §4): their types and their codec, with
+//! the IPv6 next hops of RFC 2545 §3 and the IPv6 next hop for IPv4 NLRI of RFC 8950 §3.
 //!
 //! ```text
 //! MP_REACH_NLRI (type 14)                       MP_UNREACH_NLRI (type 15)
@@ -14,12 +14,42 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde::Serialize;
 
-use super::{MpNextHop, MpReach, MpUnreach};
 use crate::wire::context::WireContext;
 use crate::wire::error::{DecodeError, EncodeError};
 use crate::wire::family::{Family, AFI_IPV4};
-use crate::wire::nlri::{decode_nlri, encode_nlri_list};
+use crate::wire::nlri::{decode_nlri, encode_nlri_list, Nlri};
+
+/// Next hop of MP_REACH_NLRI: IPv4, IPv6 global, IPv6 global + link-local (RFC 2545 §3), or
+/// an IPv6 next hop for IPv4 NLRI (RFC 8950).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct MpNextHop {
+    /// The global next hop (IPv4, or IPv6 global).
+    pub global: IpAddr,
+    /// The IPv6 link-local next hop, when sent (RFC 2545 §3).
+    pub link_local: Option<Ipv6Addr>,
+}
+
+/// MP_REACH_NLRI (RFC 4760 §3): reachable NLRI of one family, with their next hop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MpReach {
+    /// The family of `nlri`.
+    pub family: Family,
+    /// The next hop of every prefix in `nlri`.
+    pub next_hop: MpNextHop,
+    /// The announced prefixes.
+    pub nlri: Vec<Nlri>,
+}
+
+/// MP_UNREACH_NLRI (RFC 4760 §4): withdrawn NLRI of one family.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MpUnreach {
+    /// The family of `withdrawn`.
+    pub family: Family,
+    /// The withdrawn prefixes.
+    pub withdrawn: Vec<Nlri>,
+}
 
 /// What an MP attribute decoded to.
 pub(crate) enum MpOutcome {

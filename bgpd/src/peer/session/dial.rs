@@ -5,12 +5,14 @@
 //! or socket outlives the decision (or the session).
 use std::time::Duration;
 
+use bytes::BytesMut;
+use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
-use tracing::info;
+use tracing::{debug, info};
 
 use super::{Internal, Session};
 use crate::peer::socket;
-use bgp_core::fsm::{State, TimerKind};
+use bgp_core::fsm::{Event, State, TimerKind};
 
 /// Which of the session's dials a result comes from. Every dial started or abandoned moves
 /// the session's current id on, so a result that arrives after its dial was abandoned
@@ -67,8 +69,27 @@ impl Session {
         self.dial = None;
     }
 
+    /// The dial `id` reported its connection (or its failure): the FSM's connection, RFC 4271
+    /// Event 16/17 (TcpCrAcked) or Event 18 (TcpConnectionFails), unless the dial is stale.
+    pub(super) async fn dialed(&mut self, id: DialId, result: std::io::Result<TcpStream>) {
+        if !self.dial_reported(id) || self.fsm.state() != State::Connect || self.conn.is_some() {
+            return; // A stale dial: dropping the stream closes it.
+        }
+        match result {
+            Ok(stream) => match self.attach(stream, true, BytesMut::new()) {
+                Ok(()) => self.feed(Event::TcpCrAcked).await,
+                Err(e) => self.feed(Event::TcpConnectionFails(Some(e.kind()))).await,
+            },
+            Err(e) => {
+                debug!(neighbor = %self.label, error = %e, "connect failed");
+                self.status.lock().last_error = Some(format!("connect: {e}"));
+                self.feed(Event::TcpConnectionFails(Some(e.kind()))).await;
+            }
+        }
+    }
+
     /// The dial `id` reported: `true` if it is the current one (and it is done with).
-    pub(super) fn dial_reported(&mut self, id: DialId) -> bool {
+    fn dial_reported(&mut self, id: DialId) -> bool {
         if id != self.current_dial {
             return false;
         }

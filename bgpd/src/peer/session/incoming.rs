@@ -1,6 +1,8 @@
 //! Connections the peer opens to us: bgp-core decides (`Fsm::incoming_connection`,
 //! `Fsm::resolve_collision`: RFC 4271 §6.8, RFC 6286 §2.3, RFC 4724 §4.2, the back-off);
-//! this module only carries the decision out.
+//! this module only carries the decision out. Also here: making a socket the session's
+//! connection (`Session::attach`, for our own dial's too) and refusing a connection with a
+//! NOTIFICATION (`refuse_with`, also used by the listener).
 //!
 //! A connection that must wait for its OPEN before the collision can be resolved is read by
 //! a small task. At most one such connection is held per session: a newer one replaces it
@@ -9,15 +11,19 @@
 use std::time::Duration;
 
 use bgp_core::fsm::{CollisionResolution, Event, IncomingDecision};
+use bgp_core::wire::message::encode_message;
 use bgp_core::wire::notification::codes;
-use bgp_core::wire::{Message, Notification, Open};
+use bgp_core::wire::{Message, Notification, Open, WireContext};
 use bytes::BytesMut;
 use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use super::{refuse_with, Direction, Internal, Session};
-use crate::peer::connection::{canonical_ip, read_first_open, FirstOpenError};
+use super::message_counters::Direction;
+use super::{Internal, Session};
+use crate::messages::RibInput;
+use crate::peer::connection::{canonical_ip, read_first_open, Connection, FirstOpenError};
 use crate::peer::socket;
 
 /// How long a second connection may take to send its OPEN during collision detection.
@@ -150,6 +156,34 @@ impl Session {
         }
     }
 
+    /// Make `stream` the session's connection (`outgoing`: our own dial), `buf` holding what
+    /// was already read from it.
+    pub(super) fn attach(
+        &mut self,
+        stream: TcpStream,
+        outgoing: bool,
+        buf: BytesMut,
+    ) -> std::io::Result<()> {
+        let rib = self.rib.sender().clone();
+        let key = self.key;
+        // The writer's queue drained: the RIB resumes this peer's UPDATEs. The notice must not
+        // be lost to a full RIB queue (the peer's backlog would wait for an unrelated change),
+        // so it then waits in a task of its own. The writer reports a drain only after the RIB
+        // found its queue full, so there is at most one such task per fill-and-drain cycle.
+        let on_drained = Box::new(move || {
+            if let Err(mpsc::error::TrySendError::Full(input)) =
+                rib.try_send(RibInput::Writable { peer: key })
+            {
+                let rib = rib.clone();
+                tokio::spawn(async move {
+                    let _ = rib.send(input).await;
+                });
+            }
+        });
+        self.conn = Some(Connection::new(stream, outgoing, buf, on_drained)?);
+        Ok(())
+    }
+
     /// The held connection sent no usable OPEN. RFC 4271 §6.2: a malformed OPEN gets its
     /// NOTIFICATION (`Notification::from(&DecodeError)`), like a message error in the
     /// header (§6.1); RFC 4271 §8.2.2 (OpenSent, "any other event"): another message first is
@@ -197,4 +231,23 @@ fn refusal_reason(n: &Notification) -> &'static str {
         (codes::OPEN_MESSAGE_ERROR, _) => "invalid_open",
         _ => "other",
     }
+}
+
+/// Send Cease (`subcode`) on a connection we do not want, then close it.
+pub fn refuse_connection(stream: TcpStream, subcode: u8) {
+    refuse_with(stream, Notification::new(codes::CEASE, subcode));
+}
+
+/// Send `notification` on a connection we do not want, then close it.
+pub fn refuse_with(stream: TcpStream, notification: Notification) {
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = stream;
+        let mut out = BytesMut::new();
+        let msg = Message::Notification(notification);
+        if encode_message(&msg, &WireContext::default(), &mut out).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&out)).await;
+        }
+        let _ = stream.shutdown().await;
+    });
 }
