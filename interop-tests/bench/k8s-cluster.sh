@@ -12,10 +12,12 @@
 # Prints:
 #   RESULT start_to_dialled_ms <ms>        bgpd start -> every mesh session configured
 #                                           (show neighbors lists them all)
-#   RESULT slice_to_update_ms <ms> x5      an EndpointSlice put (a Local Service's endpoint
-#                                           becomes ready on this node) -> the UPDATE carrying
-#                                           its /32 leaves bgpd (tcpdump on bgpd's interface;
-#                                           curl's own start included: an upper bound)
+#   RESULT slice_to_update_ms <ms> x5      an EndpointSlice written (a Local Service's
+#                                           endpoint becomes ready on this node; the time the
+#                                           API server logged the PUT) -> the UPDATE carrying
+#                                           its /32 leaves bgpd (tcpdump on bgpd's interface)
+#   RESULT put_to_applied+applied_to_update_ms  the same split at bgpd's "datastore change
+#                                           applied" log line (after mapping and diff)
 #   RESULT rss_mib <mib>                   VmRSS with the view and 1000 sessions
 # Env: BGPD_BIN, BGPCTL_BIN (default target/release), KEEP=1 keeps namespaces and logs.
 set -euo pipefail
@@ -86,19 +88,27 @@ ip netns exec "$B" tcpdump -l -n -tt -i "$iface" \
   >"$TEST_DIR/updates.txt" 2>"$TEST_DIR/tcpdump.err" &
 track_pid $!
 sleep 1
-results=()
+results=(); split=()
 for s in 0 1 2 3 4; do
   lines=$(wc -l <"$TEST_DIR/updates.txt")
-  t_put=$(date +%s.%N)
   k8s_endpointslice "$A" bench "svc-$s-abcde" "svc-$s" \
     "[{\"addresses\":[\"10.9.0.$((s + 1))\"],\"conditions\":{\"ready\":true},\"nodeName\":\"node-0000\"}]" >/dev/null
+  # The write as the API server logged it (UTC, ms): what a watcher could see first.
+  t_put=$(grep "PUT /apis/discovery.k8s.io/v1/namespaces/bench/endpointslices/svc-$s-abcde" \
+    "$TEST_DIR/$A/apiserver.log" | tail -n1 | awk '{print $1}')
+  t_put=$(date -u -d "$(date -u +%F) $t_put" +%s.%N)
   for _ in $(seq 1 100); do [ "$(wc -l <"$TEST_DIR/updates.txt")" -gt "$lines" ] && break; sleep 0.02; done
   t_update=$(sed -n "$((lines + 1))p" "$TEST_DIR/updates.txt" | awk '{print $1}')
   [ -n "$t_update" ] || fail "no UPDATE left bgpd after the EndpointSlice of svc-$s"
   results+=("$(awk -v a="$t_put" -v b="$t_update" 'BEGIN {printf "%.0f", (b - a) * 1000}')")
+  # Where the time went: the API server's log of the write, bgpd's "applied" log line.
+  t_applied=$(grep "datastore change applied" "$TEST_DIR/$B/bgpd.log" | tail -n1 | awk '{print $1}')
+  t_applied=$(date -u -d "$t_applied" +%s.%N)
+  split+=("$(awk -v a="$t_put" -v b="$t_applied" -v c="$t_update" 'BEGIN {printf "%.0f+%.0f", (b - a) * 1000, (c - b) * 1000}')")
   lb="198.19.112.$((s + 1))/32"
   wait_until 5 bird_route_from "$T" "$lb" "$me"
   sleep 0.5
 done
 echo "RESULT slice_to_update_ms ${results[*]}"
+echo "RESULT put_to_applied+applied_to_update_ms ${split[*]}"
 echo "RESULT rss_mib $(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$(bgpd_pid "$B")/status")"

@@ -297,7 +297,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         log = self.server.log_file
         if log:
-            log.write("%s %s\n" % (time.strftime("%H:%M:%S"), fmt % args))
+            now = time.time()
+            stamp = time.strftime("%H:%M:%S", time.gmtime(now)) + ".%03d" % (now % 1 * 1000)
+            log.write("%s %s\n" % (stamp, fmt % args))
             log.flush()
 
     def send_json(self, code, body, headers=()):

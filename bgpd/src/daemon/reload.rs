@@ -152,13 +152,26 @@ impl Daemon {
             self.remove_peer(*addr, codes::CEASE_ADMIN_SHUTDOWN, "").await;
             self.add_peer(&n).await;
         }
-        // Exclusions first: a new service range is originated without a blackhole, never
-        // with one for a moment.
+        // Originated prefixes inside an exclusion get no blackhole route. So that none
+        // appears for a moment (a service range added, or removed with its exclusion), the
+        // RIB first excludes the old and the new exclusions together, then takes the new
+        // originate list, then the new exclusions alone.
+        let originate_changed =
+            !diff.originate_added.is_empty() || !diff.originate_removed.is_empty();
+        if diff.kernel_exclude_changed && originate_changed {
+            let mut both = old.kernel.exclude.clone();
+            for prefix in &self.config.kernel.exclude {
+                if !both.contains(prefix) {
+                    both.push(*prefix);
+                }
+            }
+            self.send_rib(RibInput::KernelExclude(both)).await;
+        }
+        if originate_changed {
+            self.send_rib(RibInput::Originate(self.config.originate.clone())).await;
+        }
         if diff.kernel_exclude_changed {
             self.send_rib(RibInput::KernelExclude(self.config.kernel.exclude.clone())).await;
-        }
-        if !diff.originate_added.is_empty() || !diff.originate_removed.is_empty() {
-            self.send_rib(RibInput::Originate(self.config.originate.clone())).await;
         }
         if diff.listen_changed {
             self.bind_listeners();

@@ -114,12 +114,10 @@ pub fn service_prefixes(
     ranges: &ServiceRanges,
     problems: &mut Vec<Problem>,
 ) -> Vec<IpNet> {
-    let excluded = view
-        .nodes
-        .get(node_name)
-        .and_then(|node| node.metadata.labels.get(EXCLUDE_LABEL))
-        .is_some_and(|value| value == "true");
-    if excluded {
+    // A node that is not in the view (a wrong node name, a deleted Node) advertises no
+    // service either: its exclusion label cannot be checked.
+    let Some(me) = view.nodes.get(node_name) else { return Vec::new() };
+    if me.metadata.labels.get(EXCLUDE_LABEL).is_some_and(|value| value == "true") {
         return Vec::new();
     }
     let mut out = ranges.all();
@@ -130,6 +128,10 @@ pub fn service_prefixes(
         .map(|slice| slice.service.as_str())
         .collect();
     for (name, service) in &view.services {
+        // Headless and ExternalName Services (no cluster IP) are not advertised (Calico).
+        if service.cluster_ips.is_empty() {
+            continue;
+        }
         let key = format!("services/{name}");
         let mut wanted: Vec<(IpAddr, &[IpNet], &str)> = Vec::new();
         // Calico (routes.go): a Local external policy advertises the cluster IPs too, so a
@@ -151,6 +153,11 @@ pub fn service_prefixes(
         }
         let ready_here = local_ready.contains(name.as_str());
         for (ip, inside, what) in wanted {
+            // No range of that kind configured: not advertised, as in Calico, and no problem
+            // (a cluster that advertises only load balancer IPs is common).
+            if inside.is_empty() {
+                continue;
+            }
             if !inside.iter().any(|range| range.contains(&ip)) {
                 let message = format!(
                     "{what} IP {ip} is outside the configured service ranges: not advertised"
@@ -235,5 +242,34 @@ mod tests {
         let labels = &mut view.nodes.get_mut("node-1").unwrap().metadata.labels;
         labels.insert(EXCLUDE_LABEL.into(), "true".into());
         assert!(service_prefixes(&view, "node-1", &ranges, &mut Vec::new()).is_empty());
+        // A node not in the view (wrong name, deleted) advertises nothing either.
+        assert!(service_prefixes(&view, "node-9", &ranges, &mut Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn headless_services_and_unconfigured_range_kinds_are_skipped_quietly() {
+        let mut view = view_with_ranges();
+        view.bgp_configurations.get_mut("default").unwrap().spec.service_external_ips.clear();
+        let service = ServiceRecord {
+            cluster_ips: vec!["10.96.0.10".parse().unwrap()],
+            external_ips: vec!["203.0.113.9".parse().unwrap()],
+            external_local: true,
+            ..ServiceRecord::default()
+        };
+        let headless = ServiceRecord { cluster_ips: Vec::new(), ..service.clone() };
+        view.services.insert("default/web".into(), service);
+        view.services.insert("default/headless".into(), headless);
+        for name in ["web", "headless"] {
+            let slice = SliceRecord { service: format!("default/{name}"), local_ready: true };
+            view.endpoint_slices.insert(format!("default/{name}-abc"), slice);
+        }
+        let mut problems = Vec::new();
+        let ranges = service_ranges(&view, &mut problems);
+        problems.clear();
+        let prefixes = service_prefixes(&view, "node-1", &ranges, &mut problems);
+        assert!(problems.is_empty(), "no external range configured: no problem: {problems:?}");
+        assert!(prefixes.contains(&net("10.96.0.10/32")));
+        assert!(!prefixes.contains(&net("203.0.113.9/32")));
+        assert_eq!(prefixes.len(), ranges.all().len() + 1, "nothing from the headless one");
     }
 }

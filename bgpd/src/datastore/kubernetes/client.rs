@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, Stream, StreamExt};
 use futures::FutureExt;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher::Event;
@@ -164,15 +164,11 @@ impl Edge {
                 () = self.events.closed() => return ModeEnd::Closed,
             };
             // Every watcher retries forever: the merged stream does not end.
-            let Some(mut item) = first else { return ModeEnd::Closed };
+            let Some(item) = first else { return ModeEnd::Closed };
             // Take the whole burst that is ready, then send one snapshot.
-            for _ in 0..BURST {
+            for item in ready_burst(item, &mut watches, BURST) {
                 if !self.take(url, &mut mode, item).await {
                     return ModeEnd::Closed;
-                }
-                match watches.next().now_or_never().flatten() {
-                    Some(next) => item = next,
-                    None => break,
                 }
             }
             if let Some((view, secrets)) = mode.fold.snapshot() {
@@ -323,5 +319,35 @@ async fn probe_calico(client: &Client) -> Result<Vec<KubeKind>, String> {
             .collect()),
         Ok(Err(kube::Error::Api(status))) if status.code == 404 => Ok(Vec::new()),
         Ok(Err(error)) => Err(format!("GET /apis/{group_version}: {error}")),
+    }
+}
+
+/// `first` and the events of `stream` that are ready now, at most `max` in all. Nothing is
+/// polled beyond what is returned, so no event is lost between bursts.
+fn ready_burst<S: Stream + Unpin>(first: S::Item, stream: &mut S, max: usize) -> Vec<S::Item> {
+    let mut burst = vec![first];
+    while burst.len() < max {
+        match stream.next().now_or_never().flatten() {
+            Some(next) => burst.push(next),
+            None => break,
+        }
+    }
+    burst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_take_every_ready_event_once() {
+        let mut stream = futures::stream::iter(1..=2500);
+        let mut seen = Vec::new();
+        while let Some(first) = stream.next().now_or_never().flatten() {
+            let burst = ready_burst(first, &mut stream, 1024);
+            assert!(burst.len() <= 1024);
+            seen.extend(burst);
+        }
+        assert_eq!(seen, (1..=2500).collect::<Vec<_>>(), "none lost, none twice, in order");
     }
 }

@@ -65,8 +65,8 @@ impl KubeKind {
     }
 }
 
-/// One object as a watch delivered it.
-#[derive(Clone, Debug)]
+/// One object as a watch delivered it. `Debug` shows a Secret's name, not its data.
+#[derive(Clone)]
 pub enum KubeObject {
     Node(Box<Node>),
     Service(Box<Service>),
@@ -75,4 +75,22 @@ pub enum KubeObject {
     /// A Calico CRD object (`kind` one of [`KubeKind::CALICO`]) as JSON: `metadata` and `spec`
     /// as the API server returns them.
     Calico(KubeKind, serde_json::Value),
+}
+
+impl std::fmt::Debug for KubeObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KubeObject::Node(node) => f.debug_tuple("Node").field(node).finish(),
+            KubeObject::Service(service) => f.debug_tuple("Service").field(service).finish(),
+            KubeObject::EndpointSlice(slice) => {
+                f.debug_tuple("EndpointSlice").field(slice).finish()
+            }
+            KubeObject::Secret(secret) => {
+                f.debug_tuple("Secret").field(&secret.metadata.name).finish_non_exhaustive()
+            }
+            KubeObject::Calico(kind, value) => {
+                f.debug_tuple("Calico").field(kind).field(value).finish()
+            }
+        }
+    }
 }

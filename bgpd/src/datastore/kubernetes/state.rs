@@ -35,6 +35,8 @@ pub struct KubeState {
     /// The file's service ranges (plain clusters' synthesized BGPConfiguration).
     service_ranges: [Vec<ServiceCidr>; 3],
     calico: bool,
+    /// Why part of the object being applied was not used (the rest was).
+    partly_bad: Option<String>,
     /// Nodes (Calico's annotations only), Calico's resources, Services, EndpointSlices and
     /// the bad objects; `blocks` stays empty (built by `view`).
     kept: ClusterView,
@@ -92,6 +94,10 @@ impl KubeState {
         match self.put(object) {
             Ok(changed) => {
                 let was_bad = self.kept.bad.remove(&key).is_some();
+                // Used, with a part that is not (a bad Pod CIDR): reported all the same.
+                if let Some(why) = self.partly_bad.take() {
+                    self.kept.bad.insert(key, why);
+                }
                 changed || was_bad
             }
             Err(message) => {
@@ -197,9 +203,22 @@ impl KubeState {
             KubeObject::Node(node) => {
                 let KubeNode { calico, internal } = objects::node(&node);
                 let name = calico.metadata.name.clone();
+                // This node's Pod CIDRs (used in plain clusters). A bad one is reported (in
+                // a plain cluster) and the last good list stays; the Node itself (labels,
+                // addresses) is still taken.
                 let own = if name == self.node_name {
-                    let cidrs = objects::pod_cidrs(&node)?;
-                    std::mem::replace(&mut self.own_pod_cidrs, cidrs.clone()) != cidrs
+                    match objects::pod_cidrs(&node) {
+                        Ok(cidrs) => {
+                            std::mem::replace(&mut self.own_pod_cidrs, cidrs.clone()) != cidrs
+                        }
+                        Err(why) => {
+                            if !self.calico {
+                                self.partly_bad =
+                                    Some(format!("{why}; the last good Pod CIDRs stay"));
+                            }
+                            false
+                        }
+                    }
                 } else {
                     false
                 };
@@ -209,16 +228,25 @@ impl KubeState {
                 };
                 Ok(upsert(&mut self.kept.nodes, name, calico) || internal || own)
             }
+            // Only what can make a route is kept: Services with a Local traffic policy (the
+            // others are covered by the ranges) and slices with a ready endpoint here. A
+            // cluster's other Services and slices then cost neither memory nor a mapping.
             KubeObject::Service(service) => {
                 let record = objects::service(&service)?;
                 let name = objects::namespaced_name(&service.metadata);
-                Ok(upsert(&mut self.kept.services, name, record))
+                Ok(if record.external_local || record.internal_local {
+                    upsert(&mut self.kept.services, name, record)
+                } else {
+                    self.kept.services.remove(&name).is_some()
+                })
             }
             KubeObject::EndpointSlice(slice) => {
                 let name = objects::namespaced_name(&slice.metadata);
                 Ok(match objects::endpoint_slice(&slice, &self.node_name) {
-                    Some(record) => upsert(&mut self.kept.endpoint_slices, name, record),
-                    None => self.kept.endpoint_slices.remove(&name).is_some(),
+                    Some(record) if record.local_ready => {
+                        upsert(&mut self.kept.endpoint_slices, name, record)
+                    }
+                    _ => self.kept.endpoint_slices.remove(&name).is_some(),
                 })
             }
             KubeObject::Secret(secret) => Ok(self.put_secret(String::new(), &secret)),

@@ -274,6 +274,21 @@ fn bad_objects_are_reported_and_the_last_good_version_stays() {
         view.blocks.keys().copied().collect::<Vec<_>>(),
         nets(&["198.19.2.0/24", "2001:db8:244:2::/64"])
     );
+    // The rest of that Node is still taken (a label that excludes it from service routes).
+    let mut relabelled = fixture!("node-plain-dualstack");
+    relabelled["spec"]["podCIDRs"] = json!(["198.19.2.1/24"]);
+    relabelled["metadata"]["labels"]["rack"] = json!("b");
+    assert!(state.apply(node(relabelled)));
+    let view = state.view();
+    assert_eq!(view.nodes["node-2"].metadata.labels["rack"], "b");
+    assert!(view.bad["nodes/node-2"].contains("last good Pod CIDRs stay"), "{:?}", view.bad);
+
+    // A Service without a Local policy is not kept (the ranges cover it).
+    let mut cluster_policy = fixture!("service-lb-local");
+    cluster_policy["spec"]["externalTrafficPolicy"] = json!("Cluster");
+    cluster_policy["metadata"]["name"] = json!("api");
+    assert!(!state.apply(service(cluster_policy)));
+    assert!(state.view().services.is_empty());
 
     let mut bad_service = fixture!("service-lb-local");
     bad_service["spec"]["clusterIPs"] = json!(["10.96.12.x"]);
