@@ -5,7 +5,7 @@
 //! `crate::messages`.
 mod cluster;
 pub mod error;
-mod reload;
+pub(crate) mod reload;
 mod requests;
 mod setup;
 mod supervise;

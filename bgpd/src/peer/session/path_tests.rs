@@ -22,9 +22,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
 use super::Session;
-use crate::config::{Config, NeighborConfig};
+use crate::config::Config;
 use crate::health::Health;
-use crate::messages::{PeerCommand, PeerSettings, Query, RibInput};
+use crate::messages::{PeerCommand, Query, RibInput};
 use crate::metrics::Metrics;
 use crate::peer::params;
 use crate::peer::status::SharedStatus;
@@ -45,24 +45,6 @@ fn config() -> Config {
          remote_as: {PEER_AS}\n    passive: true\n    hold_time: 9\n    import: all\n    export: all\n"
     );
     crate::config::parse(&yaml, "test").unwrap_or_else(|e| panic!("config: {e}"))
-}
-
-/// The RIB's view of the neighbour, as the daemon derives it (`daemon/reload.rs`).
-fn peer_settings(n: &NeighborConfig) -> PeerSettings {
-    PeerSettings {
-        remote_as: n.remote_as,
-        ibgp: n.ibgp,
-        route_reflector_client: n.route_reflector_client,
-        next_hop_self: n.next_hop_self,
-        next_hop_keep: n.next_hop_keep,
-        allow_local_as: n.allow_local_as,
-        next_hop_v4: n.next_hop_v4,
-        next_hop_v6: n.next_hop_v6,
-        enforce_first_as: n.enforce_first_as,
-        import: n.import.clone(),
-        export: n.export.clone(),
-        max_prefixes: n.max_prefixes,
-    }
 }
 
 /// The RIB owner task and one session for neighbour 127.0.0.1, wired as the daemon's
@@ -86,7 +68,7 @@ impl Daemon {
             async move { rib.send(input).await.expect("the RIB task runs") }
         };
         send(RibInput::Originate(config.originate.clone())).await;
-        let settings = Box::new(peer_settings(&neighbor));
+        let settings = Box::new(crate::daemon::reload::peer_settings(&neighbor));
         send(RibInput::Configure { peer: neighbor.address, settings }).await;
         send(RibInput::ConfigurationComplete).await;
         let params = params::session_params(&config, &neighbor, false);
