@@ -127,12 +127,20 @@ calico_bgppeer() { _calico_resource "$1" bgppeers BGPPeer "$2" "$3"; }
 calico_bgppeer_del() { etcd_del "$1" "$_CALICO_RES/bgppeers/$2"; }
 
 bgpd_write_datastore_config() {
-  local file=$1 node=$2 url=$3 extra=""
+  bgpd_write_datastore_file "$1" "$2" "  etcd:
+    endpoints: [\"$3\"]" "${@:4}"
+}
+
+# bgpd_write_datastore_file FILE NODE BACKEND_YAML [--extra "yaml"]...: a bgpd config taking
+# the cluster from a datastore; BACKEND_YAML is the backend's block under `datastore:`
+# (indented two spaces). Shared by the etcd and Kubernetes helpers.
+bgpd_write_datastore_file() {
+  local file=$1 node=$2 backend=$3 extra=""
   shift 3
   while [ $# -gt 0 ]; do
     case $1 in
       --extra) extra+="$2"$'\n'; shift 2 ;;
-      *) echo "bgpd_write_datastore_config: unknown option $1" >&2; return 1 ;;
+      *) echo "bgpd_write_datastore_file: unknown option $1" >&2; return 1 ;;
     esac
   done
   local dir
@@ -141,8 +149,7 @@ bgpd_write_datastore_config() {
   {
     echo "node_name: $node"
     echo "datastore:"
-    echo "  etcd:"
-    echo "    endpoints: [\"$url\"]"
+    echo "$backend"
     echo "  state_dir: \"$dir/state\""
     echo "  secrets_dir: \"$dir/secrets\""
     echo "control_socket: \"$dir/bgpd.sock\""

@@ -165,26 +165,6 @@ k8s_drop_watches() {
 }
 
 bgpd_write_k8s_config() {
-  local file=$1 node=$2 kubeconfig=$3 extra="" dir
-  shift 3
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --extra) extra+="$2"$'\n'; shift 2 ;;
-      *) echo "bgpd_write_k8s_config: unknown option $1" >&2; return 1 ;;
-    esac
-  done
-  dir=$(dirname "$file")
-  mkdir -p "$dir"
-  {
-    echo "node_name: $node"
-    echo "datastore:"
-    echo "  kubernetes:"
-    echo "    kubeconfig: \"$kubeconfig\""
-    echo "  state_dir: \"$dir/state\""
-    echo "  secrets_dir: \"$dir/secrets\""
-    echo "control_socket: \"$dir/bgpd.sock\""
-    echo "http_listen: null"
-    if [ -n "${BGPD_LOG_LEVEL:-}" ]; then echo "log:"; echo "  level: $BGPD_LOG_LEVEL"; fi
-    printf '%s' "$extra"
-  } >"$file"
+  bgpd_write_datastore_file "$1" "$2" "  kubernetes:
+    kubeconfig: \"$3\"" "${@:4}"
 }
